@@ -1,1 +1,15 @@
+//! The broker host: configuration, metadata, the TCP servers and the
+//! manifest-driven table of plugin processors.
+//!
+//! The path of a request: [`remoting`] decodes a frame → [`dispatch`] looks up
+//! the processor pool for its code → a pool thread calls the plugin through
+//! the stable ABI ([`plugins`]) → the response goes back on the connection.
 
+pub mod broker;
+pub mod config;
+pub mod dispatch;
+pub mod metadata;
+pub mod plugins;
+pub mod remoting;
+
+pub use broker::{Broker, StartError};

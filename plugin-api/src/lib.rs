@@ -1,1 +1,17 @@
+//! The contract between the broker host and its processor plugins.
+//!
+//! - [`codec`]: the RocketMQ remoting protocol (frames, JSON and binary headers),
+//!   shared as ordinary Rust by the host, plugins and tests.
+//! - [`codes`]: request and response codes.
+//! - [`fastjson`]: writing JSON bodies byte-compatible with Java RocketMQ.
+//! - [`ffi`]: the stable-ABI types that cross the library boundary (abi_stable).
+//! - [`sdk`]: what a plugin author writes against, and [`export_plugin!`].
+
 pub mod codec;
+pub mod codes;
+pub mod fastjson;
+pub mod ffi;
+pub mod sdk;
+
+pub use abi_stable;
+pub use serde_json;

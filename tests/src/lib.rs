@@ -1,1 +1,315 @@
+//! Test harness for the end-to-end tests: start the real `broker-host`
+//! binary on free ports with a manifest of real plugin libraries, and talk to
+//! it over real TCP with the remoting codec.
+//!
+//! The binary and plugin libraries come from `cargo build --workspace` (the
+//! README's test command builds them before running the tests).
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use plugin_api::codec::{
+    decode_frame, encode_to_vec, ExtFields, RemotingCommand, SerializeType,
+    DEFAULT_MAX_FRAME_LENGTH,
+};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives in the workspace")
+        .to_path_buf()
+}
+
+/// The cargo target directory.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// A file built by `cargo build --workspace` (debug profile).
+pub fn built_artifact(file_name: &str) -> PathBuf {
+    let path = target_dir().join("debug").join(file_name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace` before the tests (the README's test command does)",
+        path.display()
+    );
+    path
+}
+
+/// The path of a workspace plugin library, e.g. `route_plugin`.
+pub fn plugin_library(crate_name: &str) -> PathBuf {
+    built_artifact(&format!(
+        "{}{}{}",
+        std::env::consts::DLL_PREFIX,
+        crate_name,
+        std::env::consts::DLL_SUFFIX
+    ))
+}
+
+/// The broker binary.
+pub fn broker_binary() -> PathBuf {
+    built_artifact("broker-host")
+}
+
+/// A port `p` such that `p` and `p - 2` (the fast port) are both free now.
+pub fn free_port_pair() -> u16 {
+    for _ in 0..200 {
+        let probe = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+        let port = probe.local_addr().expect("local addr").port();
+        if port < 1026 {
+            continue;
+        }
+        if TcpListener::bind(("0.0.0.0", port - 2)).is_ok() {
+            drop(probe);
+            if TcpListener::bind(("0.0.0.0", port)).is_ok() {
+                return port;
+            }
+        }
+    }
+    panic!("no free port pair found");
+}
+
+/// How to start a broker for a test.
+#[derive(Debug, Clone, Default)]
+pub struct BrokerSetup {
+    /// Extra lines for `broker.toml`.
+    pub config_lines: Vec<String>,
+    /// The manifest body (`[[processor]]` entries).
+    pub manifest: String,
+}
+
+impl BrokerSetup {
+    /// A broker serving the route plugin only.
+    pub fn with_route_plugin() -> Self {
+        BrokerSetup::default().processor(&plugin_library("route_plugin"), "")
+    }
+
+    /// Adds a manifest entry for `library` with extra TOML lines.
+    pub fn processor(mut self, library: &Path, extra: &str) -> Self {
+        self.manifest.push_str(&format!(
+            "[[processor]]\nlibrary = {:?}\n{}\n",
+            library.display().to_string(),
+            extra
+        ));
+        self
+    }
+
+    /// Adds a config line.
+    pub fn config(mut self, line: &str) -> Self {
+        self.config_lines.push(line.to_owned());
+        self
+    }
+}
+
+/// A running broker process, killed on drop.
+pub struct BrokerProcess {
+    child: Child,
+    /// Main port.
+    pub port: u16,
+    /// Its working directory (config, manifest, store, log).
+    pub dir: tempfile::TempDir,
+}
+
+impl BrokerProcess {
+    /// Writes the config and manifest, starts the broker and waits until its
+    /// main port accepts connections.
+    pub fn start(setup: BrokerSetup) -> BrokerProcess {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port_pair();
+        let config = format!(
+            "brokerClusterName = \"DefaultCluster\"\nbrokerName = \"broker-a\"\nbrokerIP1 = \"127.0.0.1\"\nlistenPort = {port}\nstorePathRootDir = {:?}\n{}\n",
+            dir.path().join("store").display().to_string(),
+            setup.config_lines.join("\n")
+        );
+        std::fs::write(dir.path().join("broker.toml"), config).expect("write config");
+        std::fs::write(dir.path().join("plugins.toml"), &setup.manifest).expect("write manifest");
+        let log = std::fs::File::create(dir.path().join("broker.log")).expect("log file");
+        let child = Command::new(broker_binary())
+            .arg("-c")
+            .arg(dir.path().join("broker.toml"))
+            .arg("--manifest")
+            .arg(dir.path().join("plugins.toml"))
+            .env("RUST_LOG", "info")
+            .env_remove("NAMESRV_ADDR")
+            .current_dir(dir.path())
+            .stdout(log.try_clone().expect("clone log"))
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start broker-host");
+        let mut broker = BrokerProcess { child, port, dir };
+        broker.wait_until_listening();
+        broker
+    }
+
+    fn wait_until_listening(&mut self) {
+        // Readiness wait, not a timing assertion: generous for slow CI.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("broker exited during startup ({status}):\n{}", self.log());
+            }
+            if TcpStream::connect(self.addr()).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("broker did not listen within 60 s:\n{}", self.log());
+    }
+
+    /// Main listener address.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// Fast (VIP) listener address.
+    pub fn fast_addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port - 2))
+    }
+
+    /// Everything the broker logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("broker.log")).unwrap_or_default()
+    }
+
+    /// True while the process runs.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// A new client connection to the main port.
+    pub fn client(&self) -> RawClient {
+        RawClient::connect(self.addr())
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("broker did not exit after SIGTERM:\n{}", self.log());
+    }
+}
+
+impl Drop for BrokerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A blocking remoting client speaking raw frames.
+pub struct RawClient {
+    stream: TcpStream,
+    buffer: BytesMut,
+    next_opaque: i32,
+}
+
+impl RawClient {
+    /// Connects.
+    pub fn connect(addr: SocketAddr) -> RawClient {
+        let stream = TcpStream::connect(addr).expect("connect to broker");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("read timeout");
+        RawClient {
+            stream,
+            buffer: BytesMut::new(),
+            next_opaque: 1,
+        }
+    }
+
+    /// A request with the next opaque, version 479 (a 5.3.3 Java client).
+    pub fn request(&mut self, code: i32, fields: &[(&str, &str)]) -> RemotingCommand {
+        let mut request = RemotingCommand::request(code);
+        request.version = 479;
+        request.opaque = self.next_opaque;
+        self.next_opaque += 1;
+        request.ext_fields = Some(
+            fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<ExtFields>(),
+        );
+        request
+    }
+
+    /// Sends a request and waits for the response with its opaque.
+    pub fn call(&mut self, request: &RemotingCommand) -> RemotingCommand {
+        self.send(request);
+        let response = self
+            .read_frame()
+            .expect("connection closed before the response");
+        assert!(
+            response.is_response(),
+            "expected a response, got {response:?}"
+        );
+        assert_eq!(
+            response.opaque, request.opaque,
+            "response matched by opaque"
+        );
+        response
+    }
+
+    /// Builds and sends a JSON request with these fields; returns the response.
+    pub fn call_code(&mut self, code: i32, fields: &[(&str, &str)]) -> RemotingCommand {
+        let request = self.request(code, fields);
+        self.call(&request)
+    }
+
+    /// Same in the binary serialization.
+    pub fn call_code_binary(&mut self, code: i32, fields: &[(&str, &str)]) -> RemotingCommand {
+        let mut request = self.request(code, fields);
+        request.serialize_type = SerializeType::RocketMq;
+        self.call(&request)
+    }
+
+    /// Encodes and writes a command.
+    pub fn send(&mut self, command: &RemotingCommand) {
+        let bytes = encode_to_vec(command).expect("encode request");
+        self.send_raw(&bytes);
+    }
+
+    /// Writes raw bytes.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write to broker");
+    }
+
+    /// Reads the next frame; `None` when the broker closed the connection.
+    pub fn read_frame(&mut self) -> Option<RemotingCommand> {
+        loop {
+            match decode_frame(&mut self.buffer, DEFAULT_MAX_FRAME_LENGTH) {
+                Ok(Some(command)) => return Some(command),
+                Ok(None) => {}
+                Err(error) => panic!("broker sent a malformed frame: {error}"),
+            }
+            let mut chunk = [0u8; 64 * 1024];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buffer.extend_from_slice(&chunk[..n]),
+                Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => return None,
+                Err(error) => panic!("read from broker failed: {error}"),
+            }
+        }
+    }
+
+    /// True when the broker has closed this connection (waits up to the read timeout).
+    pub fn is_closed_by_peer(&mut self) -> bool {
+        self.read_frame().is_none()
+    }
+}

@@ -1,1 +1,32 @@
+//! The RocketMQ remoting codec: frames, JSON and binary ("ROCKETMQ") headers.
+//!
+//! Wire format (all integers big-endian):
+//! `length` (4 bytes, = 4 + headerLen + bodyLen) | `type << 24 | headerLen` (4 bytes) |
+//! header | body (see the remoting protocol spec, `remoting-protocol.md`).
+//!
+//! - [`decode_frame`] / [`encode_frame`]: whole frames on a byte stream.
+//! - [`RemotingCommand`]: the decoded header plus body.
+//! - [`encode_json_header`] / [`decode_json_header`], [`encode_binary_header`] /
+//!   [`decode_binary_header`]: the two header serializations.
 
+pub mod binary_header;
+pub mod command;
+pub mod error;
+pub mod frame;
+pub mod json_header;
+
+pub use binary_header::{decode_binary_header, encode_binary_header};
+pub use command::{ExtFields, LanguageCode, RemotingCommand, SerializeType};
+pub use error::CodecError;
+pub use frame::{decode_after_length, decode_frame, encode_frame, encode_to_vec};
+pub use json_header::{decode_json_header, encode_json_header};
+
+/// Default maximum frame size (`com.rocketmq.remoting.frameMaxLength`); Netty compares
+/// `length + 4` with it, so the largest accepted length field is 16 777 212.
+pub const DEFAULT_MAX_FRAME_LENGTH: usize = 16_777_216;
+
+/// Flag bit 0: the command is a response.
+pub const FLAG_RESPONSE: i32 = 0x1;
+
+/// Flag bit 1: the request is oneway (no response is sent, not even an error).
+pub const FLAG_ONEWAY: i32 = 0x2;

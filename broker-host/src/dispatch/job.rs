@@ -1,0 +1,68 @@
+//! A request on its way through the host, and how to answer it.
+
+use std::time::Instant;
+
+use plugin_api::codec::{ExtFields, RemotingCommand};
+use plugin_api::codes::BROKER_VERSION;
+
+use crate::remoting::ConnectionHandle;
+
+/// Which listener a request arrived on; some codes (pull) are served only on
+/// the main port, as in RocketMQ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortKind {
+    /// `listenPort`.
+    Main,
+    /// `listenPort - 2`, the fast/VIP port.
+    Fast,
+}
+
+/// One request and where its answer goes.
+pub struct Job {
+    /// The decoded request.
+    pub request: RemotingCommand,
+    /// The connection it came on.
+    pub connection: ConnectionHandle,
+    /// The listener it came on.
+    pub port: PortKind,
+    /// When it entered a queue (for fast-failure).
+    pub enqueued_at: Instant,
+    /// False on the re-run of a held request.
+    pub allow_hold: bool,
+}
+
+impl Job {
+    /// A fresh request.
+    pub fn new(request: RemotingCommand, connection: ConnectionHandle, port: PortKind) -> Job {
+        Job {
+            request,
+            connection,
+            port,
+            enqueued_at: Instant::now(),
+            allow_hold: true,
+        }
+    }
+
+    /// Sends a response (nothing for oneway requests).
+    pub fn reply(
+        &self,
+        code: i32,
+        remark: Option<String>,
+        ext_fields: Option<ExtFields>,
+        body: bytes::Bytes,
+    ) {
+        if self.request.is_oneway() {
+            return;
+        }
+        let mut response = RemotingCommand::response_to(&self.request, code, remark);
+        response.version = BROKER_VERSION;
+        response.ext_fields = ext_fields;
+        response.body = body;
+        self.connection.send_command(&response);
+    }
+
+    /// Sends an error response with a remark.
+    pub fn reply_error(&self, code: i32, remark: String) {
+        self.reply(code, Some(remark), None, bytes::Bytes::new());
+    }
+}

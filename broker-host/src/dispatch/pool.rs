@@ -1,0 +1,277 @@
+//! One processor's worker threads and bounded queue.
+//!
+//! Processors run synchronously on these host-owned threads (a plugin has its
+//! own copy of tokio's and tracing's globals, so it must not rely on ours).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use abi_stable::std_types::{ROption, RSlice, RStr};
+use bytes::Bytes;
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use parking_lot::Mutex;
+use plugin_api::codec::ExtFields;
+use plugin_api::codes::response_code;
+use plugin_api::ffi::{FfiField, FfiOutcome, FfiRequest, ProcessorBox};
+
+use super::hold::HoldService;
+use super::job::Job;
+
+/// What the host knows about a running processor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessorInfo {
+    /// Label (manifest name or plugin name).
+    pub name: String,
+    /// Plugin version.
+    pub version: String,
+    /// Library it was loaded from.
+    pub library: PathBuf,
+    /// Codes it serves.
+    pub codes: Vec<i32>,
+    /// Worker threads.
+    pub threads: usize,
+    /// Queue capacity.
+    pub queue_capacity: usize,
+    /// Fast-failure threshold (0 = off).
+    pub max_queue_wait: Duration,
+    /// Served on the fast port too.
+    pub fast_port: bool,
+}
+
+/// Counters every processor reports.
+#[derive(Debug, Default)]
+pub struct ProcessorStats {
+    served: AtomicU64,
+    errors: AtomicU64,
+    panics: AtomicU64,
+    busy: AtomicU64,
+}
+
+impl ProcessorStats {
+    /// Requests the processor ran.
+    pub fn served(&self) -> u64 {
+        self.served.load(Ordering::Relaxed)
+    }
+    /// Responses with a non-zero code.
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+    /// Panics caught.
+    pub fn panics(&self) -> u64 {
+        self.panics.load(Ordering::Relaxed)
+    }
+    /// Requests refused with SYSTEM_BUSY.
+    pub fn busy(&self) -> u64 {
+        self.busy.load(Ordering::Relaxed)
+    }
+    pub(crate) fn record_busy(&self) {
+        self.busy.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Why a job was not queued.
+pub enum SubmitError {
+    /// The queue is full.
+    Full(Job),
+    /// The pool is shutting down.
+    Closed(Job),
+}
+
+/// A processor with its threads and queue.
+pub struct ProcessorPool {
+    info: ProcessorInfo,
+    sender: Sender<Job>,
+    stats: Arc<ProcessorStats>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// What the workers share; the processor is shut down when the last worker
+/// lets go of it.
+struct Shared {
+    info: ProcessorInfo,
+    processor: ProcessorBox,
+    stats: Arc<ProcessorStats>,
+    hold: Arc<HoldService>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.processor.shutdown();
+        tracing::info!(plugin = %self.info.name, version = %self.info.version, "processor retired");
+    }
+}
+
+impl ProcessorPool {
+    /// Starts `info.threads` workers running `processor`.
+    pub fn start(
+        info: ProcessorInfo,
+        processor: ProcessorBox,
+        hold: Arc<HoldService>,
+    ) -> std::io::Result<Arc<ProcessorPool>> {
+        let (sender, receiver) = bounded::<Job>(info.queue_capacity);
+        let stats = Arc::new(ProcessorStats::default());
+        let shared = Arc::new(Shared {
+            info: info.clone(),
+            processor,
+            stats: stats.clone(),
+            hold,
+        });
+        let mut workers = Vec::with_capacity(info.threads);
+        for index in 0..info.threads {
+            let shared = shared.clone();
+            let receiver: Receiver<Job> = receiver.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("{}-{}", info.name, index))
+                .spawn(move || worker_loop(&shared, &receiver))?;
+            workers.push(handle);
+        }
+        Ok(Arc::new(ProcessorPool {
+            info,
+            sender,
+            stats,
+            workers: Mutex::new(workers),
+        }))
+    }
+
+    /// Static facts about the processor.
+    pub fn info(&self) -> &ProcessorInfo {
+        &self.info
+    }
+
+    /// Its counters.
+    pub fn stats(&self) -> &ProcessorStats {
+        &self.stats
+    }
+
+    /// Requests waiting in the queue.
+    pub fn queue_depth(&self) -> usize {
+        self.sender.len()
+    }
+
+    /// Queues a job without blocking.
+    // The error hands the job back so the caller can answer it; boxing it
+    // would cost an allocation on every request.
+    #[allow(clippy::result_large_err)]
+    pub fn submit(&self, job: Job) -> Result<(), SubmitError> {
+        self.sender.try_send(job).map_err(|e| match e {
+            TrySendError::Full(job) => SubmitError::Full(job),
+            TrySendError::Disconnected(job) => SubmitError::Closed(job),
+        })
+    }
+
+    /// Takes the worker handles (to join them after the pool is dropped from
+    /// every table).
+    pub fn take_workers(&self) -> Vec<JoinHandle<()>> {
+        std::mem::take(&mut *self.workers.lock())
+    }
+}
+
+fn worker_loop(shared: &Shared, receiver: &Receiver<Job>) {
+    // Ends when every sender (every table that routes here) is gone and the
+    // queue is drained: retiring a pool never drops a queued request.
+    while let Ok(job) = receiver.recv() {
+        let waited = job.enqueued_at.elapsed();
+        if !shared.info.max_queue_wait.is_zero() && waited > shared.info.max_queue_wait {
+            shared.stats.record_busy();
+            job.reply_error(
+                response_code::SYSTEM_BUSY,
+                format!(
+                    "[TIMEOUT_CLEAN_QUEUE]broker busy, start flow control for a while, period in queue: {}ms, size of queue: {}",
+                    waited.as_millis(),
+                    receiver.len()
+                ),
+            );
+            continue;
+        }
+        run(shared, job);
+    }
+}
+
+fn run(shared: &Shared, job: Job) {
+    let request = &job.request;
+    let span = tracing::debug_span!(
+        "dispatch",
+        code = request.code,
+        plugin = %shared.info.name,
+        opaque = request.opaque,
+        peer = %job.connection.remote_addr()
+    );
+    let _entered = span.enter();
+
+    let fields: Vec<FfiField<'_>> = request
+        .ext_fields
+        .iter()
+        .flat_map(|fields| fields.iter())
+        .map(|(key, value)| FfiField {
+            key: RStr::from(key),
+            value: RStr::from(value),
+        })
+        .collect();
+    let view = FfiRequest {
+        code: request.code,
+        language: request.language.as_byte(),
+        version: request.version,
+        opaque: request.opaque,
+        flag: request.flag,
+        serialize_type: request.serialize_type as u8,
+        remark: request.remark.as_deref().map(RStr::from).into(),
+        ext_fields: RSlice::from_slice(&fields),
+        body: RSlice::from_slice(&request.body),
+        remote_addr: RStr::from(job.connection.remote_addr()),
+        connection_id: job.connection.id(),
+        allow_hold: job.allow_hold,
+    };
+    let outcome = shared.processor.process(&view);
+    drop(fields);
+    shared.stats.served.fetch_add(1, Ordering::Relaxed);
+
+    match outcome {
+        FfiOutcome::Respond(response) => {
+            if response.code != response_code::SUCCESS {
+                shared.stats.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            let ext_fields = (!response.ext_fields.is_empty()).then(|| {
+                response
+                    .ext_fields
+                    .into_iter()
+                    .map(|f| (f.key.into_string(), f.value.into_string()))
+                    .collect::<ExtFields>()
+            });
+            let remark = match response.remark {
+                ROption::RSome(remark) => Some(remark.into_string()),
+                ROption::RNone => None,
+            };
+            job.reply(
+                response.code,
+                remark,
+                ext_fields,
+                Bytes::from(response.body.into_vec()),
+            );
+        }
+        FfiOutcome::NoResponse => {}
+        FfiOutcome::Hold(hold) if job.allow_hold => shared.hold.hold(hold, job),
+        FfiOutcome::Hold(_) => {
+            shared.stats.errors.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("processor asked to hold a request that was already held once");
+            job.reply_error(
+                response_code::SYSTEM_ERROR,
+                format!(
+                    "processor {} asked to hold a request twice",
+                    shared.info.name
+                ),
+            );
+        }
+        FfiOutcome::Panicked(message) => {
+            shared.stats.panics.fetch_add(1, Ordering::Relaxed);
+            shared.stats.errors.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(panic = %message, "processor panicked; answered SYSTEM_ERROR");
+            job.reply_error(
+                response_code::SYSTEM_ERROR,
+                format!("processor {} panicked: {}", shared.info.name, message),
+            );
+        }
+    }
+}

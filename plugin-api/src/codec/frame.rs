@@ -1,0 +1,122 @@
+//! Frame layer: `length` (u32 BE) | `type << 24 | headerLen` (u32 BE) | header | body.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use super::binary_header::{decode_binary_header, encode_binary_header};
+use super::command::{RemotingCommand, SerializeType};
+use super::error::CodecError;
+use super::json_header::{decode_json_header, encode_json_header};
+
+/// Largest header length the 24-bit header-length field can carry.
+const MAX_HEADER_LEN: usize = 0x00FF_FFFF;
+
+/// Decodes one whole frame from the front of `src` if one is buffered.
+///
+/// `Ok(None)` means more bytes are needed; nothing is consumed. `Ok(Some(cmd))` consumes
+/// exactly that frame. As soon as the 4-byte length field is buffered it is validated:
+/// negative, or `length + 4 > max_frame_length` → [`CodecError::FrameTooLong`];
+/// `length < 4` → [`CodecError::FrameTooShort`]. Once the whole frame is buffered it is
+/// consumed and decoded with [`decode_after_length`]. After any error the stream is
+/// unusable (how much of `src` was consumed is unspecified): close the connection.
+pub fn decode_frame(
+    src: &mut BytesMut,
+    max_frame_length: usize,
+) -> Result<Option<RemotingCommand>, CodecError> {
+    let Some(len_bytes) = src.get(..4) else {
+        return Ok(None);
+    };
+    let mut field = [0u8; 4];
+    field.copy_from_slice(len_bytes);
+    let length = i64::from(i32::from_be_bytes(field));
+    let too_long = u64::try_from(length)
+        .map(|l| l + 4 > max_frame_length as u64)
+        .unwrap_or(true);
+    if too_long {
+        return Err(CodecError::FrameTooLong {
+            length,
+            max: max_frame_length,
+        });
+    }
+    if length < 4 {
+        return Err(CodecError::FrameTooShort { length });
+    }
+    // 0 <= length <= i32::MAX here, so the cast is lossless.
+    let length = length as usize;
+    if src.len() < 4 + length {
+        return Ok(None);
+    }
+    src.advance(4);
+    let frame = src.split_to(length).freeze();
+    decode_after_length(frame).map(Some)
+}
+
+/// Decodes a frame without its 4-byte length field (header word, header, body), e.g. for
+/// a caller that already split frames. The body is a zero-copy slice of `frame`.
+///
+/// Errors: fewer than 4 bytes ([`CodecError::FrameTooShort`]), header length beyond the
+/// frame ([`CodecError::BadHeaderLength`]), unknown type byte
+/// ([`CodecError::UnknownSerializeType`]), undecodable header.
+pub fn decode_after_length(frame: Bytes) -> Result<RemotingCommand, CodecError> {
+    let length = frame.len();
+    let Some(word_bytes) = frame.get(..4) else {
+        return Err(CodecError::FrameTooShort {
+            length: length as i64,
+        });
+    };
+    let mut word = [0u8; 4];
+    word.copy_from_slice(word_bytes);
+    let word = u32::from_be_bytes(word);
+    let type_byte = (word >> 24) as u8;
+    let header_length = (word & 0x00FF_FFFF) as usize;
+    if header_length > length - 4 {
+        return Err(CodecError::BadHeaderLength {
+            header_length,
+            frame_length: length,
+        });
+    }
+    let serialize_type =
+        SerializeType::from_byte(type_byte).ok_or(CodecError::UnknownSerializeType(type_byte))?;
+    let header = &frame[4..4 + header_length];
+    let mut cmd = match serialize_type {
+        SerializeType::Json => decode_json_header(header)?,
+        SerializeType::RocketMq => decode_binary_header(header)?,
+    };
+    cmd.serialize_type = serialize_type;
+    cmd.body = frame.slice(4 + header_length..);
+    Ok(cmd)
+}
+
+/// Appends `cmd` as one frame to `dst`, with the header in `cmd.serialize_type`.
+///
+/// Errors: the header exceeds 24 bits ([`CodecError::HeaderTooLong`]); in binary, a
+/// code/version outside i16 ([`CodecError::FieldOutOfRange`]); the frame's length field
+/// would exceed `i32::MAX` ([`CodecError::FrameTooLong`]). Nothing is written on error.
+/// The frame is not checked against [`super::DEFAULT_MAX_FRAME_LENGTH`].
+pub fn encode_frame(cmd: &RemotingCommand, dst: &mut BytesMut) -> Result<(), CodecError> {
+    let header = match cmd.serialize_type {
+        SerializeType::Json => encode_json_header(cmd),
+        SerializeType::RocketMq => encode_binary_header(cmd)?,
+    };
+    if header.len() > MAX_HEADER_LEN {
+        return Err(CodecError::HeaderTooLong(header.len()));
+    }
+    let length = 4 + header.len() + cmd.body.len();
+    let length_field = i32::try_from(length).map_err(|_| CodecError::FrameTooLong {
+        length: i64::try_from(length).unwrap_or(i64::MAX),
+        max: i32::MAX as usize,
+    })?;
+    let word = (u32::from(cmd.serialize_type.as_byte()) << 24) | header.len() as u32;
+    dst.reserve(4 + length);
+    dst.put_i32(length_field);
+    dst.put_u32(word);
+    dst.put_slice(&header);
+    dst.put_slice(&cmd.body);
+    Ok(())
+}
+
+/// Encodes `cmd` as one frame into a new vector (see [`encode_frame`]).
+pub fn encode_to_vec(cmd: &RemotingCommand) -> Result<Vec<u8>, CodecError> {
+    let mut buf = BytesMut::new();
+    encode_frame(cmd, &mut buf)?;
+    Ok(buf.to_vec())
+}

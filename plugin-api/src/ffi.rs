@@ -1,0 +1,258 @@
+//! The types that cross the library boundary between the host and a plugin.
+//!
+//! Everything here is `#[repr(C)]` and derives [`StableAbi`], so abi_stable
+//! checks at load time that host and plugin agree on every layout. Plugin
+//! authors do not use these types directly: the [`crate::sdk`] layer converts
+//! them to ordinary Rust types and the [`crate::export_plugin!`] macro writes
+//! the glue (including the panic guard around every entry point).
+//!
+//! Compatibility rule: any change to a type in this module is an ABI change
+//! and must bump [`ABI_VERSION`]'s minor number (we are at 0.x, where the minor
+//! number is the breaking one for abi_stable's check).
+
+// abi_stable's `#[sabi_trait]` expands to impls inside a const block.
+#![allow(non_local_definitions)]
+
+use abi_stable::{
+    declare_root_module_statics,
+    library::RootModule,
+    package_version_strings, sabi_trait,
+    sabi_types::VersionStrings,
+    std_types::{RArc, RBox, ROption, RResult, RSlice, RStr, RString, RVec},
+    StableAbi,
+};
+
+/// The plugin ABI version. A plugin built against a plugin-api whose ABI
+/// version is not compatible with the host's (same minor for 0.x, see
+/// abi_stable's `VersionNumber::is_compatible`) is refused at load.
+#[cfg(not(feature = "simulate-incompatible-abi"))]
+pub const ABI_VERSION: &str = "0.1.0";
+/// The plugin ABI version (this build pretends to be an incompatible one, for tests).
+#[cfg(feature = "simulate-incompatible-abi")]
+pub const ABI_VERSION: &str = "0.99.0";
+
+/// One `extFields` entry of a request, borrowed from the host's decoded frame.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy)]
+pub struct FfiField<'a> {
+    /// Field name, e.g. `topic`.
+    pub key: RStr<'a>,
+    /// Field value as text, as it travelled on the wire.
+    pub value: RStr<'a>,
+}
+
+/// One `extFields` entry of a response, owned by whoever built it.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct FfiOwnedField {
+    /// Field name.
+    pub key: RString,
+    /// Field value as text.
+    pub value: RString,
+}
+
+/// A request as the host hands it to a processor. Borrowed: the host owns the
+/// decoded frame and keeps it alive for the duration of the call (and keeps
+/// it when the processor asks to be re-run later).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy)]
+pub struct FfiRequest<'a> {
+    /// Request code.
+    pub code: i32,
+    /// Sender's `LanguageCode` byte.
+    pub language: u8,
+    /// Sender's version ordinal.
+    pub version: i32,
+    /// Request id, echoed in the response by the host.
+    pub opaque: i32,
+    /// Flag bits (bit 1 = oneway).
+    pub flag: i32,
+    /// Header serialization of the request (0 JSON, 1 ROCKETMQ).
+    pub serialize_type: u8,
+    /// The remark, if any.
+    pub remark: ROption<RStr<'a>>,
+    /// The `extFields`, in wire order.
+    pub ext_fields: RSlice<'a, FfiField<'a>>,
+    /// The frame body.
+    pub body: RSlice<'a, u8>,
+    /// Peer address, `ip:port`.
+    pub remote_addr: RStr<'a>,
+    /// Host-wide id of the connection the request came on (stable for the
+    /// connection's lifetime); lets processors key client state by channel.
+    pub connection_id: u64,
+    /// False when this run is the re-run of a held request (after a wake-up or
+    /// the hold timeout): the processor must answer now and not hold again.
+    pub allow_hold: bool,
+}
+
+/// A response built by a processor. The host fills in opaque, flags,
+/// language, version and serialization.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct FfiResponse {
+    /// Response code.
+    pub code: i32,
+    /// Optional human-readable text.
+    pub remark: ROption<RString>,
+    /// Response header fields, written in this order.
+    pub ext_fields: RVec<FfiOwnedField>,
+    /// Response body.
+    pub body: RVec<u8>,
+}
+
+/// "Hold this request and run it again later": the long-polling outcome.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct FfiHold {
+    /// What the request waits for, e.g. `topic@queueId`. The host re-runs the
+    /// request when something is signalled on this key beyond `wake_offset`.
+    pub key: RString,
+    /// Re-run as soon as an arrival on `key` reports an offset greater than this.
+    pub wake_offset: i64,
+    /// Re-run at the latest after this many milliseconds.
+    pub timeout_millis: u64,
+}
+
+/// What a processor did with a request.
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub enum FfiOutcome {
+    /// Send this response.
+    Respond(FfiResponse),
+    /// Send nothing (oneway requests, or a response the processor sends otherwise).
+    NoResponse,
+    /// Keep the request and run it again later (see [`FfiHold`]).
+    Hold(FfiHold),
+    /// The processor panicked; the host answers SYSTEM_ERROR with this text.
+    Panicked(RString),
+}
+
+/// Severity of a plugin log line.
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FfiLogLevel {
+    /// Very verbose diagnostics.
+    Trace,
+    /// Diagnostics.
+    Debug,
+    /// Normal operation.
+    Info,
+    /// Something unexpected that the plugin handled.
+    Warn,
+    /// A failure.
+    Error,
+}
+
+/// Identity of the broker a plugin runs in.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct FfiBrokerIdentity {
+    /// `brokerClusterName`.
+    pub cluster_name: RString,
+    /// `brokerName`.
+    pub broker_name: RString,
+    /// `brokerId` (0 = master).
+    pub broker_id: i64,
+    /// `brokerIP1:listenPort`, the address clients use.
+    pub broker_addr: RString,
+    /// `brokerPermission` (R=4, W=2), ANDed into advertised topic perms.
+    pub broker_permission: i32,
+    /// Version ordinal the broker answers with.
+    pub version: i32,
+}
+
+/// One topic's configuration, as in `topics.json`.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct FfiTopicConfig {
+    /// Topic name.
+    pub topic_name: RString,
+    /// Readable queues.
+    pub read_queue_nums: i32,
+    /// Writable queues.
+    pub write_queue_nums: i32,
+    /// Permission bits (PRIORITY 8, READ 4, WRITE 2, INHERIT 1).
+    pub perm: i32,
+    /// `SINGLE_TAG` = 0, `MULTI_TAG` = 1.
+    pub topic_filter_type: u8,
+    /// Topic system flag bits.
+    pub topic_sys_flag: i32,
+    /// Ordered topic.
+    pub order: bool,
+}
+
+/// Host services a processor may call. Implemented by the host, used by the
+/// plugin through [`crate::sdk::Host`].
+///
+/// Host implementations must never panic across this boundary (a panic here
+/// aborts the process); the host wraps each method in a guard.
+#[sabi_trait]
+pub trait FfiHostContext: Send + Sync + Clone + 'static {
+    /// Writes one log line into the broker log, attributed to `plugin`.
+    fn log(&self, level: FfiLogLevel, plugin: RStr<'_>, message: RStr<'_>);
+
+    /// The broker's identity.
+    fn broker_identity(&self) -> FfiBrokerIdentity;
+
+    /// One topic's config, if the broker has the topic.
+    fn topic_config(&self, topic: RStr<'_>) -> ROption<FfiTopicConfig>;
+
+    /// Every topic's config.
+    #[sabi(last_prefix_field)]
+    fn all_topic_configs(&self) -> RVec<FfiTopicConfig>;
+}
+
+/// The host context as a plugin receives it.
+pub type HostContextBox = FfiHostContext_TO<RArc<()>>;
+
+/// A processor as the host holds it.
+#[sabi_trait]
+pub trait FfiProcessor: Send + Sync + 'static {
+    /// Handles one request. Never unwinds: the SDK wrapper turns a panic into
+    /// [`FfiOutcome::Panicked`].
+    fn process(&self, request: &FfiRequest<'_>) -> FfiOutcome;
+
+    /// Called once when the host retires this processor (unload, swap, shutdown).
+    #[sabi(last_prefix_field)]
+    fn shutdown(&self);
+}
+
+/// A processor as the host holds it.
+pub type ProcessorBox = FfiProcessor_TO<RBox<()>>;
+
+/// What a plugin says about itself.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct FfiPluginInfo {
+    /// Plugin name, e.g. `route`.
+    pub name: RString,
+    /// Plugin version, e.g. `0.1.0`.
+    pub version: RString,
+    /// Request codes the plugin serves.
+    pub request_codes: RVec<i32>,
+}
+
+/// The root module every plugin library exports (via [`crate::export_plugin!`]).
+#[repr(C)]
+#[derive(StableAbi)]
+#[sabi(kind(Prefix(prefix_ref = PluginModuleRef)))]
+#[sabi(missing_field(panic))]
+pub struct PluginModule {
+    /// Name, version and request codes.
+    pub info: extern "C" fn() -> FfiPluginInfo,
+    /// Builds a processor. `settings` is the manifest entry's `settings`
+    /// table as JSON text (`{}` when absent). Never unwinds.
+    #[sabi(last_prefix_field)]
+    pub new_processor:
+        extern "C" fn(host: HostContextBox, settings: RStr<'_>) -> RResult<ProcessorBox, RString>,
+}
+
+impl RootModule for PluginModuleRef {
+    declare_root_module_statics! {PluginModuleRef}
+    const BASE_NAME: &'static str = "rocketmq_broker_plugin";
+    const NAME: &'static str = "rocketmq_broker_plugin";
+    const VERSION_STRINGS: VersionStrings = VersionStrings::new(ABI_VERSION);
+}
+
+/// plugin-api's crate version, recorded for diagnostics.
+pub const PLUGIN_API_CRATE_VERSION: VersionStrings = package_version_strings!();

@@ -1,0 +1,118 @@
+//! A request as a processor sees it.
+
+use abi_stable::std_types::ROption;
+
+use super::{FieldValue, ProcessError};
+use crate::codec::{LanguageCode, FLAG_ONEWAY};
+use crate::ffi::FfiRequest;
+
+/// A request handed to a processor; borrows the host's decoded frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    ffi: &'a FfiRequest<'a>,
+}
+
+impl<'a> Request<'a> {
+    /// Wraps the ABI view of a request.
+    pub fn from_ffi(ffi: &'a FfiRequest<'a>) -> Self {
+        Request { ffi }
+    }
+
+    /// The ABI view, for code that passes the request on.
+    pub fn as_ffi(&self) -> &'a FfiRequest<'a> {
+        self.ffi
+    }
+
+    /// Request code.
+    pub fn code(&self) -> i32 {
+        self.ffi.code
+    }
+
+    /// Sender's version ordinal (e.g. 479 for a 5.3.3 client).
+    pub fn version(&self) -> i32 {
+        self.ffi.version
+    }
+
+    /// Sender's language.
+    pub fn language(&self) -> LanguageCode {
+        LanguageCode::from_byte(self.ffi.language)
+    }
+
+    /// Request id.
+    pub fn opaque(&self) -> i32 {
+        self.ffi.opaque
+    }
+
+    /// True for a oneway request: whatever the processor answers is not sent.
+    pub fn is_oneway(&self) -> bool {
+        self.ffi.flag & FLAG_ONEWAY != 0
+    }
+
+    /// The remark, if any.
+    pub fn remark(&self) -> Option<&'a str> {
+        match self.ffi.remark {
+            ROption::RSome(remark) => Some(remark.as_str()),
+            ROption::RNone => None,
+        }
+    }
+
+    /// Frame body.
+    pub fn body(&self) -> &'a [u8] {
+        self.ffi.body.as_slice()
+    }
+
+    /// Peer address `ip:port`.
+    pub fn remote_addr(&self) -> &'a str {
+        self.ffi.remote_addr.as_str()
+    }
+
+    /// Host-wide id of the connection.
+    pub fn connection_id(&self) -> u64 {
+        self.ffi.connection_id
+    }
+
+    /// False on the re-run of a held request: answer now, do not hold again.
+    pub fn allow_hold(&self) -> bool {
+        self.ffi.allow_hold
+    }
+
+    /// Every `extFields` entry, in wire order.
+    pub fn ext_fields(&self) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.ffi
+            .ext_fields
+            .as_slice()
+            .iter()
+            .map(|field| (field.key.as_str(), field.value.as_str()))
+    }
+
+    /// The raw text of one `extFields` entry (the last one if repeated).
+    pub fn ext(&self, key: &str) -> Option<&'a str> {
+        self.ext_fields()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+            .last()
+    }
+
+    /// A required header field, parsed. Missing → the error Java gives
+    /// (`the custom field <key> is null`), unparsable → a remark naming the
+    /// field, value and expected type; both answer SYSTEM_ERROR (1).
+    pub fn required<T: FieldValue>(&self, key: &'static str) -> Result<T, ProcessError> {
+        match self.ext(key) {
+            Some(text) => parse(key, text),
+            None => Err(ProcessError::MissingField(key)),
+        }
+    }
+
+    /// An optional header field, parsed; absent → `None`.
+    pub fn optional<T: FieldValue>(&self, key: &'static str) -> Result<Option<T>, ProcessError> {
+        self.ext(key).map(|text| parse(key, text)).transpose()
+    }
+}
+
+fn parse<T: FieldValue>(key: &'static str, text: &str) -> Result<T, ProcessError> {
+    T::parse_field(text).ok_or_else(|| ProcessError::InvalidField {
+        field: key,
+        value: text.to_owned(),
+        expected: T::TYPE_NAME,
+    })
+}

@@ -1,0 +1,138 @@
+//! Loading plugins: side by side, refused when built against an incompatible
+//! plugin-api, refused when the constructor fails or panics or the library is
+//! missing — and in every refusal the broker keeps serving the rest.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use e2e_tests::{plugin_library, target_dir, workspace_root, BrokerProcess, BrokerSetup};
+
+/// Builds `tests/fixtures/incompatible-plugin` (its own workspace, so its
+/// plugin-api feature cannot leak into the real build) once per test run.
+fn incompatible_plugin() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let fixtures_target = target_dir().join("fixtures");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            let status = Command::new(cargo)
+                .arg("build")
+                .arg("--quiet")
+                .arg("--manifest-path")
+                .arg(workspace_root().join("tests/fixtures/incompatible-plugin/Cargo.toml"))
+                .arg("--target-dir")
+                .arg(&fixtures_target)
+                .status()
+                .expect("run cargo build for the fixture");
+            assert!(
+                status.success(),
+                "building the incompatible fixture plugin failed"
+            );
+            fixtures_target.join("debug").join(format!(
+                "{}incompatible_plugin{}",
+                std::env::consts::DLL_PREFIX,
+                std::env::consts::DLL_SUFFIX
+            ))
+        })
+        .clone()
+}
+
+#[test]
+fn a_plugin_built_against_another_plugin_api_is_refused_with_a_clear_error() {
+    let library = incompatible_plugin();
+    let broker = BrokerProcess::start(BrokerSetup::with_route_plugin().processor(&library, ""));
+    let mut client = broker.client();
+    let refused = client.call_code(9950, &[]);
+    assert_eq!(refused.code, 3, "the refused plugin's code is not served");
+    assert_eq!(
+        client.call_code(105, &[("topic", "TBW102")]).code,
+        0,
+        "the others are"
+    );
+
+    let log = broker.log();
+    let expected = format!(
+        "plugin library {} was built against plugin-api ABI 0.99.0, but this broker expects ABI {}",
+        library.display(),
+        plugin_api::ffi::ABI_VERSION
+    );
+    assert!(
+        log.contains(&expected),
+        "log must name the library and both versions:\n{log}"
+    );
+}
+
+#[test]
+fn two_plugins_and_two_instances_of_one_library_load_side_by_side() {
+    let panic_plugin = plugin_library("panic_plugin");
+    let broker = BrokerProcess::start(
+        BrokerSetup::with_route_plugin()
+            .processor(&panic_plugin, "name = \"echo-a\"\ncodes = [9902]")
+            .processor(&panic_plugin, "name = \"sleeper-b\"\ncodes = [9904]"),
+    );
+    let mut client = broker.client();
+    assert_eq!(client.call_code(105, &[("topic", "TBW102")]).code, 0);
+    let echo = client.call_code(9902, &[("text", "a")]);
+    assert_eq!((echo.code, &echo.body[..]), (0, &b"a"[..]));
+    assert_eq!(client.call_code(9904, &[("sleep_millis", "1")]).code, 0);
+    let log = broker.log();
+    assert!(log.contains("echo-a") && log.contains("sleeper-b"), "{log}");
+}
+
+#[test]
+fn a_constructor_that_fails_or_panics_is_refused_and_the_broker_serves_the_rest() {
+    let panic_plugin = plugin_library("panic_plugin");
+    let broker = BrokerProcess::start(
+        BrokerSetup::with_route_plugin()
+            .processor(
+                &panic_plugin,
+                "name = \"refuses\"\ncodes = [9902]\n[processor.settings]\nfail_constructor = true",
+            )
+            .processor(
+                &panic_plugin,
+                "name = \"panics\"\ncodes = [9904]\n[processor.settings]\npanic_constructor = true",
+            ),
+    );
+    let mut client = broker.client();
+    assert_eq!(client.call_code(9902, &[("text", "x")]).code, 3);
+    assert_eq!(client.call_code(9904, &[("sleep_millis", "1")]).code, 3);
+    assert_eq!(client.call_code(105, &[("topic", "TBW102")]).code, 0);
+    let log = broker.log();
+    assert!(log.contains("constructor refused on purpose"), "{log}");
+    assert!(
+        log.contains("panicked while starting: constructor panicked on purpose"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_missing_library_is_reported_and_the_broker_serves_the_rest() {
+    let broker = BrokerProcess::start(
+        BrokerSetup::with_route_plugin()
+            .processor(&PathBuf::from("/nonexistent/libnothing.so"), ""),
+    );
+    assert_eq!(
+        broker.client().call_code(105, &[("topic", "TBW102")]).code,
+        0
+    );
+    assert!(broker
+        .log()
+        .contains("plugin library /nonexistent/libnothing.so does not exist"));
+}
+
+#[test]
+fn a_code_the_plugin_does_not_declare_is_refused() {
+    let broker = BrokerProcess::start(
+        BrokerSetup::default().processor(&plugin_library("route_plugin"), "codes = [105, 777]"),
+    );
+    assert_eq!(
+        broker.client().call_code(105, &[("topic", "TBW102")]).code,
+        3
+    );
+    assert!(
+        broker.log().contains("does not serve request code 777"),
+        "{}",
+        broker.log()
+    );
+}
