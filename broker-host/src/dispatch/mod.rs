@@ -94,8 +94,15 @@ impl Dispatcher {
 
     /// Stops the hold service (held requests are dropped; clients retry, as
     /// with RocketMQ's `PullRequestHoldService.shutdown`).
+    /// Then retires every processor: queued requests are still run, and this
+    /// returns once every worker thread has exited.
     pub fn shutdown(&self) {
         self.hold.stop();
-        self.install(DispatchTable::default());
+        let old = self.install(DispatchTable::default());
+        let workers: Vec<_> = old.pools().iter().flat_map(|p| p.take_workers()).collect();
+        drop(old);
+        for worker in workers {
+            let _ = worker.join();
+        }
     }
 }
