@@ -18,14 +18,19 @@ use plugin_api::ffi::{FfiBrokerIdentity, FfiField, FfiOutcome, FfiRequest};
 use plugin_api::sdk::glue::guard_in_process;
 use plugin_api::sdk::{Host, Plugin, Processor, Request};
 
+use broker_host::clients::{ClientRegistry, RebalanceLockManager};
 use broker_host::config::BrokerConfig;
-use broker_host::metadata::TopicConfigManager;
+use broker_host::metadata::MetadataStore;
+use broker_host::plugins::host_context::HostParts;
 use broker_host::plugins::{HostServices, LoadedPlugin};
+use broker_host::remoting::ConnectionDirectory;
 
-fn services() -> HostServices {
-    let mut config = BrokerConfig::default();
-    config.broker_name = "broker-a".into();
-    config.broker_cluster_name = "DefaultCluster".into();
+fn services(config_dir: &std::path::Path) -> HostServices {
+    let config = BrokerConfig {
+        broker_name: "broker-a".into(),
+        broker_cluster_name: "DefaultCluster".into(),
+        ..BrokerConfig::default()
+    };
     let identity = FfiBrokerIdentity {
         cluster_name: "DefaultCluster".into(),
         broker_name: "broker-a".into(),
@@ -34,7 +39,15 @@ fn services() -> HostServices {
         broker_permission: 6,
         version: 479,
     };
-    HostServices::new(identity, Arc::new(TopicConfigManager::with_system_topics(&config)))
+    let metadata = MetadataStore::load_from(&config, config_dir).expect("metadata");
+    HostServices::new(HostParts {
+        config: Arc::new(config),
+        identity,
+        metadata: Arc::new(metadata),
+        store: None,
+        clients: ClientRegistry::new(ConnectionDirectory::new(), false),
+        locks: Arc::new(RebalanceLockManager::default()),
+    })
 }
 
 fn route_library() -> Option<PathBuf> {
@@ -67,7 +80,8 @@ impl Processor for Noop {
 }
 
 fn boundary(c: &mut Criterion) {
-    let services = services();
+    let config_dir = tempfile::tempdir().expect("temp dir");
+    let services = services(config_dir.path());
     let fields = [FfiField {
         key: RStr::from("topic"),
         value: RStr::from("TBW102"),
@@ -89,7 +103,11 @@ fn boundary(c: &mut Criterion) {
     let settings = plugin_api::serde_json::json!({});
 
     c.bench_function("noop/direct", |b| {
-        b.iter(|| assert!(Noop.process(&Request::from_ffi(black_box(&request))).is_ok()))
+        b.iter(|| {
+            assert!(Noop
+                .process(&Request::from_ffi(black_box(&request)))
+                .is_ok())
+        })
     });
     let guarded_noop = guard_in_process(Noop);
     c.bench_function("noop/guarded_in_process", |b| {

@@ -10,12 +10,17 @@ use plugin_api::codec::DEFAULT_MAX_FRAME_LENGTH;
 use plugin_api::codes::BROKER_VERSION;
 use plugin_api::ffi::FfiBrokerIdentity;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
+use crate::clients::{ClientRegistry, RebalanceLockManager};
 use crate::config::BrokerConfig;
 use crate::dispatch::{Dispatcher, PortKind};
-use crate::metadata::TopicConfigManager;
+use crate::metadata::{MetadataError, MetadataStore};
+use crate::plugins::host_context::HostParts;
 use crate::plugins::{build_table, HostServices, Manifest, ManifestError};
-use crate::remoting::{RemotingServer, ServerConfig};
+use crate::remoting::{ConnectionDirectory, RemotingServer, ServerConfig};
+use crate::schedule::ScheduleMessageService;
+use crate::store::{DefaultMessageStore, StoreConfig, StoreError};
 
 /// Why the broker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +28,23 @@ pub enum StartError {
     /// The plugin manifest is unusable.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    /// A metadata file is unusable (and has no usable `.bak`).
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    /// The message store could not be opened or started.
+    #[error("message store: {0}")]
+    Store(#[from] StoreError),
+    /// `messageDelayLevel` is invalid.
+    #[error("invalid messageDelayLevel: {0}")]
+    DelayLevels(String),
+    /// A service thread could not be started.
+    #[error("cannot start {what}: {source}")]
+    Thread {
+        /// Which service.
+        what: &'static str,
+        /// Cause.
+        source: std::io::Error,
+    },
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -35,16 +57,21 @@ pub enum StartError {
 
 /// A running broker.
 pub struct Broker {
-    config: BrokerConfig,
+    config: Arc<BrokerConfig>,
     dispatcher: Arc<Dispatcher>,
     services: HostServices,
+    metadata: Arc<MetadataStore>,
+    store: Arc<DefaultMessageStore>,
+    schedule: ScheduleMessageService,
     servers: Vec<RemotingServer>,
     stop_servers: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Broker {
     /// Runs the startup sequence and returns once both listeners are bound.
     pub async fn start(config: BrokerConfig, manifest_path: &Path) -> Result<Broker, StartError> {
+        let config = Arc::new(config);
         tracing::info!(
             cluster = %config.broker_cluster_name,
             broker = %config.broker_name,
@@ -52,14 +79,26 @@ impl Broker {
             "step 1: configuration loaded"
         );
 
-        let topics = Arc::new(TopicConfigManager::with_system_topics(&config));
-        tracing::info!(topics = topics.len(), "step 2: system topics created");
-
+        let metadata = Arc::new(MetadataStore::load(&config)?);
+        for report in metadata.load_reports() {
+            tracing::info!("{report}");
+        }
         tracing::info!(
-            "step 3: metadata kept in memory (config/*.json persistence is not built yet)"
+            dir = %metadata.dir().display(),
+            topics = metadata.topics().len(),
+            "step 2: system topics and groups created, metadata loaded (topics, consumer offsets, subscription groups, consumer filters, delay offsets)"
         );
-        tracing::info!("step 4: message store not built yet; send and pull codes answer REQUEST_CODE_NOT_SUPPORTED until their plugins exist");
 
+        let store = DefaultMessageStore::open(StoreConfig::from_broker_config(&config))?;
+        tracing::info!(
+            min_offset = store.min_phy_offset(),
+            max_offset = store.max_phy_offset(),
+            "step 3: message store opened and recovered"
+        );
+
+        let directory = ConnectionDirectory::new();
+        let clients =
+            ClientRegistry::new(directory.clone(), config.notify_consumer_ids_changed_enable);
         let identity = FfiBrokerIdentity {
             cluster_name: config.broker_cluster_name.as_str().into(),
             broker_name: config.broker_name.as_str().into(),
@@ -68,7 +107,14 @@ impl Broker {
             broker_permission: config.broker_permission,
             version: BROKER_VERSION,
         };
-        let services = HostServices::new(identity, topics);
+        let services = HostServices::new(HostParts {
+            config: config.clone(),
+            identity,
+            metadata: metadata.clone(),
+            store: Some(store.clone()),
+            clients: clients.clone(),
+            locks: Arc::new(RebalanceLockManager::default()),
+        });
         let dispatcher = Dispatcher::new();
         let manifest = Manifest::load(manifest_path)?;
         let (table, failures) = build_table(&manifest, &services, dispatcher.hold_service());
@@ -81,12 +127,38 @@ impl Broker {
             manifest = %manifest_path.display(),
             processors = pools,
             failed = failures.len(),
-            "step 5: thread pools and processors registered"
+            "step 4: thread pools and processors registered"
         );
 
-        tracing::info!(
-            "step 6: scheduled tasks: none yet (offset persistence comes with the store)"
-        );
+        // Long polling: every dispatched message wakes the pulls held on its queue.
+        let hold = dispatcher.hold_service().clone();
+        store.set_arrival_listener(Box::new(move |topic, queue_id, max_offset, tags_code| {
+            if hold.has_held() {
+                hold.notify(&format!("{topic}@{queue_id}"), max_offset, Some(tags_code));
+            }
+        }));
+        let probe_store = store.clone();
+        dispatcher
+            .hold_service()
+            .set_offset_probe(Box::new(move |key: &str| {
+                let (topic, queue) = key.rsplit_once('@')?;
+                Some(probe_store.max_offset_in_queue(topic, queue.parse().ok()?))
+            }));
+
+        let tasks = start_scheduled_tasks(&config, &metadata, &clients);
+        tracing::info!("step 5: scheduled tasks started (consumer offsets every {} ms, client housekeeping every 10 s)", config.flush_consumer_offset_interval);
+
+        store.start()?;
+        let levels = config
+            .message_delay_level_millis()
+            .map_err(|e| StartError::DelayLevels(e.to_string()))?;
+        let schedule =
+            ScheduleMessageService::start(store.clone(), metadata.delay_offsets().clone(), levels)
+                .map_err(|source| StartError::Thread {
+                    what: "the schedule (delay level) service",
+                    source,
+                })?;
+        tracing::info!("step 6: store services started (dispatch, flush, clean), abort file created, delay-level service running");
 
         let (stop_servers, stop_signal) = watch::channel(false);
         let mut servers = Vec::new();
@@ -103,6 +175,7 @@ impl Broker {
                     idle_timeout: Duration::from_secs(config.server_channel_max_idle_time_seconds),
                 },
                 dispatcher.clone(),
+                directory.clone(),
                 stop_signal.clone(),
             )
             .await
@@ -132,8 +205,12 @@ impl Broker {
             config,
             dispatcher,
             services,
+            metadata,
+            store,
+            schedule,
             servers,
             stop_servers,
+            tasks,
         })
     }
 
@@ -160,17 +237,85 @@ impl Broker {
             .collect()
     }
 
-    /// Stops intake and retires the processors. (The complete ordered
-    /// shutdown — drain, flush, persist, unregister — comes with the store
-    /// and lifecycle work.)
+    /// The ordered shutdown (broker-startup.md §8), so nothing acknowledged
+    /// is lost: stop intake, let queued requests finish, stop scheduled
+    /// tasks, stop delay delivery, flush and close the store (removing
+    /// `abort`), persist every metadata file (consumer offsets last).
     pub async fn shutdown(self) {
-        tracing::info!("shutdown: stopping the remoting servers");
+        tracing::info!("shutdown 1/6: stopping the remoting servers (no new requests)");
         let _ = self.stop_servers.send(true);
         for server in self.servers {
             server.join().await;
         }
-        tracing::info!("shutdown: retiring processors");
-        self.dispatcher.shutdown();
+        tracing::info!("shutdown 2/6: draining queued requests and retiring processors");
+        let dispatcher = self.dispatcher.clone();
+        let _ = tokio::task::spawn_blocking(move || dispatcher.shutdown()).await;
+        tracing::info!("shutdown 3/6: stopping scheduled tasks");
+        for task in &self.tasks {
+            task.abort();
+        }
+        tracing::info!("shutdown 4/6: stopping the delay-level service");
+        let schedule = self.schedule;
+        let store = self.store.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            schedule.shutdown();
+            tracing::info!("shutdown 5/6: flushing and closing the message store");
+            store.shutdown();
+        })
+        .await;
+        tracing::info!("shutdown 6/6: persisting metadata");
+        if let Err(error) = self.metadata.persist_all() {
+            tracing::error!(%error, "persisting metadata at shutdown failed");
+        }
         tracing::info!("shutdown complete");
     }
+}
+
+/// RocketMQ's scheduled tasks that belong to the broker (store tasks run in
+/// the store): consumer offsets every `flushConsumerOffsetInterval`, consumer
+/// filters every 10 s, client channel expiry every 10 s.
+fn start_scheduled_tasks(
+    config: &BrokerConfig,
+    metadata: &Arc<MetadataStore>,
+    clients: &Arc<ClientRegistry>,
+) -> Vec<JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    let offsets = metadata.consumer_offsets().clone();
+    let interval = Duration::from_millis(config.flush_consumer_offset_interval.max(100));
+    tasks.push(tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let offsets = offsets.clone();
+            let persisted = tokio::task::spawn_blocking(move || offsets.persist()).await;
+            if let Ok(Err(error)) = persisted {
+                tracing::error!(%error, "cannot persist consumerOffset.json");
+            }
+        }
+    }));
+    let filters = metadata.consumer_filters().clone();
+    tasks.push(tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(Duration::from_secs(10));
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let filters = filters.clone();
+            let persisted = tokio::task::spawn_blocking(move || filters.persist()).await;
+            if let Ok(Err(error)) = persisted {
+                tracing::error!(%error, "cannot persist consumerFilter.json");
+            }
+        }
+    }));
+    let clients = clients.clone();
+    let expiry = Duration::from_millis(config.channel_expired_timeout);
+    tasks.push(tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(Duration::from_secs(10));
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            clients.expire(expiry);
+        }
+    }));
+    tasks
 }

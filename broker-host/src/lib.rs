@@ -6,10 +6,13 @@
 //! the stable ABI ([`plugins`]) → the response goes back on the connection.
 
 pub mod broker;
+pub mod clients;
 pub mod config;
 pub mod dispatch;
 pub mod metadata;
 pub mod plugins;
 pub mod remoting;
+pub mod schedule;
+pub mod store;
 
 pub use broker::{Broker, StartError};

@@ -5,13 +5,16 @@
 //! - [`codes`]: request and response codes.
 //! - [`fastjson`]: writing JSON bodies byte-compatible with Java RocketMQ.
 //! - [`ffi`]: the stable-ABI types that cross the library boundary (abi_stable).
+//! - [`topics`]: topic naming rules, permission bits, system topic names.
 //! - [`sdk`]: what a plugin author writes against, and [`export_plugin!`].
 
 pub mod codec;
 pub mod codes;
 pub mod fastjson;
 pub mod ffi;
+pub mod message;
 pub mod sdk;
+pub mod topics;
 
 pub use abi_stable;
 pub use serde_json;

@@ -5,6 +5,8 @@
 //! The binary and plugin libraries come from `cargo build --workspace` (the
 //! README's test command builds them before running the tests).
 
+pub mod stock_client;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

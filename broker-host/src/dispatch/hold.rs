@@ -6,7 +6,7 @@
 //! arrival past their offset, or when their deadline passes.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,18 +18,38 @@ use super::job::Job;
 /// Re-runs a job through the current dispatch table.
 pub type Redispatch = Box<dyn Fn(Job) + Send + Sync>;
 
+/// Reports the current end offset of a hold key (`topic@queueId`), if known.
+pub type OffsetProbe = Box<dyn Fn(&str) -> Option<i64> + Send + Sync>;
+
 struct Held {
     job: Job,
     wake_offset: i64,
+    tag_codes: Vec<i64>,
     deadline: Instant,
+}
+
+impl Held {
+    /// Java's `notifyMessageArriving` test: the queue grew past the request's
+    /// offset and the new message passes the request's tag filter.
+    fn wakes_on(&self, offset: i64, tags_code: Option<i64>) -> bool {
+        offset > self.wake_offset
+            && match tags_code {
+                Some(code) => self.tag_codes.is_empty() || self.tag_codes.contains(&code),
+                None => true,
+            }
+    }
 }
 
 /// The hold service.
 pub struct HoldService {
     held: Mutex<HashMap<String, Vec<Held>>>,
+    /// Held requests, readable without the lock: arrivals on a broker with
+    /// nobody waiting cost one atomic load.
+    count: AtomicUsize,
     changed: Condvar,
     stopped: AtomicBool,
     redispatch: Redispatch,
+    probe: parking_lot::RwLock<Option<OffsetProbe>>,
 }
 
 /// The longest a request may be held, whatever the processor asks.
@@ -40,9 +60,11 @@ impl HoldService {
     pub fn start(redispatch: Redispatch) -> Arc<HoldService> {
         let service = Arc::new(HoldService {
             held: Mutex::new(HashMap::new()),
+            count: AtomicUsize::new(0),
             changed: Condvar::new(),
             stopped: AtomicBool::new(false),
             redispatch,
+            probe: parking_lot::RwLock::new(None),
         });
         let weak = Arc::downgrade(&service);
         let spawned = std::thread::Builder::new()
@@ -60,13 +82,22 @@ impl HoldService {
         service
     }
 
+    /// Installs the probe that closes the race between a processor finding
+    /// nothing and its request being parked: a request whose key already
+    /// moved past its offset is woken at once.
+    pub fn set_offset_probe(&self, probe: OffsetProbe) {
+        *self.probe.write() = Some(probe);
+    }
+
     /// Holds `job` as the processor asked.
     pub fn hold(&self, hold: FfiHold, mut job: Job) {
+        let key = hold.key.to_string();
         job.allow_hold = false;
         let timeout = Duration::from_millis(hold.timeout_millis).min(MAX_HOLD);
         let held = Held {
             job,
             wake_offset: hold.wake_offset,
+            tag_codes: hold.tag_codes.into_vec(),
             deadline: Instant::now() + timeout,
         };
         self.held
@@ -74,23 +105,39 @@ impl HoldService {
             .entry(hold.key.into_string())
             .or_default()
             .push(held);
+        self.count.fetch_add(1, Ordering::SeqCst);
         self.changed.notify_one();
+        let current = self.probe.read().as_ref().and_then(|probe| probe(&key));
+        if let Some(offset) = current {
+            self.notify(&key, offset, None);
+        }
     }
 
-    /// Something arrived on `key` up to `offset`: re-run the requests waiting
-    /// for less.
-    pub fn notify(&self, key: &str, offset: i64) {
+    /// True when requests are held (cheap; no lock).
+    pub fn has_held(&self) -> bool {
+        self.count.load(Ordering::SeqCst) > 0
+    }
+
+    /// Something arrived on `key`, the queue now ends at `offset`, the new
+    /// message has `tags_code` (None = unknown: wake regardless of filter):
+    /// re-run the requests it satisfies.
+    pub fn notify(&self, key: &str, offset: i64, tags_code: Option<i64>) {
+        if !self.has_held() {
+            return;
+        }
         let woken: Vec<Held> = {
             let mut held = self.held.lock();
             let Some(waiting) = held.get_mut(key) else {
                 return;
             };
-            let (woken, still): (Vec<Held>, Vec<Held>) =
-                waiting.drain(..).partition(|h| offset > h.wake_offset);
+            let (woken, still): (Vec<Held>, Vec<Held>) = waiting
+                .drain(..)
+                .partition(|h| h.wakes_on(offset, tags_code));
             *waiting = still;
             if waiting.is_empty() {
                 held.remove(key);
             }
+            self.count.fetch_sub(woken.len(), Ordering::SeqCst);
             woken
         };
         for held in woken {
@@ -107,6 +154,7 @@ impl HoldService {
     pub fn stop(&self) {
         self.stopped.store(true, Ordering::SeqCst);
         self.held.lock().clear();
+        self.count.store(0, Ordering::SeqCst);
         self.changed.notify_all();
     }
 
@@ -138,6 +186,7 @@ impl HoldService {
                 *waiting = still;
                 !waiting.is_empty()
             });
+            self.count.fetch_sub(due.len(), Ordering::SeqCst);
             due
         };
         for held in due {

@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
+use super::ConnectionDirectory;
 use crate::dispatch::{Dispatcher, Job, PortKind};
 
 static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
@@ -65,6 +66,17 @@ impl ConnectionHandle {
     }
 }
 
+/// What every connection shares.
+#[derive(Clone)]
+pub struct ConnectionContext {
+    /// Where requests go.
+    pub dispatcher: Arc<Dispatcher>,
+    /// Live connections.
+    pub directory: Arc<ConnectionDirectory>,
+    /// Limits.
+    pub limits: ConnectionLimits,
+}
+
 /// Connection settings.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
@@ -80,13 +92,18 @@ pub async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     port: PortKind,
-    dispatcher: Arc<Dispatcher>,
-    limits: ConnectionLimits,
+    context: ConnectionContext,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let ConnectionContext {
+        dispatcher,
+        directory,
+        limits,
+    } = context;
     let _ = stream.set_nodelay(true);
     let (mut reader, writer) = stream.into_split();
     let (handle, mut outbound) = ConnectionHandle::new(peer.to_string());
+    directory.opened(&handle);
 
     let writer_task = tokio::spawn(async move {
         let mut writer = BufWriter::with_capacity(64 * 1024, writer);
@@ -138,6 +155,7 @@ pub async fn serve(
             _ = shutdown.changed() => break,
         }
     }
+    directory.closed(handle.id());
     // Pending responses still reach the peer: the writer ends once every
     // handle clone (held by queued or running jobs) is gone.
     drop(handle);

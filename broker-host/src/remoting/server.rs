@@ -8,7 +8,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::connection::{serve, ConnectionLimits};
+use super::connection::{serve, ConnectionContext, ConnectionLimits};
+use super::ConnectionDirectory;
 use crate::dispatch::{Dispatcher, PortKind};
 
 /// Listener settings.
@@ -35,13 +36,18 @@ impl RemotingServer {
     pub async fn bind(
         config: ServerConfig,
         dispatcher: Arc<Dispatcher>,
+        directory: Arc<ConnectionDirectory>,
         shutdown: watch::Receiver<bool>,
     ) -> std::io::Result<RemotingServer> {
         let listener = TcpListener::bind(config.bind).await?;
         let local_addr = listener.local_addr()?;
-        let limits = ConnectionLimits {
-            max_frame_length: config.max_frame_length,
-            idle_timeout: config.idle_timeout,
+        let context = ConnectionContext {
+            dispatcher,
+            directory,
+            limits: ConnectionLimits {
+                max_frame_length: config.max_frame_length,
+                idle_timeout: config.idle_timeout,
+            },
         };
         let port = config.port;
         let mut stop = shutdown.clone();
@@ -51,7 +57,7 @@ impl RemotingServer {
                     accepted = listener.accept() => match accepted {
                         Ok((stream, peer)) => {
                             tracing::debug!(peer = %peer, ?port, "connection accepted");
-                            tokio::spawn(serve(stream, peer, port, dispatcher.clone(), limits, shutdown.clone()));
+                            tokio::spawn(serve(stream, peer, port, context.clone(), shutdown.clone()));
                         }
                         Err(error) => {
                             tracing::warn!(%error, "accept failed");

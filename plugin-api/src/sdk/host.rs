@@ -15,6 +15,16 @@ pub struct Host {
     plugin_name: &'static str,
 }
 
+/// Every host service of [`FfiHostContext`](crate::ffi::FfiHostContext)
+/// (store, offsets, client registry, locks, config) is callable on a `Host`.
+impl std::ops::Deref for Host {
+    type Target = HostContextBox;
+
+    fn deref(&self) -> &HostContextBox {
+        &self.context
+    }
+}
+
 impl Host {
     /// Wraps the host context for plugin `plugin_name`.
     pub fn new(context: HostContextBox, plugin_name: &'static str) -> Self {
@@ -71,5 +81,20 @@ impl Host {
     /// Every topic's config.
     pub fn all_topic_configs(&self) -> Vec<FfiTopicConfig> {
         self.context.all_topic_configs().into_vec()
+    }
+
+    /// A broker config value by its RocketMQ key.
+    pub fn config(&self, key: &str) -> Option<String> {
+        match self.context.config_value(RStr::from(key)) {
+            ROption::RSome(value) => Some(value.into_string()),
+            ROption::RNone => None,
+        }
+    }
+
+    /// A broker config value parsed, or `default` when absent or unparsable.
+    pub fn config_or<T: std::str::FromStr>(&self, key: &str, default: T) -> T {
+        self.config(key)
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or(default)
     }
 }

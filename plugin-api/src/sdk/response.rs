@@ -94,6 +94,8 @@ pub struct Hold {
     pub wake_offset: i64,
     /// Re-run at the latest after this many milliseconds.
     pub timeout_millis: u64,
+    /// Only arrivals with one of these tags codes wake it (empty = any).
+    pub tag_codes: Vec<i64>,
 }
 
 /// What a processor did with a request.
@@ -122,6 +124,7 @@ impl Outcome {
                 key: hold.key.into(),
                 wake_offset: hold.wake_offset,
                 timeout_millis: hold.timeout_millis,
+                tag_codes: hold.tag_codes.into(),
             }),
         }
     }

@@ -52,6 +52,7 @@ impl Processor for PanicPlugin {
                     key: request.ext("key").unwrap_or("test@0").to_owned(),
                     wake_offset: 0,
                     timeout_millis: hold_millis,
+                    tag_codes: Vec::new(),
                 }))
             }
             9903 => Ok(Response::success().with_body(&b"held"[..]).into()),

@@ -13,6 +13,12 @@
 // abi_stable's `#[sabi_trait]` expands to impls inside a const block.
 #![allow(non_local_definitions)]
 
+mod clients;
+mod store;
+
+pub use clients::*;
+pub use store::*;
+
 use abi_stable::{
     declare_root_module_statics,
     library::RootModule,
@@ -111,6 +117,9 @@ pub struct FfiHold {
     pub wake_offset: i64,
     /// Re-run at the latest after this many milliseconds.
     pub timeout_millis: u64,
+    /// Only arrivals whose tags code is in this list wake the request
+    /// (empty = any arrival).
+    pub tag_codes: RVec<i64>,
 }
 
 /// What a processor did with a request.
@@ -182,24 +191,144 @@ pub struct FfiTopicConfig {
 }
 
 /// Host services a processor may call. Implemented by the host, used by the
-/// plugin through [`crate::sdk::Host`].
+/// plugin through [`crate::sdk::Host`] (which dereferences to this).
 ///
-/// Host implementations must never panic across this boundary (a panic here
-/// aborts the process); the host wraps each method in a guard.
+/// State lives behind these methods, in the host, so it survives a hot swap
+/// of any plugin. Host implementations never unwind across this boundary.
 #[sabi_trait]
 pub trait FfiHostContext: Send + Sync + Clone + 'static {
+    // ---- logging and identity -------------------------------------------
+
     /// Writes one log line into the broker log, attributed to `plugin`.
     fn log(&self, level: FfiLogLevel, plugin: RStr<'_>, message: RStr<'_>);
 
     /// The broker's identity.
     fn broker_identity(&self) -> FfiBrokerIdentity;
 
+    /// Any effective broker config value by its RocketMQ key (`regionId`,
+    /// `maxMessageSize`, `messageDelayLevel`, ...), as `-p` prints it.
+    fn config_value(&self, key: RStr<'_>) -> ROption<RString>;
+
+    // ---- topics and groups ----------------------------------------------
+
     /// One topic's config, if the broker has the topic.
     fn topic_config(&self, topic: RStr<'_>) -> ROption<FfiTopicConfig>;
 
     /// Every topic's config.
-    #[sabi(last_prefix_field)]
     fn all_topic_configs(&self) -> RVec<FfiTopicConfig>;
+
+    /// RocketMQ's `createTopicInSendMessageMethod`: creates `topic` from
+    /// `default_topic` when that exists with INHERIT; persisted, routable at once.
+    fn create_topic_in_send(
+        &self,
+        topic: RStr<'_>,
+        default_topic: RStr<'_>,
+        queue_nums: i32,
+        topic_sys_flag: i32,
+    ) -> ROption<FfiTopicConfig>;
+
+    /// Creates a topic with this config unless it exists; returns the current config.
+    fn create_topic_if_absent(&self, config: &FfiTopicConfig) -> FfiTopicConfig;
+
+    /// A subscription group's config, auto-created with defaults when
+    /// `auto_create` and the broker allows it (`autoCreateSubscriptionGroup`).
+    fn subscription_group(
+        &self,
+        group: RStr<'_>,
+        auto_create: bool,
+    ) -> ROption<FfiSubscriptionGroup>;
+
+    // ---- message store ----------------------------------------------------
+
+    /// Appends one message (blocks for SYNC_FLUSH when `wait_store`).
+    fn put_message(&self, message: &FfiMessage<'_>) -> FfiPutResult;
+
+    /// Appends a batch as one unit.
+    fn put_messages(&self, batch: &FfiBatch<'_>) -> FfiPutResult;
+
+    /// Reads messages for a pull.
+    fn get_messages(&self, request: &FfiGetRequest<'_>) -> FfiGetResult;
+
+    /// Queue max offset (next offset to be written; 0 for unknown queues).
+    fn max_offset(&self, topic: RStr<'_>, queue_id: i32) -> i64;
+
+    /// Queue min offset.
+    fn min_offset(&self, topic: RStr<'_>, queue_id: i32) -> i64;
+
+    /// Offset of the first message stored at or after `timestamp`.
+    fn offset_by_time(&self, topic: RStr<'_>, queue_id: i32, timestamp: i64) -> i64;
+
+    /// Store time of the message at `offset`, or -1.
+    fn message_store_time(&self, topic: RStr<'_>, queue_id: i32, offset: i64) -> i64;
+
+    /// One raw stored record by commit-log offset.
+    fn message_by_offset(&self, commit_log_offset: i64) -> ROption<RVec<u8>>;
+
+    /// Index lookup of `topic#key` within `[begin, end]` ms.
+    fn query_by_key(
+        &self,
+        topic: RStr<'_>,
+        key: RStr<'_>,
+        max_num: i32,
+        begin: i64,
+        end: i64,
+    ) -> FfiQueryResult;
+
+    // ---- consumer offsets -------------------------------------------------
+
+    /// Committed offset of (group, topic, queue), or -1.
+    fn query_consumer_offset(&self, group: RStr<'_>, topic: RStr<'_>, queue_id: i32) -> i64;
+
+    /// Commits an offset (persisted by the host on its schedule).
+    fn commit_consumer_offset(
+        &self,
+        client_host: RStr<'_>,
+        group: RStr<'_>,
+        topic: RStr<'_>,
+        queue_id: i32,
+        offset: i64,
+    );
+
+    // ---- client registry --------------------------------------------------
+
+    /// Registers or refreshes a producer channel.
+    fn register_producer(&self, group: RStr<'_>, channel: &FfiClientChannel<'_>);
+
+    /// Registers or refreshes a consumer channel; the host notifies the group's
+    /// members (NOTIFY_CONSUMER_IDS_CHANGED) when membership or topics change.
+    /// Returns true when something changed.
+    fn register_consumer(
+        &self,
+        registration: &FfiConsumerRegistration,
+        channel: &FfiClientChannel<'_>,
+    ) -> bool;
+
+    /// Removes a client from a producer group (empty = none) and a consumer
+    /// group (empty = none).
+    fn unregister_client(
+        &self,
+        client_id: RStr<'_>,
+        connection_id: u64,
+        producer_group: RStr<'_>,
+        consumer_group: RStr<'_>,
+    );
+
+    /// A consumer group's live members and subscriptions.
+    fn consumer_group(&self, group: RStr<'_>) -> ROption<FfiConsumerGroupInfo>;
+
+    // ---- rebalance locks ----------------------------------------------------
+
+    /// Locks (or renews) queues for `client_id`; returns the queues it now holds.
+    fn lock_queues(
+        &self,
+        group: RStr<'_>,
+        client_id: RStr<'_>,
+        queues: RVec<FfiMessageQueue>,
+    ) -> RVec<FfiMessageQueue>;
+
+    /// Releases the queues `client_id` holds among these.
+    #[sabi(last_prefix_field)]
+    fn unlock_queues(&self, group: RStr<'_>, client_id: RStr<'_>, queues: RVec<FfiMessageQueue>);
 }
 
 /// The host context as a plugin receives it.

@@ -1,0 +1,71 @@
+//! Live connections by id, so the host can send requests to clients
+//! (NOTIFY_CONSUMER_IDS_CHANGED) and learn when a connection closes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use plugin_api::codec::{ExtFields, RemotingCommand, FLAG_ONEWAY};
+use plugin_api::codes::BROKER_VERSION;
+
+use super::ConnectionHandle;
+
+/// Called with the id of a connection that just closed.
+pub type CloseListener = Box<dyn Fn(u64) + Send + Sync>;
+
+/// The broker's live connections.
+#[derive(Default)]
+pub struct ConnectionDirectory {
+    connections: RwLock<HashMap<u64, ConnectionHandle>>,
+    close_listeners: RwLock<Vec<CloseListener>>,
+    next_opaque: AtomicI32,
+}
+
+impl ConnectionDirectory {
+    /// An empty directory.
+    pub fn new() -> Arc<ConnectionDirectory> {
+        Arc::new(ConnectionDirectory::default())
+    }
+
+    /// Records a new connection.
+    pub fn opened(&self, handle: &ConnectionHandle) {
+        self.connections.write().insert(handle.id(), handle.clone());
+    }
+
+    /// Forgets a connection and tells the listeners.
+    pub fn closed(&self, id: u64) {
+        self.connections.write().remove(&id);
+        for listener in self.close_listeners.read().iter() {
+            listener(id);
+        }
+    }
+
+    /// Registers a close listener.
+    pub fn on_close(&self, listener: CloseListener) {
+        self.close_listeners.write().push(listener);
+    }
+
+    /// Number of live connections.
+    pub fn len(&self) -> usize {
+        self.connections.read().len()
+    }
+
+    /// True when no connection is open.
+    pub fn is_empty(&self) -> bool {
+        self.connections.read().is_empty()
+    }
+
+    /// Sends a oneway request the broker originates (its own opaque counter).
+    pub fn send_oneway(&self, connection_id: u64, code: i32, fields: ExtFields) -> bool {
+        let Some(handle) = self.connections.read().get(&connection_id).cloned() else {
+            return false;
+        };
+        let mut request = RemotingCommand::request(code);
+        request.version = BROKER_VERSION;
+        request.flag = FLAG_ONEWAY;
+        request.opaque = self.next_opaque.fetch_add(1, Ordering::Relaxed);
+        request.ext_fields = Some(fields);
+        handle.send_command(&request)
+    }
+}

@@ -1,0 +1,207 @@
+//! Delay levels (RocketMQ's `ScheduleMessageService`, message-store.md §2.8).
+//!
+//! A message with `DELAY=<level>` was stored in `SCHEDULE_TOPIC_XXXX`, queue
+//! `level - 1`, its real destination in `REAL_TOPIC`/`REAL_QID`. One thread
+//! scans each level's queue from its offset in `delayOffset.json`; a message
+//! whose delivery time (store time + level delay) has come is copied to its
+//! real topic and queue, then the level's offset advances. Consumer retries
+//! (`%RETRY%<group>`) travel this way too.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use plugin_api::message::{decode_records, properties as prop, MessageRecord};
+use plugin_api::topics::SCHEDULE_TOPIC;
+
+use crate::metadata::DelayOffsetManager;
+use crate::store::{
+    DefaultMessageStore, GetMessageStatus, MessageFilter, MessageToStore, PutMessageStatus,
+};
+
+/// Messages read per level per scan.
+const BATCH: i32 = 32;
+/// Pause between scans while nothing is due.
+const IDLE: Duration = Duration::from_millis(100);
+/// How often the offsets are persisted (`flushDelayOffsetInterval`).
+const PERSIST_EVERY: Duration = Duration::from_secs(10);
+
+/// The running service.
+pub struct ScheduleMessageService {
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    offsets: Arc<DelayOffsetManager>,
+}
+
+impl ScheduleMessageService {
+    /// Starts delivering. `levels[i]` is the delay of level `i + 1` in ms.
+    pub fn start(
+        store: Arc<DefaultMessageStore>,
+        offsets: Arc<DelayOffsetManager>,
+        levels: Vec<u64>,
+    ) -> std::io::Result<ScheduleMessageService> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let worker = Worker {
+            store,
+            offsets: offsets.clone(),
+            levels,
+            stop: stop.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("schedule-message".into())
+            .spawn(move || worker.run())?;
+        Ok(ScheduleMessageService {
+            stop,
+            thread: Mutex::new(Some(thread)),
+            offsets,
+        })
+    }
+
+    /// Stops the thread and persists the offsets.
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.lock().take() {
+            let _ = thread.join();
+        }
+        if let Err(error) = self.offsets.persist() {
+            tracing::error!(%error, "cannot persist delayOffset.json");
+        }
+    }
+}
+
+struct Worker {
+    store: Arc<DefaultMessageStore>,
+    offsets: Arc<DelayOffsetManager>,
+    levels: Vec<u64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Worker {
+    fn run(&self) {
+        // RocketMQ's first check is one second after start.
+        self.sleep(Duration::from_secs(1));
+        let mut since_persist = Duration::ZERO;
+        while !self.stop.load(Ordering::SeqCst) {
+            let mut delivered = 0;
+            for (index, delay) in self.levels.iter().enumerate() {
+                delivered += self.deliver_level(index as i32 + 1, *delay);
+            }
+            if delivered == 0 {
+                self.sleep(IDLE);
+                since_persist += IDLE;
+            }
+            if since_persist >= PERSIST_EVERY {
+                since_persist = Duration::ZERO;
+                if let Err(error) = self.offsets.persist() {
+                    tracing::error!(%error, "cannot persist delayOffset.json");
+                }
+            }
+        }
+    }
+
+    fn sleep(&self, duration: Duration) {
+        let step = Duration::from_millis(20);
+        let mut slept = Duration::ZERO;
+        while slept < duration && !self.stop.load(Ordering::SeqCst) {
+            std::thread::sleep(step);
+            slept += step;
+        }
+    }
+
+    /// Delivers what is due on one level; returns how many were delivered.
+    fn deliver_level(&self, level: i32, delay_ms: u64) -> usize {
+        let queue_id = level - 1;
+        let mut offset = self.offsets.get(level).unwrap_or(0);
+        let min = self.store.min_offset_in_queue(SCHEDULE_TOPIC, queue_id);
+        if offset < min {
+            offset = min;
+        }
+        let result = self.store.get_message(
+            "SCHEDULE_MESSAGE_SERVICE",
+            SCHEDULE_TOPIC,
+            queue_id,
+            offset,
+            BATCH,
+            0,
+            &MessageFilter::All,
+        );
+        if result.status != GetMessageStatus::Found {
+            if matches!(
+                result.status,
+                GetMessageStatus::OffsetTooSmall | GetMessageStatus::OffsetOverflowBadly
+            ) {
+                self.offsets.update(level, result.next_begin_offset);
+            }
+            return 0;
+        }
+        let now = now_millis();
+        let mut delivered = 0;
+        for record in decode_records(&result.body) {
+            let due = record.header.store_timestamp + delay_ms as i64;
+            if due > now {
+                break;
+            }
+            if !self.deliver(&record) {
+                // Retry the same message on the next scan.
+                break;
+            }
+            self.offsets.update(level, record.header.queue_offset + 1);
+            delivered += 1;
+        }
+        delivered
+    }
+
+    /// Copies one due message to its real destination.
+    fn deliver(&self, record: &MessageRecord) -> bool {
+        let mut properties = record.properties_map();
+        let (Some(topic), Some(queue_id)) = (
+            properties.remove(prop::REAL_TOPIC),
+            properties
+                .remove(prop::REAL_QID)
+                .and_then(|q| q.parse::<i32>().ok()),
+        ) else {
+            tracing::warn!(
+                offset = record.header.physical_offset,
+                "delayed message without REAL_TOPIC/REAL_QID; skipped"
+            );
+            return true;
+        };
+        properties.remove(prop::DELAY);
+        properties.remove(prop::TIMER_DELIVER_MS);
+        properties.remove(prop::TIMER_DELAY_SEC);
+        properties.insert(prop::WAIT, "false");
+        let encoded = properties.encode();
+        let result = self.store.put_message(&MessageToStore {
+            topic: &topic,
+            queue_id,
+            flag: record.header.flag,
+            sys_flag: record.header.sys_flag,
+            born_timestamp: record.header.born_timestamp,
+            born_host: record.header.born_host,
+            body: &record.body,
+            properties: &encoded,
+            reconsume_times: record.header.reconsume_times,
+            prepared_transaction_offset: 0,
+            wait_store: false,
+        });
+        match result.status {
+            PutMessageStatus::PutOk
+            | PutMessageStatus::FlushDiskTimeout
+            | PutMessageStatus::FlushSlaveTimeout
+            | PutMessageStatus::SlaveNotAvailable => true,
+            other => {
+                tracing::warn!(?other, topic = %topic, "cannot deliver a delayed message yet");
+                false
+            }
+        }
+    }
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,109 @@
+//! SYNC_FLUSH: a put with WAIT is acknowledged only once its bytes are
+//! durable (group commit); a stalled disk gives FLUSH_DISK_TIMEOUT with the
+//! message still stored.
+
+mod store_support;
+
+use std::time::Duration;
+
+use broker_host::store::{MessageFilter, PutMessageStatus, SimIo};
+use store_support::*;
+
+fn durable(
+    io: &SimIo,
+    cfg: &broker_host::store::StoreConfig,
+    offset: i64,
+    len: usize,
+) -> Option<Vec<u8>> {
+    let size = cfg.mapped_file_size_commit_log as i64;
+    let start = offset - offset % size;
+    let path = cfg.commit_log_dir.join(format!("{start:020}"));
+    let content = io.durable_content(&path)?;
+    let pos = (offset - start) as usize;
+    Some(content[pos..pos + len].to_vec())
+}
+
+#[test]
+fn acknowledged_only_after_flush() {
+    let io = SimIo::new();
+    let cfg = sync_config(sim_root());
+    let store = open_sim(cfg.clone(), &io);
+    store.start().unwrap();
+    for i in 0..100 {
+        let b = body(i, 500);
+        let p = props(None, None, None);
+        let r = store.put_message(&msg("S", 0, &b, &p));
+        assert_eq!(r.status, PutMessageStatus::PutOk);
+        // At the moment of the answer, the record is on "disk".
+        let on_disk = durable(&io, &cfg, r.wrote_offset, r.wrote_bytes as usize).unwrap();
+        assert_eq!(
+            on_disk,
+            store.look_message_by_offset(r.wrote_offset).unwrap()
+        );
+        assert!(store.flushed_phy_offset() >= r.wrote_offset + r.wrote_bytes as i64);
+    }
+    store.shutdown();
+}
+
+#[test]
+fn concurrent_putters_share_flushes() {
+    let io = SimIo::new();
+    let cfg = sync_config(sim_root());
+    let store = open_sim(cfg.clone(), &io);
+    store.start().unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let s = store.clone();
+            let io = io.clone();
+            let cfg = cfg.clone();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let b = body(i, 100);
+                    let p = props(None, None, None);
+                    let r = s.put_message(&msg("G", t, &b, &p));
+                    assert_eq!(r.status, PutMessageStatus::PutOk);
+                    assert!(durable(&io, &cfg, r.wrote_offset, r.wrote_bytes as usize).is_some());
+                    assert!(s.flushed_phy_offset() >= r.wrote_offset + r.wrote_bytes as i64);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    store.wait_dispatched().unwrap();
+    for t in 0..8 {
+        assert_eq!(store.max_offset_in_queue("G", t), 50);
+    }
+    store.check_consistency().unwrap();
+    store.shutdown();
+}
+
+#[test]
+fn stalled_disk_times_out_but_keeps_the_message() {
+    let io = SimIo::new();
+    let mut cfg = sync_config(sim_root());
+    cfg.sync_flush_timeout = Duration::from_millis(50);
+    let store = open_sim(cfg.clone(), &io);
+    store.start().unwrap();
+    let p = props(None, None, None);
+    assert!(store.put_message(&msg("S", 0, b"first", &p)).is_ok());
+    io.stall_flushes(true);
+    let r = store.put_message(&msg("S", 0, b"second", &p));
+    assert_eq!(r.status, PutMessageStatus::FlushDiskTimeout);
+    assert!(r.status.is_stored());
+    assert_eq!(r.queue_offset, 1);
+    // Not visible to consumers before it is durable (dispatch stops at the flushed offset).
+    assert_eq!(store.max_offset_in_queue("S", 0), 1);
+    // WAIT=false does not wait at all.
+    let mut m = msg("S", 0, b"third", &p);
+    m.wait_store = false;
+    assert_eq!(store.put_message(&m).status, PutMessageStatus::PutOk);
+    io.stall_flushes(false);
+    let r = store.put_message(&msg("S", 0, b"fourth", &p));
+    assert_eq!(r.status, PutMessageStatus::PutOk);
+    store.wait_dispatched().unwrap();
+    let got = store.get_message("g", "S", 0, 0, 10, 1 << 20, &MessageFilter::All);
+    assert_eq!(got.message_count, 4);
+    store.shutdown();
+}

@@ -1,0 +1,145 @@
+//! Topic and group naming rules and permission bits shared by the host and
+//! plugins (RocketMQ `TopicValidator`, `PermName`, `MixAll`).
+
+/// Permission bits of a topic or the broker (`PermName`).
+pub mod perm {
+    /// Priority.
+    pub const PRIORITY: i32 = 8;
+    /// Readable.
+    pub const READ: i32 = 4;
+    /// Writable.
+    pub const WRITE: i32 = 2;
+    /// Auto-created topics may inherit from this one.
+    pub const INHERIT: i32 = 1;
+
+    /// True when `perm` has READ.
+    pub fn is_readable(perm: i32) -> bool {
+        perm & READ == READ
+    }
+
+    /// True when `perm` has WRITE.
+    pub fn is_writeable(perm: i32) -> bool {
+        perm & WRITE == WRITE
+    }
+
+    /// True when `perm` has INHERIT.
+    pub fn is_inherited(perm: i32) -> bool {
+        perm & INHERIT == INHERIT
+    }
+}
+
+/// Template for auto-created topics.
+pub const AUTO_CREATE_TOPIC_KEY: &str = "TBW102";
+/// Delay-level topic.
+pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
+/// Prefix of a group's retry topic.
+pub const RETRY_GROUP_TOPIC_PREFIX: &str = "%RETRY%";
+/// Prefix of a group's dead-letter topic.
+pub const DLQ_GROUP_TOPIC_PREFIX: &str = "%DLQ%";
+/// Longest ordinary topic name.
+pub const TOPIC_MAX_LENGTH: usize = 127;
+/// Longest retry/DLQ topic name.
+pub const RETRY_OR_DLQ_TOPIC_MAX_LENGTH: usize = 255;
+
+/// Topics clients may never send to.
+pub const NOT_ALLOWED_SEND_TOPICS: [&str; 6] = [
+    "SCHEDULE_TOPIC_XXXX",
+    "RMQ_SYS_TRANS_HALF_TOPIC",
+    "RMQ_SYS_TRANS_OP_HALF_TOPIC",
+    "TRANS_CHECK_MAX_TIME_TOPIC",
+    "SELF_TEST_TOPIC",
+    "OFFSET_MOVED_EVENT",
+];
+
+/// `%RETRY%<group>`.
+pub fn retry_topic(group: &str) -> String {
+    format!("{RETRY_GROUP_TOPIC_PREFIX}{group}")
+}
+
+/// `%DLQ%<group>`.
+pub fn dlq_topic(group: &str) -> String {
+    format!("{DLQ_GROUP_TOPIC_PREFIX}{group}")
+}
+
+/// True for topics clients may not send to.
+pub fn is_not_allowed_send_topic(topic: &str) -> bool {
+    NOT_ALLOWED_SEND_TOPICS.contains(&topic)
+}
+
+/// RocketMQ's topic-name rule: 1..127 characters (255 for retry/DLQ topics)
+/// from `[%|a-zA-Z0-9_-]`. The error is the remark to answer with.
+pub fn validate_topic_name(topic: &str) -> Result<(), String> {
+    if topic.trim().is_empty() {
+        return Err("The specified topic is blank.".to_owned());
+    }
+    let max = if topic.starts_with(RETRY_GROUP_TOPIC_PREFIX)
+        || topic.starts_with(DLQ_GROUP_TOPIC_PREFIX)
+    {
+        RETRY_OR_DLQ_TOPIC_MAX_LENGTH
+    } else {
+        TOPIC_MAX_LENGTH
+    };
+    if topic.len() > max {
+        return Err(format!(
+            "The specified topic is longer than topic max length {max}."
+        ));
+    }
+    if !topic
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'%' | b'|' | b'_' | b'-'))
+    {
+        return Err(format!(
+            "The specified topic[{topic}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"
+        ));
+    }
+    Ok(())
+}
+
+/// Parses `messageDelayLevel` (`"1s 5s 10s 30s 1m ... 2h"`) into milliseconds
+/// per level (level 1 first). Units s, m, h, d.
+pub fn parse_delay_levels(text: &str) -> Result<Vec<u64>, String> {
+    text.split_whitespace()
+        .map(|level| {
+            let (number, unit) = level.split_at(level.len().saturating_sub(1));
+            let factor = match unit {
+                "s" => 1_000,
+                "m" => 60_000,
+                "h" => 3_600_000,
+                "d" => 86_400_000,
+                _ => return Err(format!("invalid delay level {level:?}")),
+            };
+            number
+                .parse::<u64>()
+                .map(|n| n * factor)
+                .map_err(|_| format!("invalid delay level {level:?}"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_names() {
+        assert!(validate_topic_name("TopicTest").is_ok());
+        assert!(validate_topic_name("%RETRY%group_1-a|b").is_ok());
+        assert!(validate_topic_name("").is_err());
+        assert!(validate_topic_name("bad topic").is_err());
+        assert!(validate_topic_name(&"x".repeat(128)).is_err());
+        assert!(validate_topic_name(&format!("%RETRY%{}", "x".repeat(200))).is_ok());
+    }
+
+    #[test]
+    fn delay_levels() {
+        let levels =
+            parse_delay_levels("1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h")
+                .expect("default levels");
+        assert_eq!(levels.len(), 18);
+        assert_eq!(
+            (levels[0], levels[4], levels[17]),
+            (1_000, 60_000, 7_200_000)
+        );
+        assert!(parse_delay_levels("1x").is_err());
+    }
+}

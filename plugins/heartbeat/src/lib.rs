@@ -1,0 +1,235 @@
+//! Client management, following RocketMQ's `ClientManageProcessor` and
+//! `ConsumerManageProcessor` (request-codes.md §2–3):
+//!
+//! - HEART_BEAT (34): registers producers and consumers per group with their
+//!   subscriptions, creating the retry topic and subscription group where
+//!   RocketMQ does. The registry lives in the host (it survives a swap of
+//!   this plugin) and notifies group members when membership changes.
+//! - UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38),
+//!   CHECK_CLIENT_CONFIG (46).
+
+mod heartbeat_data;
+
+use abi_stable::std_types::{RStr, RString, RVec};
+use plugin_api::codes::{request_code, response_code};
+use plugin_api::fastjson::JsonStyle;
+use plugin_api::ffi::{FfiClientChannel, FfiConsumerRegistration, FfiSubscription, FfiTopicConfig};
+use plugin_api::message::java_string_hash;
+use plugin_api::sdk::{Host, Outcome, Plugin, ProcessError, Processor, Request, Response};
+use plugin_api::topics::{self, perm};
+
+pub use heartbeat_data::{ConsumerData, HeartbeatData, ProducerData, SubscriptionData};
+
+/// The client-management processor.
+pub struct HeartbeatPlugin {
+    host: Host,
+    enable_property_filter: bool,
+}
+
+impl Plugin for HeartbeatPlugin {
+    const NAME: &'static str = "heartbeat";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const REQUEST_CODES: &'static [i32] = &[
+        request_code::HEART_BEAT,
+        request_code::UNREGISTER_CLIENT,
+        request_code::GET_CONSUMER_LIST_BY_GROUP,
+        request_code::CHECK_CLIENT_CONFIG,
+    ];
+
+    fn new(host: Host, _settings: &plugin_api::serde_json::Value) -> Result<Self, String> {
+        let enable_property_filter = host.config_or("enablePropertyFilter", false);
+        Ok(HeartbeatPlugin {
+            host,
+            enable_property_filter,
+        })
+    }
+}
+
+impl Processor for HeartbeatPlugin {
+    fn process(&self, request: &Request<'_>) -> Result<Outcome, ProcessError> {
+        let response = match request.code() {
+            request_code::HEART_BEAT => self.heartbeat(request)?,
+            request_code::UNREGISTER_CLIENT => self.unregister(request)?,
+            request_code::GET_CONSUMER_LIST_BY_GROUP => self.consumer_list(request)?,
+            request_code::CHECK_CLIENT_CONFIG => self.check_client_config(request)?,
+            other => Response::error(
+                response_code::REQUEST_CODE_NOT_SUPPORTED,
+                format!(" request type {other} not supported"),
+            ),
+        };
+        Ok(response.into())
+    }
+}
+
+impl HeartbeatPlugin {
+    fn heartbeat(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
+        let data: HeartbeatData = serde_json::from_slice(request.body()).map_err(|error| {
+            ProcessError::respond(
+                response_code::SYSTEM_ERROR,
+                format!("the heartbeat body is not valid HeartbeatData JSON: {error}"),
+            )
+        })?;
+        let channel = FfiClientChannel {
+            client_id: RStr::from(data.client_id.as_str()),
+            connection_id: request.connection_id(),
+            remote_addr: RStr::from(request.remote_addr()),
+            language: request.language().as_byte(),
+            version: request.version(),
+        };
+        let keep_subscriptions = data.heartbeat_fingerprint != 0 && data.without_sub;
+        let mut subscriptions_changed = false;
+        for consumer in &data.consumer_data_set {
+            let Some(group) = self
+                .host
+                .subscription_group(RStr::from(consumer.group_name.as_str()), true)
+                .into_option()
+            else {
+                // As in RocketMQ: a group that neither exists nor may be created
+                // is not registered, silently.
+                continue;
+            };
+            let order = consumer.subscription_data_set.iter().any(|sub| {
+                self.host
+                    .topic_config(&sub.topic)
+                    .is_some_and(|topic| topic.order)
+            });
+            self.host.create_topic_if_absent(&FfiTopicConfig {
+                topic_name: topics::retry_topic(&consumer.group_name).into(),
+                read_queue_nums: group.retry_queue_nums.max(1),
+                write_queue_nums: group.retry_queue_nums.max(1),
+                perm: perm::READ | perm::WRITE,
+                topic_filter_type: 0,
+                topic_sys_flag: 0,
+                order,
+            });
+            let registration = FfiConsumerRegistration {
+                group: consumer.group_name.as_str().into(),
+                consume_type: consumer.consume_type.as_str().into(),
+                message_model: consumer.message_model.as_str().into(),
+                consume_from_where: consumer.consume_from_where.as_str().into(),
+                subscriptions: consumer.subscription_data_set.iter().map(to_ffi).collect(),
+                keep_subscriptions,
+            };
+            subscriptions_changed |= self.host.register_consumer(&registration, &channel);
+        }
+        for producer in &data.producer_data_set {
+            self.host
+                .register_producer(RStr::from(producer.group_name.as_str()), &channel);
+        }
+        let sub_change = !keep_subscriptions || subscriptions_changed;
+        Ok(Response::success()
+            .with_field("IS_SUPPORT_HEART_BEAT_V2", "true")
+            .with_field("IS_SUB_CHANGE", sub_change))
+    }
+
+    fn unregister(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
+        let client_id: String = request.required("clientID")?;
+        let producer_group: String = request.optional("producerGroup")?.unwrap_or_default();
+        let consumer_group: String = request.optional("consumerGroup")?.unwrap_or_default();
+        self.host.unregister_client(
+            RStr::from(client_id.as_str()),
+            request.connection_id(),
+            RStr::from(producer_group.as_str()),
+            RStr::from(consumer_group.as_str()),
+        );
+        Ok(Response::success())
+    }
+
+    fn consumer_list(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
+        let group: String = request.required("consumerGroup")?;
+        let members = self
+            .host
+            .consumer_group(RStr::from(group.as_str()))
+            .into_option()
+            .map(|info| info.client_ids)
+            .filter(|ids| !ids.is_empty());
+        let Some(client_ids) = members else {
+            return Ok(Response::error(
+                response_code::SYSTEM_ERROR,
+                format!("no consumer for this group, {group}"),
+            ));
+        };
+        Ok(Response::success().with_body(consumer_id_list(&client_ids).into_bytes()))
+    }
+
+    fn check_client_config(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct CheckClientRequestBody {
+            #[serde(default)]
+            subscription_data: Option<SubscriptionData>,
+        }
+        let body: CheckClientRequestBody =
+            serde_json::from_slice(request.body()).map_err(|error| {
+                ProcessError::respond(
+                    response_code::SYSTEM_ERROR,
+                    format!("the body is not valid CheckClientRequestBody JSON: {error}"),
+                )
+            })?;
+        let Some(subscription) = body.subscription_data else {
+            return Ok(Response::success());
+        };
+        if subscription.expression_type == "TAG" {
+            return Ok(Response::success());
+        }
+        if !self.enable_property_filter {
+            return Ok(Response::error(
+                response_code::SYSTEM_ERROR,
+                format!(
+                    "The broker does not support consumer to filter message by {}",
+                    subscription.expression_type
+                ),
+            ));
+        }
+        Ok(Response::error(
+            response_code::SUBSCRIPTION_PARSE_FAILED,
+            format!(
+                "{} filtering is not supported by this broker yet",
+                subscription.expression_type
+            ),
+        ))
+    }
+}
+
+/// A subscription as the host registry keeps it; tags parsed from the
+/// expression when the client did not send them.
+fn to_ffi(sub: &SubscriptionData) -> FfiSubscription {
+    let tags: Vec<String> = if sub.tags_set.is_empty() && sub.sub_string.trim() != "*" {
+        sub.sub_string
+            .split("||")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect()
+    } else {
+        sub.tags_set.clone()
+    };
+    let codes: Vec<i32> = if sub.code_set.is_empty() {
+        tags.iter().map(|t| java_string_hash(t)).collect()
+    } else {
+        sub.code_set.clone()
+    };
+    FfiSubscription {
+        topic: sub.topic.as_str().into(),
+        sub_string: sub.sub_string.as_str().into(),
+        expression_type: sub.expression_type.as_str().into(),
+        tags: tags.into_iter().map(RString::from).collect(),
+        codes: RVec::from(codes),
+        sub_version: sub.sub_version,
+    }
+}
+
+/// `{"consumerIdList":[...]}`.
+fn consumer_id_list(client_ids: &RVec<RString>) -> String {
+    let mut body = String::from("{\"consumerIdList\":[");
+    for (index, id) in client_ids.iter().enumerate() {
+        if index > 0 {
+            body.push(',');
+        }
+        JsonStyle::Fastjson.write_str(&mut body, id);
+    }
+    body.push_str("]}");
+    body
+}
+
+plugin_api::export_plugin!(HeartbeatPlugin);

@@ -1,0 +1,468 @@
+//! The pull processor and the consumer-offset codes, following RocketMQ's
+//! `PullMessageProcessor`, `ConsumerManageProcessor` and the offset parts of
+//! `AdminBrokerProcessor` (request-codes.md §2):
+//!
+//! - PULL_MESSAGE (11) / LITE_PULL_MESSAGE (361): tag filtering (tags code in
+//!   the consume queue, then the tag string), offset commit, long polling —
+//!   a pull with nothing to return is *held by the host* (not a sleeping
+//!   thread) and re-run when a message arrives for its queue or it times out.
+//! - QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET (15).
+//! - SEARCH_OFFSET_BY_TIMESTAMP (29), GET_MAX_OFFSET (30), GET_MIN_OFFSET (31),
+//!   GET_EARLIEST_MSG_STORETIME (32).
+
+mod filter;
+
+use abi_stable::std_types::{RSlice, RStr};
+use plugin_api::codes::{request_code, response_code};
+use plugin_api::ffi::{FfiGetRequest, FfiGetStatus, FfiSubscriptionGroup, FfiTopicConfig};
+use plugin_api::sdk::{Hold, Host, Outcome, Plugin, ProcessError, Processor, Request, Response};
+use plugin_api::topics::perm;
+
+pub use filter::TagFilter;
+
+/// `PullSysFlag` bits.
+pub mod pull_sys_flag {
+    /// `commitOffset` is valid: store it.
+    pub const COMMIT_OFFSET: i32 = 0x1;
+    /// Long polling allowed.
+    pub const SUSPEND: i32 = 0x2;
+    /// The subscription travels in this request.
+    pub const SUBSCRIPTION: i32 = 0x4;
+    /// Obsolete class filter.
+    pub const CLASS_FILTER: i32 = 0x8;
+    /// Lite pull (5.x).
+    pub const LITE_PULL: i32 = 0x10;
+}
+
+/// Settings read once from the broker config.
+struct Settings {
+    long_polling_enable: bool,
+    short_polling_time_millis: u64,
+    enable_property_filter: bool,
+    lite_pull_enable: bool,
+    broker_permission: i32,
+    broker_is_slave: bool,
+}
+
+/// The pull processor.
+pub struct PullPlugin {
+    host: Host,
+    settings: Settings,
+}
+
+impl Plugin for PullPlugin {
+    const NAME: &'static str = "pull";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const REQUEST_CODES: &'static [i32] = &[
+        request_code::PULL_MESSAGE,
+        request_code::LITE_PULL_MESSAGE,
+        request_code::QUERY_CONSUMER_OFFSET,
+        request_code::UPDATE_CONSUMER_OFFSET,
+        request_code::SEARCH_OFFSET_BY_TIMESTAMP,
+        request_code::GET_MAX_OFFSET,
+        request_code::GET_MIN_OFFSET,
+        request_code::GET_EARLIEST_MSG_STORETIME,
+    ];
+
+    fn new(host: Host, _settings: &plugin_api::serde_json::Value) -> Result<Self, String> {
+        let settings = Settings {
+            long_polling_enable: host.config_or("longPollingEnable", true),
+            short_polling_time_millis: host.config_or("shortPollingTimeMills", 1000),
+            enable_property_filter: host.config_or("enablePropertyFilter", false),
+            lite_pull_enable: host.config_or("litePullMessageEnable", true),
+            broker_permission: host.broker_identity().broker_permission,
+            broker_is_slave: host
+                .config("brokerRole")
+                .is_some_and(|role| role == "SLAVE"),
+        };
+        Ok(PullPlugin { host, settings })
+    }
+}
+
+impl Processor for PullPlugin {
+    fn process(&self, request: &Request<'_>) -> Result<Outcome, ProcessError> {
+        match request.code() {
+            request_code::PULL_MESSAGE | request_code::LITE_PULL_MESSAGE => self.pull(request),
+            request_code::QUERY_CONSUMER_OFFSET => {
+                self.query_consumer_offset(request).map(Outcome::from)
+            }
+            request_code::UPDATE_CONSUMER_OFFSET => {
+                self.update_consumer_offset(request).map(Outcome::from)
+            }
+            request_code::SEARCH_OFFSET_BY_TIMESTAMP => {
+                let (topic, queue_id) = topic_and_queue(request)?;
+                let timestamp: i64 = request.required("timestamp")?;
+                let offset =
+                    self.host
+                        .offset_by_time(RStr::from(topic.as_str()), queue_id, timestamp);
+                Ok(Response::success().with_field("offset", offset).into())
+            }
+            request_code::GET_MAX_OFFSET => {
+                let (topic, queue_id) = topic_and_queue(request)?;
+                let offset = self.host.max_offset(RStr::from(topic.as_str()), queue_id);
+                Ok(Response::success().with_field("offset", offset).into())
+            }
+            request_code::GET_MIN_OFFSET => {
+                let (topic, queue_id) = topic_and_queue(request)?;
+                let offset = self.host.min_offset(RStr::from(topic.as_str()), queue_id);
+                Ok(Response::success().with_field("offset", offset).into())
+            }
+            request_code::GET_EARLIEST_MSG_STORETIME => {
+                let (topic, queue_id) = topic_and_queue(request)?;
+                let topic = RStr::from(topic.as_str());
+                let min = self.host.min_offset(topic, queue_id);
+                let timestamp = self.host.message_store_time(topic, queue_id, min);
+                Ok(Response::success()
+                    .with_field("timestamp", timestamp)
+                    .into())
+            }
+            other => Err(ProcessError::respond(
+                response_code::REQUEST_CODE_NOT_SUPPORTED,
+                format!(" request type {other} not supported"),
+            )),
+        }
+    }
+}
+
+/// A parsed `PullMessageRequestHeader`.
+struct PullHeader {
+    group: String,
+    topic: String,
+    queue_id: i32,
+    queue_offset: i64,
+    max_msg_nums: i32,
+    sys_flag: i32,
+    commit_offset: i64,
+    suspend_timeout_millis: u64,
+    subscription: Option<String>,
+    sub_version: i64,
+    expression_type: Option<String>,
+    max_msg_bytes: Option<i32>,
+}
+
+impl PullHeader {
+    fn parse(request: &Request<'_>) -> Result<PullHeader, ProcessError> {
+        Ok(PullHeader {
+            group: request.required("consumerGroup")?,
+            topic: request.required("topic")?,
+            queue_id: request.required("queueId")?,
+            queue_offset: request.required("queueOffset")?,
+            max_msg_nums: request.required("maxMsgNums")?,
+            sys_flag: request.required("sysFlag")?,
+            commit_offset: request.required("commitOffset")?,
+            suspend_timeout_millis: request.required("suspendTimeoutMillis")?,
+            subscription: request.optional("subscription")?,
+            sub_version: request.required("subVersion")?,
+            expression_type: request.optional("expressionType")?,
+            max_msg_bytes: request.optional("maxMsgBytes")?,
+        })
+    }
+
+    fn has(&self, flag: i32) -> bool {
+        self.sys_flag & flag != 0
+    }
+}
+
+fn refuse(code: i32, remark: String) -> ProcessError {
+    ProcessError::respond(code, remark)
+}
+
+impl PullPlugin {
+    fn pull(&self, request: &Request<'_>) -> Result<Outcome, ProcessError> {
+        let header = PullHeader::parse(request)?;
+        let broker_name = self.host.broker_identity().broker_name.to_string();
+        if !perm::is_readable(self.settings.broker_permission) {
+            return Ok(forbidden(
+                format!("the broker[{broker_name}] pulling message is forbidden"),
+                1,
+            )
+            .into());
+        }
+        if request.code() == request_code::LITE_PULL_MESSAGE && !self.settings.lite_pull_enable {
+            return Ok(forbidden(
+                format!("the broker[{broker_name}] for lite pull consumer is forbidden"),
+                1,
+            )
+            .into());
+        }
+        let group = self
+            .host
+            .subscription_group(RStr::from(header.group.as_str()), true)
+            .into_option()
+            .ok_or_else(|| {
+                refuse(
+                    response_code::SUBSCRIPTION_GROUP_NOT_EXIST,
+                    format!("subscription group [{}] does not exist", header.group),
+                )
+            })?;
+        if !group.consume_enable {
+            return Ok(forbidden(
+                format!("subscription group no permission, {}", header.group),
+                2,
+            )
+            .into());
+        }
+        let topic = self.host.topic_config(&header.topic).ok_or_else(|| {
+            refuse(
+                response_code::TOPIC_NOT_EXIST,
+                format!("topic[{}] not exist, apply first please!", header.topic),
+            )
+        })?;
+        if !perm::is_readable(topic.perm) {
+            return Ok(forbidden(
+                format!("the topic[{}] pulling message is forbidden", header.topic),
+                3,
+            )
+            .into());
+        }
+        if header.queue_id < 0 || header.queue_id >= topic.read_queue_nums {
+            return Err(refuse(
+                response_code::INVALID_PARAMETER,
+                format!(
+                    "queueId[{}] is illegal, topic:[{}] topicConfig.readQueueNums:[{}] consumer:[{}]",
+                    header.queue_id,
+                    header.topic,
+                    topic.read_queue_nums,
+                    request.remote_addr()
+                ),
+            ));
+        }
+        let filter = self.subscription_filter(&header)?;
+
+        let tags: Vec<RStr<'_>> = match &filter {
+            TagFilter::All => Vec::new(),
+            TagFilter::Tags(tags) => tags.iter().map(|t| RStr::from(t.as_str())).collect(),
+        };
+        let result = self.host.get_messages(&FfiGetRequest {
+            group: RStr::from(header.group.as_str()),
+            topic: RStr::from(header.topic.as_str()),
+            queue_id: header.queue_id,
+            offset: header.queue_offset,
+            max_msg_nums: header.max_msg_nums,
+            max_total_bytes: header.max_msg_bytes.unwrap_or(0),
+            all_tags: matches!(filter, TagFilter::All),
+            tags: RSlice::from_slice(&tags),
+        });
+
+        // First processing only (not a long-poll re-run), and not on a slave.
+        if request.allow_hold()
+            && header.has(pull_sys_flag::COMMIT_OFFSET)
+            && !self.settings.broker_is_slave
+        {
+            self.host.commit_consumer_offset(
+                RStr::from(request.remote_addr()),
+                RStr::from(header.group.as_str()),
+                RStr::from(header.topic.as_str()),
+                header.queue_id,
+                header.commit_offset,
+            );
+        }
+
+        let code = self.response_code(result.status, header.queue_offset);
+        if code == response_code::PULL_NOT_FOUND
+            && request.allow_hold()
+            && header.has(pull_sys_flag::SUSPEND)
+        {
+            let timeout_millis = if self.settings.long_polling_enable {
+                header.suspend_timeout_millis
+            } else {
+                self.settings.short_polling_time_millis
+            };
+            return Ok(Outcome::Hold(Hold {
+                key: format!("{}@{}", header.topic, header.queue_id),
+                wake_offset: header.queue_offset,
+                timeout_millis,
+                tag_codes: filter.codes(),
+            }));
+        }
+
+        let suggest_broker = if result.suggest_pulling_from_slave {
+            group.which_broker_when_consume_slowly
+        } else {
+            0
+        };
+        let mut response = Response {
+            code,
+            remark: Some(result.status.name().to_owned()),
+            ..Response::default()
+        }
+        .with_field("suggestWhichBrokerId", suggest_broker)
+        .with_field("nextBeginOffset", result.next_begin_offset)
+        .with_field("minOffset", result.min_offset)
+        .with_field("maxOffset", result.max_offset)
+        .with_field("topicSysFlag", topic.topic_sys_flag)
+        .with_field("groupSysFlag", group.group_sys_flag);
+        if code == response_code::SUCCESS {
+            response.body = result.body.into_vec();
+        }
+        Ok(response.into())
+    }
+
+    /// The filter from the request (SUBSCRIPTION flag) or from the group's
+    /// registered subscription.
+    fn subscription_filter(&self, header: &PullHeader) -> Result<TagFilter, ProcessError> {
+        let expression_type = if header.has(pull_sys_flag::SUBSCRIPTION) {
+            let expression_type = header
+                .expression_type
+                .clone()
+                .unwrap_or_else(|| "TAG".into());
+            if expression_type == "TAG" {
+                return Ok(TagFilter::parse(
+                    header.subscription.as_deref().unwrap_or("*"),
+                ));
+            }
+            expression_type
+        } else {
+            let group_info = self
+                .host
+                .consumer_group(RStr::from(header.group.as_str()))
+                .into_option()
+                .ok_or_else(|| {
+                    refuse(
+                        response_code::SUBSCRIPTION_NOT_EXIST,
+                        format!(
+                            "the consumer's group info not exist, group: {}",
+                            header.group
+                        ),
+                    )
+                })?;
+            let subscription = group_info
+                .subscriptions
+                .iter()
+                .find(|s| s.topic.as_str() == header.topic)
+                .ok_or_else(|| {
+                    refuse(
+                        response_code::SUBSCRIPTION_NOT_EXIST,
+                        format!(
+                            "the consumer's subscription not exist, group: {}",
+                            header.group
+                        ),
+                    )
+                })?;
+            if subscription.sub_version < header.sub_version {
+                return Err(refuse(
+                    response_code::SUBSCRIPTION_NOT_LATEST,
+                    "the consumer's subscription not latest".to_owned(),
+                ));
+            }
+            if subscription.expression_type.as_str() == "TAG"
+                || subscription.expression_type.is_empty()
+            {
+                return Ok(TagFilter::from_tags(
+                    subscription.tags.iter().map(|t| t.to_string()).collect(),
+                    &subscription.sub_string,
+                ));
+            }
+            subscription.expression_type.to_string()
+        };
+        if !self.settings.enable_property_filter {
+            return Err(refuse(
+                response_code::SYSTEM_ERROR,
+                format!(
+                    "The broker does not support consumer to filter message by {expression_type}"
+                ),
+            ));
+        }
+        Err(refuse(
+            response_code::SUBSCRIPTION_PARSE_FAILED,
+            format!("{expression_type} filtering is not supported by this broker yet"),
+        ))
+    }
+
+    /// Store status → response code (request-codes.md PULL table, master).
+    fn response_code(&self, status: FfiGetStatus, requested_offset: i64) -> i32 {
+        let moved = if self.settings.broker_is_slave {
+            response_code::PULL_RETRY_IMMEDIATELY
+        } else {
+            response_code::PULL_OFFSET_MOVED
+        };
+        match status {
+            FfiGetStatus::Found => response_code::SUCCESS,
+            FfiGetStatus::NoMatchedMessage | FfiGetStatus::MessageWasRemoving => {
+                response_code::PULL_RETRY_IMMEDIATELY
+            }
+            FfiGetStatus::NoMessageInQueue | FfiGetStatus::NoMatchedLogicQueue => {
+                if requested_offset != 0 {
+                    moved
+                } else {
+                    response_code::PULL_NOT_FOUND
+                }
+            }
+            FfiGetStatus::OffsetFoundNull | FfiGetStatus::OffsetOverflowOne => {
+                response_code::PULL_NOT_FOUND
+            }
+            FfiGetStatus::OffsetOverflowBadly | FfiGetStatus::OffsetTooSmall => moved,
+        }
+    }
+
+    fn query_consumer_offset(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
+        let group: String = request.required("consumerGroup")?;
+        let (topic, queue_id) = topic_and_queue(request)?;
+        let set_zero_if_not_found: bool = request.optional("setZeroIfNotFound")?.unwrap_or(true);
+        let topic = RStr::from(topic.as_str());
+        let offset = self
+            .host
+            .query_consumer_offset(RStr::from(group.as_str()), topic, queue_id);
+        if offset >= 0 {
+            return Ok(Response::success().with_field("offset", offset));
+        }
+        if !set_zero_if_not_found {
+            return Ok(Response::error(
+                response_code::QUERY_NOT_FOUND,
+                "Not found, do not set to zero, maybe this group boot first",
+            ));
+        }
+        // No committed offset: a queue whose first message is still in the
+        // store starts at 0 (4.9's rule; our store is memory-mapped).
+        if self.host.min_offset(topic, queue_id) <= 0 {
+            return Ok(Response::success().with_field("offset", 0));
+        }
+        Ok(Response::error(
+            response_code::QUERY_NOT_FOUND,
+            "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first",
+        ))
+    }
+
+    fn update_consumer_offset(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
+        let group: String = request.required("consumerGroup")?;
+        let (topic, queue_id) = topic_and_queue(request)?;
+        let offset: i64 = request.required("commitOffset")?;
+        let known_group: Option<FfiSubscriptionGroup> = self
+            .host
+            .subscription_group(RStr::from(group.as_str()), false)
+            .into_option();
+        if known_group.is_none() {
+            return Ok(Response::error(
+                response_code::SUBSCRIPTION_GROUP_NOT_EXIST,
+                format!("Group {group} not exist!"),
+            ));
+        }
+        let topic_config: Option<FfiTopicConfig> = self.host.topic_config(&topic);
+        if topic_config.is_none() {
+            return Ok(Response::error(
+                response_code::TOPIC_NOT_EXIST,
+                format!("Topic {topic} not exist!"),
+            ));
+        }
+        self.host.commit_consumer_offset(
+            RStr::from(request.remote_addr()),
+            RStr::from(group.as_str()),
+            RStr::from(topic.as_str()),
+            queue_id,
+            offset,
+        );
+        Ok(Response::success())
+    }
+}
+
+fn topic_and_queue(request: &Request<'_>) -> Result<(String, i32), ProcessError> {
+    Ok((request.required("topic")?, request.required("queueId")?))
+}
+
+/// NO_PERMISSION with 5.x's `forbiddenType`.
+fn forbidden(remark: String, forbidden_type: i32) -> Response {
+    Response::error(response_code::NO_PERMISSION, remark)
+        .with_field("forbiddenType", forbidden_type)
+}
+
+plugin_api::export_plugin!(PullPlugin);

@@ -1,0 +1,107 @@
+//! Message queries, following RocketMQ's `QueryMessageProcessor`
+//! (request-codes.md §5):
+//!
+//! - QUERY_MESSAGE (12): `topic#key` through the index files within a store
+//!   time window; also the UNIQ_KEY lookup clients use for the id send
+//!   returned (`_UNIQUE_KEY_QUERY=true`). Like Java, hash collisions are left
+//!   for the client to filter.
+//! - VIEW_MESSAGE_BY_ID (33): one record by commit-log offset (decoded by the
+//!   client from an offset message id).
+
+use abi_stable::std_types::RStr;
+use plugin_api::codes::{request_code, response_code};
+use plugin_api::sdk::{Host, Outcome, Plugin, ProcessError, Processor, Request, Response};
+
+/// `maxMsgsNumBatch`: the cap on results of one key query.
+const MAX_MSGS_NUM_BATCH: i32 = 64;
+
+/// The query processor.
+pub struct QueryPlugin {
+    host: Host,
+    default_query_max_num: i32,
+    max_msgs_num_batch: i32,
+}
+
+impl Plugin for QueryPlugin {
+    const NAME: &'static str = "query";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const REQUEST_CODES: &'static [i32] = &[
+        request_code::QUERY_MESSAGE,
+        request_code::VIEW_MESSAGE_BY_ID,
+    ];
+
+    fn new(host: Host, _settings: &plugin_api::serde_json::Value) -> Result<Self, String> {
+        let default_query_max_num = host.config_or("defaultQueryMaxNum", 32);
+        let max_msgs_num_batch = host.config_or("maxMsgsNumBatch", MAX_MSGS_NUM_BATCH);
+        Ok(QueryPlugin {
+            host,
+            default_query_max_num,
+            max_msgs_num_batch,
+        })
+    }
+}
+
+impl Processor for QueryPlugin {
+    fn process(&self, request: &Request<'_>) -> Result<Outcome, ProcessError> {
+        match request.code() {
+            request_code::QUERY_MESSAGE => self.query_message(request).map(Outcome::from),
+            request_code::VIEW_MESSAGE_BY_ID => self.view_message(request).map(Outcome::from),
+            other => Err(ProcessError::respond(
+                response_code::REQUEST_CODE_NOT_SUPPORTED,
+                format!(" request type {other} not supported"),
+            )),
+        }
+    }
+}
+
+impl QueryPlugin {
+    fn query_message(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
+        let topic: String = request.required("topic")?;
+        let key: String = request.required("key")?;
+        let mut max_num: i32 = request.required("maxNum")?;
+        let begin: i64 = request.required("beginTimestamp")?;
+        let end: i64 = request.required("endTimestamp")?;
+        let unique_key_query: bool = request.optional("_UNIQUE_KEY_QUERY")?.unwrap_or(false);
+        if unique_key_query {
+            max_num = self.default_query_max_num;
+        }
+        let max_num = max_num.clamp(1, self.max_msgs_num_batch);
+        let result = self.host.query_by_key(
+            RStr::from(topic.as_str()),
+            RStr::from(key.as_str()),
+            max_num,
+            begin,
+            end,
+        );
+        let response = Response::success()
+            .with_field(
+                "indexLastUpdateTimestamp",
+                result.index_last_update_timestamp,
+            )
+            .with_field(
+                "indexLastUpdatePhyoffset",
+                result.index_last_update_phyoffset,
+            );
+        if result.message_count == 0 {
+            return Ok(Response {
+                code: response_code::QUERY_NOT_FOUND,
+                remark: Some("can not find message, maybe time range not correct".to_owned()),
+                ..response
+            });
+        }
+        Ok(response.with_body(result.body.into_vec()))
+    }
+
+    fn view_message(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
+        let offset: i64 = request.required("offset")?;
+        match self.host.message_by_offset(offset).into_option() {
+            Some(record) => Ok(Response::success().with_body(record.into_vec())),
+            None => Ok(Response::error(
+                response_code::SYSTEM_ERROR,
+                format!("can not find message by the offset, {offset}"),
+            )),
+        }
+    }
+}
+
+plugin_api::export_plugin!(QueryPlugin);

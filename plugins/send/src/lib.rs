@@ -1,0 +1,623 @@
+//! The send processor: SEND_MESSAGE (10), SEND_MESSAGE_V2 (310),
+//! SEND_BATCH_MESSAGE (320) and CONSUMER_SEND_MSG_BACK (36), following
+//! RocketMQ's `SendMessageProcessor` (request-codes.md §1).
+//!
+//! Per request: parse the header, check the topic (auto-creating it from
+//! TBW102 when allowed), rewrite retry/DLQ/delay destinations, append through
+//! the host's message store, answer with the stored ids.
+
+mod header;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use abi_stable::std_types::{RSlice, RStr};
+use plugin_api::codes::{request_code, response_code};
+use plugin_api::ffi::{
+    FfiBatch, FfiBatchEntry, FfiMessage, FfiPutResult, FfiPutStatus, FfiSubscriptionGroup,
+    FfiTopicConfig,
+};
+use plugin_api::message::{
+    decode_batch_body, decode_record, new_uniq_id, properties as prop, sysflag, Properties,
+    RecordRead,
+};
+use plugin_api::sdk::{Host, Outcome, Plugin, ProcessError, Processor, Request, Response};
+use plugin_api::topics::{self, perm};
+
+pub use header::SendHeader;
+
+/// Java's `FAQUrl.suggestTodo(FAQUrl.APPLY_TOPIC_URL)`.
+const APPLY_TOPIC_FAQ: &str = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
+
+/// Broker versions at or above V3_4_9 send `maxReconsumeTimes` themselves.
+const MAX_RECONSUME_TIMES_SINCE_VERSION: i32 = 121;
+
+/// Settings read from the broker config once, at construction.
+struct Settings {
+    region_id: String,
+    trace_on: String,
+    cluster_name: String,
+    broker_permission: i32,
+    max_delay_level: i32,
+    reject_transaction_message: bool,
+}
+
+/// The send processor.
+pub struct SendPlugin {
+    host: Host,
+    settings: Settings,
+    next_queue: AtomicU32,
+}
+
+impl Plugin for SendPlugin {
+    const NAME: &'static str = "send";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const REQUEST_CODES: &'static [i32] = &[
+        request_code::SEND_MESSAGE,
+        request_code::SEND_MESSAGE_V2,
+        request_code::SEND_BATCH_MESSAGE,
+        request_code::CONSUMER_SEND_MSG_BACK,
+    ];
+
+    fn new(host: Host, _settings: &plugin_api::serde_json::Value) -> Result<Self, String> {
+        let delay_levels =
+            topics::parse_delay_levels(&host.config("messageDelayLevel").unwrap_or_else(|| {
+                "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h".into()
+            }))?;
+        let identity = host.broker_identity();
+        let settings = Settings {
+            region_id: host
+                .config("regionId")
+                .unwrap_or_else(|| "DefaultRegion".into()),
+            trace_on: host.config("traceOn").unwrap_or_else(|| "true".into()),
+            cluster_name: identity.cluster_name.to_string(),
+            broker_permission: identity.broker_permission,
+            max_delay_level: delay_levels.len() as i32,
+            reject_transaction_message: host.config_or("rejectTransactionMessage", false),
+        };
+        Ok(SendPlugin {
+            host,
+            settings,
+            next_queue: AtomicU32::new(0),
+        })
+    }
+}
+
+impl Processor for SendPlugin {
+    fn process(&self, request: &Request<'_>) -> Result<Outcome, ProcessError> {
+        let response = match request.code() {
+            request_code::CONSUMER_SEND_MSG_BACK => self.send_back(request),
+            _ => {
+                let header = SendHeader::parse(request)?;
+                if header.batch {
+                    self.send_batch(request, &header)
+                } else {
+                    self.send_one(request, &header)
+                }
+            }
+        };
+        let response = match response {
+            Ok(response) => response,
+            Err(error) => error.into_response(),
+        };
+        Ok(self.with_trace_fields(request, response).into())
+    }
+}
+
+impl SendPlugin {
+    /// The Java client reads MSG_REGION / TRACE_ON without a null check, so
+    /// every send response carries them (not CONSUMER_SEND_MSG_BACK's).
+    fn with_trace_fields(&self, request: &Request<'_>, response: Response) -> Response {
+        if request.code() == request_code::CONSUMER_SEND_MSG_BACK {
+            return response;
+        }
+        response
+            .with_field(prop::MSG_REGION, &self.settings.region_id)
+            .with_field(prop::TRACE_ON, &self.settings.trace_on)
+    }
+
+    fn send_one(
+        &self,
+        request: &Request<'_>,
+        header: &SendHeader,
+    ) -> Result<Response, ProcessError> {
+        let topic_config = self.check_topic(request, header)?;
+        let mut queue_id = self.choose_queue(&topic_config, header.queue_id)?;
+        let mut topic = header.topic.clone();
+        let mut properties = Properties::parse(&header.properties);
+        let mut reconsume_times = header.reconsume_times;
+
+        if let Some(group) = topic.strip_prefix(topics::RETRY_GROUP_TOPIC_PREFIX) {
+            let group = group.to_owned();
+            let group_config = self.group_or_error(&group)?;
+            let max_reconsume =
+                self.max_reconsume_times(request, header.max_reconsume_times, &group_config);
+            if reconsume_times > max_reconsume {
+                let dlq = self.ensure_dlq_topic(&group)?;
+                topic = dlq.topic_name.to_string();
+                queue_id = 0;
+                properties.insert(prop::DELAY, "-1");
+                reconsume_times = header.reconsume_times;
+            }
+        }
+
+        let mut sys_flag = header.sys_flag;
+        if topic_config.topic_filter_type == 1 {
+            sys_flag |= sysflag::MULTI_TAGS_FLAG;
+        }
+        if properties
+            .get(prop::TRAN_MSG)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        {
+            let remark = if self.settings.reject_transaction_message {
+                format!(
+                    "the broker[{}] sending transaction message is forbidden",
+                    self.host.broker_identity().broker_name
+                )
+            } else {
+                "transactional messages are not supported by this broker yet".to_owned()
+            };
+            return Err(ProcessError::respond(response_code::NO_PERMISSION, remark));
+        }
+        if properties.get(prop::UNIQ_KEY).is_none() {
+            properties.insert(prop::UNIQ_KEY, new_uniq_id());
+        }
+        properties.insert(prop::CLUSTER, &self.settings.cluster_name);
+        let (topic, queue_id) = self.apply_delay(&mut properties, topic, queue_id);
+
+        let encoded = properties.encode();
+        let message = FfiMessage {
+            topic: RStr::from(topic.as_str()),
+            queue_id,
+            flag: header.flag,
+            sys_flag,
+            born_timestamp: header.born_timestamp,
+            born_host: RStr::from(request.remote_addr()),
+            body: RSlice::from_slice(request.body()),
+            properties: RStr::from(encoded.as_str()),
+            reconsume_times,
+            prepared_transaction_offset: 0,
+            wait_store: wait_store(&properties),
+        };
+        let result = self.host.put_message(&message);
+        let transaction_id = properties.get(prop::UNIQ_KEY).map(str::to_owned);
+        Ok(send_response(&result, queue_id, transaction_id))
+    }
+
+    fn send_batch(
+        &self,
+        request: &Request<'_>,
+        header: &SendHeader,
+    ) -> Result<Response, ProcessError> {
+        let topic_config = self.check_topic(request, header)?;
+        let queue_id = self.choose_queue(&topic_config, header.queue_id)?;
+        if header.topic.len() > topics::TOPIC_MAX_LENGTH {
+            return Err(ProcessError::respond(
+                response_code::MESSAGE_ILLEGAL,
+                format!("message topic length too long {}", header.topic.len()),
+            ));
+        }
+        if header.topic.starts_with(topics::RETRY_GROUP_TOPIC_PREFIX) {
+            return Err(ProcessError::respond(
+                response_code::MESSAGE_ILLEGAL,
+                format!(
+                    "batch request does not support retry group {}",
+                    header.topic
+                ),
+            ));
+        }
+        if header.sys_flag & sysflag::TRANSACTION_TYPE_MASK != 0 {
+            return Err(ProcessError::respond(
+                response_code::MESSAGE_ILLEGAL,
+                "batch message does not support transaction",
+            ));
+        }
+        let mut batch_properties = Properties::parse(&header.properties);
+        if batch_properties
+            .get(prop::DELAY)
+            .and_then(|level| level.parse::<i32>().ok())
+            .is_some_and(|level| level > 0)
+        {
+            return Err(ProcessError::respond(
+                response_code::MESSAGE_ILLEGAL,
+                "batch message does not support delay level",
+            ));
+        }
+        batch_properties.insert(prop::CLUSTER, &self.settings.cluster_name);
+        let batch_suffix = batch_properties.encode();
+
+        let entries = decode_batch_body(request.body()).map_err(|error| {
+            ProcessError::respond(
+                response_code::MESSAGE_ILLEGAL,
+                format!("the batch body is malformed: {error}"),
+            )
+        })?;
+        // Stored properties: the entry's own, a separator if needed, then the
+        // batch-level ones (4.9 through 5.3.3 behaviour).
+        let stored: Vec<String> = entries
+            .iter()
+            .map(|entry| {
+                let mut properties = entry.properties.to_owned();
+                if !properties.is_empty() && !properties.ends_with(prop::PROPERTY_SEPARATOR) {
+                    properties.push(prop::PROPERTY_SEPARATOR);
+                }
+                properties.push_str(&batch_suffix);
+                properties
+            })
+            .collect();
+        let ffi_entries: Vec<FfiBatchEntry<'_>> = entries
+            .iter()
+            .zip(&stored)
+            .map(|(entry, properties)| FfiBatchEntry {
+                flag: entry.flag,
+                body: RSlice::from_slice(entry.body),
+                properties: RStr::from(properties.as_str()),
+            })
+            .collect();
+        let mut sys_flag = header.sys_flag;
+        if topic_config.topic_filter_type == 1 {
+            sys_flag |= sysflag::MULTI_TAGS_FLAG;
+        }
+        let batch = FfiBatch {
+            topic: RStr::from(header.topic.as_str()),
+            queue_id,
+            sys_flag,
+            born_timestamp: header.born_timestamp,
+            born_host: RStr::from(request.remote_addr()),
+            entries: RSlice::from_slice(&ffi_entries),
+            wait_store: wait_store(&batch_properties),
+        };
+        let result = self.host.put_messages(&batch);
+        Ok(send_response(&result, queue_id, None))
+    }
+
+    fn send_back(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
+        let offset: i64 = request.required("offset")?;
+        let group: String = request.required("group")?;
+        let delay_level: i32 = request.required("delayLevel")?;
+        let header_max: Option<i32> = request.optional("maxReconsumeTimes")?;
+
+        let group_config = self.group_or_error(&group)?;
+        if !perm::is_writeable(self.settings.broker_permission) {
+            return Err(ProcessError::respond(
+                response_code::NO_PERMISSION,
+                format!(
+                    "the broker[{}] sending message is forbidden",
+                    self.host.broker_identity().broker_name
+                ),
+            ));
+        }
+        if group_config.retry_queue_nums <= 0 {
+            return Ok(Response::success());
+        }
+        let retry_topic = self.host.create_topic_if_absent(&topic_config(
+            &topics::retry_topic(&group),
+            group_config.retry_queue_nums,
+            perm::READ | perm::WRITE,
+        ));
+        if !perm::is_writeable(retry_topic.perm) {
+            return Err(ProcessError::respond(
+                response_code::NO_PERMISSION,
+                format!(
+                    "the topic[{}] sending message is forbidden",
+                    retry_topic.topic_name
+                ),
+            ));
+        }
+
+        let raw = self
+            .host
+            .message_by_offset(offset)
+            .into_option()
+            .ok_or_else(|| {
+                ProcessError::respond(
+                    response_code::SYSTEM_ERROR,
+                    format!("look message by offset failed, {offset}"),
+                )
+            })?;
+        let RecordRead::Message(original, _) = decode_record(&raw, false) else {
+            return Err(ProcessError::respond(
+                response_code::SYSTEM_ERROR,
+                format!("look message by offset failed, {offset}"),
+            ));
+        };
+
+        let mut properties = original.properties_map();
+        if properties.get(prop::RETRY_TOPIC).is_none() {
+            properties.insert(prop::RETRY_TOPIC, original.topic.clone());
+        }
+        properties.insert(prop::WAIT, "false");
+        let max_reconsume = self.max_reconsume_times(request, header_max, &group_config);
+        let reconsume_times = original.header.reconsume_times;
+        let (mut topic, mut queue_id) = (
+            retry_topic.topic_name.to_string(),
+            self.random_queue(retry_topic.write_queue_nums),
+        );
+        let mut delay = delay_level;
+        if reconsume_times >= max_reconsume || delay_level < 0 {
+            let dlq = self.ensure_dlq_topic(&group)?;
+            topic = dlq.topic_name.to_string();
+            queue_id = self.random_queue(dlq.write_queue_nums);
+            delay = 0;
+        } else if delay == 0 {
+            delay = 3 + reconsume_times;
+        }
+        if properties.get(prop::ORIGIN_MESSAGE_ID).is_none() {
+            let origin = request
+                .ext("originMsgId")
+                .filter(|id| !id.trim().is_empty())
+                .map(str::to_owned)
+                .unwrap_or_else(|| original.offset_msg_id());
+            properties.insert(prop::ORIGIN_MESSAGE_ID, origin);
+        }
+        if delay > 0 {
+            properties.insert(prop::DELAY, delay.to_string());
+        } else {
+            properties.remove(prop::DELAY);
+        }
+        let (topic, queue_id) = self.apply_delay(&mut properties, topic, queue_id);
+        let encoded = properties.encode();
+        let born_host = original.header.born_host.to_string();
+        let message = FfiMessage {
+            topic: RStr::from(topic.as_str()),
+            queue_id,
+            flag: original.header.flag,
+            sys_flag: original.header.sys_flag,
+            born_timestamp: original.header.born_timestamp,
+            born_host: RStr::from(born_host.as_str()),
+            body: RSlice::from_slice(&original.body),
+            properties: RStr::from(encoded.as_str()),
+            reconsume_times: reconsume_times + 1,
+            prepared_transaction_offset: 0,
+            wait_store: false,
+        };
+        let result = self.host.put_message(&message);
+        Ok(match result.status {
+            FfiPutStatus::PutOk => Response::success(),
+            other => Response::error(response_code::SYSTEM_ERROR, put_status_name(other)),
+        })
+    }
+
+    /// Steps 2–5 of the send algorithm: permission, name, system topics,
+    /// existence (with auto-creation).
+    fn check_topic(
+        &self,
+        request: &Request<'_>,
+        header: &SendHeader,
+    ) -> Result<FfiTopicConfig, ProcessError> {
+        let broker_name = || self.host.broker_identity().broker_name.to_string();
+        topics::validate_topic_name(&header.topic)
+            .map_err(|remark| ProcessError::respond(response_code::INVALID_PARAMETER, remark))?;
+        if topics::is_not_allowed_send_topic(&header.topic) {
+            return Err(ProcessError::respond(
+                response_code::NO_PERMISSION,
+                format!("Sending message to topic[{}] is forbidden.", header.topic),
+            ));
+        }
+        let existing = self.host.topic_config(&header.topic);
+        let config = match existing {
+            Some(config) => config,
+            None => {
+                let created = self
+                    .host
+                    .create_topic_in_send(
+                        RStr::from(header.topic.as_str()),
+                        RStr::from(header.default_topic.as_str()),
+                        header.default_topic_queue_nums,
+                        0,
+                    )
+                    .into_option();
+                match created {
+                    Some(config) => config,
+                    None if header.topic.starts_with(topics::RETRY_GROUP_TOPIC_PREFIX) => {
+                        self.host.create_topic_if_absent(&topic_config(
+                            &header.topic,
+                            1,
+                            perm::READ | perm::WRITE,
+                        ))
+                    }
+                    None => {
+                        return Err(ProcessError::respond(
+                            response_code::TOPIC_NOT_EXIST,
+                            format!(
+                                "topic[{}] not exist, apply first please!{APPLY_TOPIC_FAQ}",
+                                header.topic
+                            ),
+                        ))
+                    }
+                }
+            }
+        };
+        if !perm::is_writeable(self.settings.broker_permission) && config.order {
+            return Err(ProcessError::respond(
+                response_code::NO_PERMISSION,
+                format!("the broker[{}] sending message is forbidden", broker_name()),
+            ));
+        }
+        if !perm::is_writeable(config.perm) {
+            return Err(ProcessError::respond(
+                response_code::NO_PERMISSION,
+                format!("the topic[{}] sending message is forbidden", header.topic),
+            ));
+        }
+        let _ = request;
+        Ok(config)
+    }
+
+    /// Step 6: a valid queue, or a random writable one for `queueId < 0`.
+    fn choose_queue(&self, config: &FfiTopicConfig, queue_id: i32) -> Result<i32, ProcessError> {
+        let limit = config.write_queue_nums.max(config.read_queue_nums);
+        if queue_id >= limit {
+            return Err(ProcessError::respond(
+                response_code::INVALID_PARAMETER,
+                format!(
+                    "request queueId[{queue_id}] is illegal, {} Producer: {}",
+                    topic_summary(config),
+                    limit
+                ),
+            ));
+        }
+        if queue_id < 0 {
+            return Ok(self.random_queue(config.write_queue_nums));
+        }
+        Ok(queue_id)
+    }
+
+    fn random_queue(&self, queues: i32) -> i32 {
+        let queues = queues.max(1) as u32;
+        (self.next_queue.fetch_add(1, Ordering::Relaxed) % queues) as i32
+    }
+
+    fn group_or_error(&self, group: &str) -> Result<FfiSubscriptionGroup, ProcessError> {
+        self.host
+            .subscription_group(RStr::from(group), true)
+            .into_option()
+            .ok_or_else(|| {
+                ProcessError::respond(
+                    response_code::SUBSCRIPTION_GROUP_NOT_EXIST,
+                    format!("subscription group not exist, {group}{APPLY_TOPIC_FAQ}"),
+                )
+            })
+    }
+
+    fn max_reconsume_times(
+        &self,
+        request: &Request<'_>,
+        from_header: Option<i32>,
+        group: &FfiSubscriptionGroup,
+    ) -> i32 {
+        match from_header {
+            Some(max) if request.version() >= MAX_RECONSUME_TIMES_SINCE_VERSION => max,
+            _ => group.retry_max_times,
+        }
+    }
+
+    fn ensure_dlq_topic(&self, group: &str) -> Result<FfiTopicConfig, ProcessError> {
+        let dlq = self.host.create_topic_if_absent(&topic_config(
+            &topics::dlq_topic(group),
+            1,
+            perm::READ | perm::WRITE,
+        ));
+        if !perm::is_writeable(dlq.perm) {
+            return Err(ProcessError::respond(
+                response_code::NO_PERMISSION,
+                format!("the topic[{}] sending message is forbidden", dlq.topic_name),
+            ));
+        }
+        Ok(dlq)
+    }
+
+    /// Step 11: a `DELAY` level > 0 parks the message in SCHEDULE_TOPIC_XXXX,
+    /// queue `level - 1`, remembering the real destination.
+    fn apply_delay(
+        &self,
+        properties: &mut Properties,
+        topic: String,
+        queue_id: i32,
+    ) -> (String, i32) {
+        let level = properties
+            .get(prop::DELAY)
+            .and_then(|level| level.trim().parse::<i32>().ok())
+            .unwrap_or(0);
+        if level <= 0 {
+            return (topic, queue_id);
+        }
+        let level = level.min(self.settings.max_delay_level);
+        properties.insert(prop::DELAY, level.to_string());
+        properties.insert(prop::REAL_TOPIC, topic);
+        properties.insert(prop::REAL_QID, queue_id.to_string());
+        (topics::SCHEDULE_TOPIC.to_owned(), level - 1)
+    }
+}
+
+/// `WAIT` absent or "true" = wait for the store (Java `isWaitStoreMsgOK`).
+fn wait_store(properties: &Properties) -> bool {
+    properties
+        .get(prop::WAIT)
+        .is_none_or(|wait| wait.eq_ignore_ascii_case("true"))
+}
+
+fn topic_config(name: &str, queues: i32, perm: i32) -> FfiTopicConfig {
+    FfiTopicConfig {
+        topic_name: name.into(),
+        read_queue_nums: queues,
+        write_queue_nums: queues,
+        perm,
+        topic_filter_type: 0,
+        topic_sys_flag: 0,
+        order: false,
+    }
+}
+
+fn topic_summary(config: &FfiTopicConfig) -> String {
+    format!(
+        "topicConfig.writeQueueNums: {} topicConfig.readQueueNums: {}",
+        config.write_queue_nums, config.read_queue_nums
+    )
+}
+
+/// Java's status names (remark of a failed send-back).
+fn put_status_name(status: FfiPutStatus) -> &'static str {
+    match status {
+        FfiPutStatus::PutOk => "PUT_OK",
+        FfiPutStatus::FlushDiskTimeout => "FLUSH_DISK_TIMEOUT",
+        FfiPutStatus::FlushSlaveTimeout => "FLUSH_SLAVE_TIMEOUT",
+        FfiPutStatus::SlaveNotAvailable => "SLAVE_NOT_AVAILABLE",
+        FfiPutStatus::ServiceNotAvailable => "SERVICE_NOT_AVAILABLE",
+        FfiPutStatus::CreateMappedFileFailed => "CREATE_MAPPED_FILE_FAILED",
+        FfiPutStatus::MessageIllegal => "MESSAGE_ILLEGAL",
+        FfiPutStatus::PropertiesSizeExceeded => "PROPERTIES_SIZE_EXCEEDED",
+        FfiPutStatus::OsPageCacheBusy => "OS_PAGE_CACHE_BUSY",
+        FfiPutStatus::UnknownError => "UNKNOWN_ERROR",
+    }
+}
+
+/// Step 14: store status → response (request-codes.md SEND table).
+fn send_response(result: &FfiPutResult, queue_id: i32, transaction_id: Option<String>) -> Response {
+    let stored_code = match result.status {
+        FfiPutStatus::PutOk => Some(response_code::SUCCESS),
+        FfiPutStatus::FlushDiskTimeout => Some(response_code::FLUSH_DISK_TIMEOUT),
+        FfiPutStatus::FlushSlaveTimeout => Some(response_code::FLUSH_SLAVE_TIMEOUT),
+        FfiPutStatus::SlaveNotAvailable => Some(response_code::SLAVE_NOT_AVAILABLE),
+        _ => None,
+    };
+    let Some(code) = stored_code else {
+        return match result.status {
+            FfiPutStatus::CreateMappedFileFailed => Response::error(
+                response_code::SYSTEM_ERROR,
+                "create mapped file failed, server is busy or broken.",
+            ),
+            FfiPutStatus::MessageIllegal | FfiPutStatus::PropertiesSizeExceeded => Response::error(
+                response_code::MESSAGE_ILLEGAL,
+                "the message is illegal, maybe msg body or properties length not matched. msg body length limit 4194304B, msg properties length limit 32KB.",
+            ),
+            FfiPutStatus::ServiceNotAvailable => Response::error(
+                response_code::SERVICE_NOT_AVAILABLE,
+                "service not available now. It may be caused by one of the following reasons: the broker's disk is full, messages are put to the slave, message store has been shut down, etc.",
+            ),
+            FfiPutStatus::OsPageCacheBusy => Response::error(
+                response_code::SYSTEM_BUSY,
+                "[PC_SYNCHRONIZED]broker busy, start flow control for a while",
+            ),
+            _ => Response::error(response_code::SYSTEM_ERROR, "UNKNOWN_ERROR"),
+        };
+    };
+    let msg_ids = result
+        .msg_ids
+        .iter()
+        .map(|id| id.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut response = Response {
+        code,
+        ..Response::default()
+    }
+    .with_field("msgId", msg_ids)
+    .with_field("queueId", queue_id)
+    .with_field("queueOffset", result.queue_offset);
+    if let Some(transaction_id) = transaction_id {
+        response = response.with_field("transactionId", transaction_id);
+    }
+    response
+}
+
+plugin_api::export_plugin!(SendPlugin);

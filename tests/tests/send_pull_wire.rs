@@ -1,0 +1,366 @@
+//! Send and pull over the raw wire protocol (no client library): headers,
+//! response fields, stored bytes, tag filtering, long polling, offsets and
+//! send-back, as request-codes.md §1–2 describe them.
+
+use e2e_tests::{plugin_library, BrokerProcess, BrokerSetup, RawClient};
+use plugin_api::codec::RemotingCommand;
+use plugin_api::message::{decode_offset_msg_id, decode_records, encode_properties};
+
+fn broker() -> BrokerProcess {
+    BrokerProcess::start(
+        [
+            "send_plugin",
+            "pull_plugin",
+            "heartbeat_plugin",
+            "route_plugin",
+        ]
+        .iter()
+        .fold(BrokerSetup::default(), |setup, name| {
+            setup.processor(&plugin_library(name), "")
+        }),
+    )
+}
+
+fn properties(tag: &str, key: &str) -> String {
+    encode_properties([("TAGS", tag), ("KEYS", key), ("WAIT", "true")])
+}
+
+fn send(
+    client: &mut RawClient,
+    topic: &str,
+    queue: i32,
+    tag: &str,
+    key: &str,
+    body: &[u8],
+) -> RemotingCommand {
+    let props = properties(tag, key);
+    let mut request = client.request(
+        310,
+        &[
+            ("a", "pg"),
+            ("b", topic),
+            ("c", "TBW102"),
+            ("d", "4"),
+            ("e", &queue.to_string()),
+            ("f", "0"),
+            ("g", "1700000000000"),
+            ("h", "0"),
+            ("i", &props),
+            ("j", "0"),
+            ("k", "false"),
+            ("m", "false"),
+        ],
+    );
+    request.body = body.to_vec().into();
+    client.call(&request)
+}
+
+fn pull(
+    client: &mut RawClient,
+    topic: &str,
+    queue: i32,
+    offset: i64,
+    expression: &str,
+    sys_flag: i32,
+    suspend_ms: i64,
+) -> RemotingCommand {
+    client.call_code(
+        11,
+        &[
+            ("consumerGroup", "cg"),
+            ("topic", topic),
+            ("queueId", &queue.to_string()),
+            ("queueOffset", &offset.to_string()),
+            ("maxMsgNums", "32"),
+            ("sysFlag", &sys_flag.to_string()),
+            ("commitOffset", "0"),
+            ("suspendTimeoutMillis", &suspend_ms.to_string()),
+            ("subscription", expression),
+            ("subVersion", "0"),
+            ("expressionType", "TAG"),
+        ],
+    )
+}
+
+/// Messages become visible to pulls once the dispatch thread has written
+/// their consume-queue entries (asynchronously, as in RocketMQ): wait for it.
+fn wait_for_max_offset(client: &mut RawClient, topic: &str, queue: i32, expected: i64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let response = client.call_code(30, &[("topic", topic), ("queueId", &queue.to_string())]);
+        if response.ext("offset") == Some(&expected.to_string()) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "queue never reached offset {expected}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+const SUBSCRIPTION: i32 = 0x4;
+const SUSPEND: i32 = 0x2;
+
+#[test]
+fn a_sent_message_is_stored_and_pulled_back_byte_for_byte() {
+    let broker = broker();
+    let mut client = broker.client();
+    let response = send(&mut client, "WireTopic", 1, "TagA", "k1", b"hello wire");
+    assert_eq!(response.code, 0, "remark: {:?}", response.remark);
+    assert_eq!(response.ext("queueId"), Some("1"));
+    assert_eq!(response.ext("queueOffset"), Some("0"));
+    assert_eq!(response.ext("MSG_REGION"), Some("DefaultRegion"));
+    assert_eq!(response.ext("TRACE_ON"), Some("true"));
+    let msg_id = response.ext("msgId").expect("msgId");
+    let (store_host, offset) = decode_offset_msg_id(msg_id).expect("offset msg id");
+    assert_eq!(store_host.to_string(), broker.addr().to_string());
+    assert!(offset >= 0);
+    assert!(
+        response
+            .ext("transactionId")
+            .is_some_and(|id| id.len() == 32),
+        "UNIQ_KEY generated"
+    );
+
+    // The topic was auto-created from TBW102 with 4 queues and is routable.
+    let route = client.call_code(105, &[("topic", "WireTopic")]);
+    assert_eq!(route.code, 0);
+    assert!(String::from_utf8_lossy(&route.body).contains("\"readQueueNums\":4"));
+
+    wait_for_max_offset(&mut client, "WireTopic", 1, 1);
+    let pulled = pull(&mut client, "WireTopic", 1, 0, "*", SUBSCRIPTION, 0);
+    assert_eq!(pulled.code, 0, "remark: {:?}", pulled.remark);
+    assert_eq!(pulled.remark.as_deref(), Some("FOUND"));
+    assert_eq!(pulled.ext("nextBeginOffset"), Some("1"));
+    assert_eq!(pulled.ext("maxOffset"), Some("1"));
+    let records = decode_records(&pulled.body);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].body, b"hello wire");
+    assert_eq!(records[0].topic, "WireTopic");
+    assert_eq!(records[0].tags(), Some("TagA"));
+    assert_eq!(records[0].property("KEYS"), Some("k1"));
+    assert_eq!(records[0].property("CLUSTER"), Some("DefaultCluster"));
+    assert_eq!(records[0].offset_msg_id(), msg_id);
+}
+
+#[test]
+fn tag_filters_and_offset_statuses() {
+    let broker = broker();
+    let mut client = broker.client();
+    for (i, tag) in ["TagA", "TagB", "TagA"].iter().enumerate() {
+        assert_eq!(
+            send(&mut client, "Tagged", 0, tag, &format!("k{i}"), b"x").code,
+            0
+        );
+    }
+    wait_for_max_offset(&mut client, "Tagged", 0, 3);
+    let only_b = pull(&mut client, "Tagged", 0, 0, "TagB", SUBSCRIPTION, 0);
+    assert_eq!(only_b.code, 0);
+    let records = decode_records(&only_b.body);
+    assert_eq!(
+        records.iter().map(|r| r.tags()).collect::<Vec<_>>(),
+        vec![Some("TagB")]
+    );
+    assert_eq!(
+        only_b.ext("nextBeginOffset"),
+        Some("3"),
+        "scanned past non-matching entries"
+    );
+
+    let caught_up = pull(&mut client, "Tagged", 0, 3, "*", SUBSCRIPTION, 0);
+    assert_eq!(
+        (caught_up.code, caught_up.remark.as_deref()),
+        (19, Some("OFFSET_OVERFLOW_ONE"))
+    );
+    let beyond = pull(&mut client, "Tagged", 0, 10, "*", SUBSCRIPTION, 0);
+    assert_eq!(
+        (beyond.code, beyond.ext("nextBeginOffset")),
+        (21, Some("3"))
+    );
+    let none_match = pull(&mut client, "Tagged", 0, 0, "TagC", SUBSCRIPTION, 0);
+    assert_eq!(none_match.code, 20, "{:?}", none_match.remark);
+
+    assert_eq!(
+        client
+            .call_code(30, &[("topic", "Tagged"), ("queueId", "0")])
+            .ext("offset"),
+        Some("3")
+    );
+    assert_eq!(
+        client
+            .call_code(31, &[("topic", "Tagged"), ("queueId", "0")])
+            .ext("offset"),
+        Some("0")
+    );
+    let earliest = client.call_code(32, &[("topic", "Tagged"), ("queueId", "0")]);
+    assert!(earliest
+        .ext("timestamp")
+        .and_then(|t| t.parse::<i64>().ok())
+        .is_some_and(|t| t > 0));
+}
+
+#[test]
+fn a_long_poll_is_answered_when_a_message_arrives() {
+    let broker = broker();
+    let mut producer = broker.client();
+    assert_eq!(
+        send(&mut producer, "Polled", 0, "TagA", "first", b"1").code,
+        0
+    );
+    wait_for_max_offset(&mut producer, "Polled", 0, 1);
+
+    let mut consumer = broker.client();
+    // Caught up at offset 1; the broker holds the pull for up to 60 s.
+    let mut request = consumer.request(
+        11,
+        &[
+            ("consumerGroup", "cg"),
+            ("topic", "Polled"),
+            ("queueId", "0"),
+            ("queueOffset", "1"),
+            ("maxMsgNums", "32"),
+            ("sysFlag", &(SUBSCRIPTION | SUSPEND).to_string()),
+            ("commitOffset", "0"),
+            ("suspendTimeoutMillis", "60000"),
+            ("subscription", "*"),
+            ("subVersion", "0"),
+        ],
+    );
+    request.opaque = 4242;
+    consumer.send(&request);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        send(&mut producer, "Polled", 0, "TagA", "second", b"2").code,
+        0
+    );
+
+    let response = consumer.read_frame().expect("held pull answered");
+    assert_eq!(response.opaque, 4242, "answered with the original opaque");
+    assert_eq!(
+        response.code, 0,
+        "woken by the arrival, not by the timeout: {:?}",
+        response.remark
+    );
+    let records = decode_records(&response.body);
+    assert_eq!(records[0].body, b"2");
+}
+
+#[test]
+fn consumer_offsets_are_committed_and_queried() {
+    let broker = broker();
+    let mut client = broker.client();
+    assert_eq!(send(&mut client, "Offsets", 2, "T", "k", b"x").code, 0);
+    wait_for_max_offset(&mut client, "Offsets", 2, 1);
+    let fields = [
+        ("consumerGroup", "og"),
+        ("topic", "Offsets"),
+        ("queueId", "2"),
+    ];
+    let first = client.call_code(14, &fields);
+    assert_eq!(
+        (first.code, first.ext("offset")),
+        (0, Some("0")),
+        "new group on a fresh queue starts at 0"
+    );
+    let not_found = client.call_code(
+        14,
+        &[
+            fields[0],
+            fields[1],
+            fields[2],
+            ("setZeroIfNotFound", "false"),
+        ],
+    );
+    assert_eq!(not_found.code, 22);
+
+    // UPDATE_CONSUMER_OFFSET for an unknown group is refused (5.x checks).
+    let unknown = client.call_code(
+        15,
+        &[fields[0], fields[1], fields[2], ("commitOffset", "1")],
+    );
+    assert_eq!(unknown.code, 26, "{:?}", unknown.remark);
+    // A pull auto-creates the group; then the commit is accepted.
+    pull(&mut client, "Offsets", 2, 0, "*", SUBSCRIPTION, 0);
+    let mut commit = client.request(
+        15,
+        &[
+            ("consumerGroup", "cg"),
+            ("topic", "Offsets"),
+            ("queueId", "2"),
+            ("commitOffset", "1"),
+        ],
+    );
+    commit.flag = plugin_api::codec::FLAG_ONEWAY;
+    client.send(&commit);
+    let queried = client.call_code(
+        14,
+        &[
+            ("consumerGroup", "cg"),
+            ("topic", "Offsets"),
+            ("queueId", "2"),
+        ],
+    );
+    assert_eq!(queried.ext("offset"), Some("1"));
+}
+
+#[test]
+fn send_back_republishes_to_the_retry_topic_with_a_delay() {
+    let broker = broker();
+    let mut client = broker.client();
+    let sent = send(&mut client, "BackTopic", 0, "T", "k", b"retry me");
+    let (_, offset) = decode_offset_msg_id(sent.ext("msgId").expect("msgId")).expect("msg id");
+    let back = client.call_code(
+        36,
+        &[
+            ("offset", &offset.to_string()),
+            ("group", "cg"),
+            ("delayLevel", "1"),
+            ("originTopic", "BackTopic"),
+        ],
+    );
+    assert_eq!(back.code, 0, "{:?}", back.remark);
+    // Parked in SCHEDULE_TOPIC_XXXX queue 0 (level 1), then delivered to %RETRY%cg after 1 s.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let pulled = pull(&mut client, "%RETRY%cg", 0, 0, "*", SUBSCRIPTION, 0);
+        if pulled.code == 0 {
+            let records = decode_records(&pulled.body);
+            assert_eq!(records[0].body, b"retry me");
+            assert_eq!(records[0].header.reconsume_times, 1);
+            assert_eq!(records[0].property("RETRY_TOPIC"), Some("BackTopic"));
+            assert!(records[0].property("ORIGIN_MESSAGE_ID").is_some());
+            assert!(records[0].property("DELAY").is_none());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "retry message never delivered: {:?}",
+            pulled.remark
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn sends_to_forbidden_or_invalid_topics_are_refused_with_the_rocketmq_codes() {
+    let broker = broker();
+    let mut client = broker.client();
+    let forbidden = send(&mut client, "SCHEDULE_TOPIC_XXXX", 0, "T", "k", b"x");
+    assert_eq!(forbidden.code, 16);
+    assert_eq!(
+        forbidden.ext("MSG_REGION"),
+        Some("DefaultRegion"),
+        "extFields on errors too"
+    );
+    let invalid = send(&mut client, "bad topic!", 0, "T", "k", b"x");
+    assert_eq!(invalid.code, 29);
+    let bad_queue = send(&mut client, "TBW102", 99, "T", "k", b"x");
+    assert_eq!(bad_queue.code, 29, "{:?}", bad_queue.remark);
+    let missing = client.call_code(310, &[("a", "pg")]);
+    assert_eq!(missing.code, 1);
+    assert_eq!(
+        missing.remark.as_deref(),
+        Some("the custom field <b> is null")
+    );
+}
