@@ -16,8 +16,10 @@ use crate::clients::{ClientRegistry, RebalanceLockManager};
 use crate::config::BrokerConfig;
 use crate::dispatch::{Dispatcher, PortKind};
 use crate::metadata::{MetadataError, MetadataStore};
+use crate::namesrv::{NameServerRegistration, RegistrationService};
 use crate::plugins::host_context::HostParts;
-use crate::plugins::{build_table, HostServices, Manifest, ManifestError};
+use crate::plugins::management::ManagementProcessor;
+use crate::plugins::{HostServices, ManifestError, PluginRegistry, ReloadReport};
 use crate::remoting::{ConnectionDirectory, RemotingServer, ServerConfig};
 use crate::schedule::ScheduleMessageService;
 use crate::store::{DefaultMessageStore, StoreConfig, StoreError};
@@ -59,6 +61,7 @@ pub enum StartError {
 pub struct Broker {
     config: Arc<BrokerConfig>,
     dispatcher: Arc<Dispatcher>,
+    registry: Arc<PluginRegistry>,
     services: HostServices,
     metadata: Arc<MetadataStore>,
     store: Arc<DefaultMessageStore>,
@@ -66,6 +69,7 @@ pub struct Broker {
     servers: Vec<RemotingServer>,
     stop_servers: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    registration: Option<RegistrationService>,
 }
 
 impl Broker {
@@ -116,17 +120,24 @@ impl Broker {
             locks: Arc::new(RebalanceLockManager::default()),
         });
         let dispatcher = Dispatcher::new();
-        let manifest = Manifest::load(manifest_path)?;
-        let (table, failures) = build_table(&manifest, &services, dispatcher.hold_service());
-        for (name, error) in &failures {
-            tracing::error!(plugin = %name, %error, "processor not loaded; its codes answer REQUEST_CODE_NOT_SUPPORTED");
-        }
-        let pools = table.pools().len();
-        dispatcher.install(table);
+        let registry = Arc::new(PluginRegistry::new(
+            manifest_path.to_path_buf(),
+            config.store_root_dir().join("plugin-copies"),
+            services.clone(),
+            dispatcher.clone(),
+        ));
+        let management = ManagementProcessor::start(&registry, dispatcher.hold_service().clone())
+            .map_err(|source| StartError::Thread {
+            what: "the plugin-management processor",
+            source,
+        })?;
+        registry.set_builtins(vec![management]);
+        let report = registry.reload()?;
+        let pools = registry.list().len();
         tracing::info!(
             manifest = %manifest_path.display(),
             processors = pools,
-            failed = failures.len(),
+            failed = report.failures.len(),
             "step 4: thread pools and processors registered"
         );
 
@@ -185,11 +196,19 @@ impl Broker {
         }
 
         let namesrv = config.namesrv_addrs();
-        if namesrv.is_empty() {
+        let registration = if namesrv.is_empty() {
             tracing::info!("step 8: no name server configured: embedded mode, this broker answers route lookups itself");
+            None
         } else {
-            tracing::warn!(namesrv = ?namesrv, "step 8: name-server registration is not built yet; clients can use this broker's address as their name server");
-        }
+            let service =
+                NameServerRegistration::new(config.clone(), metadata.topics().clone()).start();
+            tracing::info!(
+                namesrv = ?namesrv,
+                period_ms = config.effective_register_name_server_period(),
+                "step 8: registering with the name servers now (REGISTER_BROKER), then every period and on every topic change"
+            );
+            Some(service)
+        };
         tracing::info!(
             "The broker[{}, {}] boot success. serializeType=JSON and name server is {}",
             config.broker_name,
@@ -204,6 +223,7 @@ impl Broker {
         Ok(Broker {
             config,
             dispatcher,
+            registry,
             services,
             metadata,
             store,
@@ -211,6 +231,7 @@ impl Broker {
             servers,
             stop_servers,
             tasks,
+            registration,
         })
     }
 
@@ -222,6 +243,16 @@ impl Broker {
     /// The dispatcher (request-code table and hold service).
     pub fn dispatcher(&self) -> &Arc<Dispatcher> {
         &self.dispatcher
+    }
+
+    /// The running processors (reload, rollback, listing).
+    pub fn registry(&self) -> &Arc<PluginRegistry> {
+        &self.registry
+    }
+
+    /// Re-reads the manifest and applies it (SIGHUP).
+    pub fn reload_plugins(&self) -> Result<ReloadReport, ManifestError> {
+        self.registry.reload()
     }
 
     /// Host services shared with plugins.
@@ -238,32 +269,41 @@ impl Broker {
     }
 
     /// The ordered shutdown (broker-startup.md §8), so nothing acknowledged
-    /// is lost: stop intake, let queued requests finish, stop scheduled
-    /// tasks, stop delay delivery, flush and close the store (removing
-    /// `abort`), persist every metadata file (consumer offsets last).
+    /// is lost: unregister from the name servers first (5.x order: no new
+    /// registration, UNREGISTER_BROKER to each, 3 s each, so clients stop
+    /// routing here), stop intake, let queued requests finish, stop
+    /// scheduled tasks, stop delay delivery, flush and close the store
+    /// (removing `abort`), persist every metadata file (consumer offsets last).
     pub async fn shutdown(self) {
-        tracing::info!("shutdown 1/6: stopping the remoting servers (no new requests)");
+        match self.registration {
+            Some(registration) => {
+                tracing::info!("shutdown 1/7: stopping registration, unregistering from the name servers (UNREGISTER_BROKER)");
+                registration.shutdown().await;
+            }
+            None => tracing::info!("shutdown 1/7: no name server to unregister from"),
+        }
+        tracing::info!("shutdown 2/7: stopping the remoting servers (no new requests)");
         let _ = self.stop_servers.send(true);
         for server in self.servers {
             server.join().await;
         }
-        tracing::info!("shutdown 2/6: draining queued requests and retiring processors");
+        tracing::info!("shutdown 3/7: draining queued requests and retiring processors");
         let dispatcher = self.dispatcher.clone();
         let _ = tokio::task::spawn_blocking(move || dispatcher.shutdown()).await;
-        tracing::info!("shutdown 3/6: stopping scheduled tasks");
+        tracing::info!("shutdown 4/7: stopping scheduled tasks");
         for task in &self.tasks {
             task.abort();
         }
-        tracing::info!("shutdown 4/6: stopping the delay-level service");
+        tracing::info!("shutdown 5/7: stopping the delay-level service");
         let schedule = self.schedule;
         let store = self.store.clone();
         let _ = tokio::task::spawn_blocking(move || {
             schedule.shutdown();
-            tracing::info!("shutdown 5/6: flushing and closing the message store");
+            tracing::info!("shutdown 6/7: flushing and closing the message store");
             store.shutdown();
         })
         .await;
-        tracing::info!("shutdown 6/6: persisting metadata");
+        tracing::info!("shutdown 7/7: persisting metadata");
         if let Err(error) = self.metadata.persist_all() {
             tracing::error!(%error, "persisting metadata at shutdown failed");
         }

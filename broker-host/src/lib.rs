@@ -10,6 +10,7 @@ pub mod clients;
 pub mod config;
 pub mod dispatch;
 pub mod metadata;
+pub mod namesrv;
 pub mod plugins;
 pub mod remoting;
 pub mod schedule;

@@ -1,14 +1,19 @@
-//! `broker-host`: starts the broker (RocketMQ's `mqbroker`).
+//! `broker-host`: starts the broker (RocketMQ's `mqbroker`), or with
+//! `plugins ...` manages the plugins of a running one.
 
 use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use broker_host::config::cli::{self, Cli};
+use broker_host::config::cli::{self, Cli, Command, PluginAction};
+use broker_host::plugins::management;
 use broker_host::Broker;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::Plugins { addr, action }) = &cli.command {
+        return manage_plugins(addr, action);
+    }
     let (config, warnings) = cli::resolve(&cli).context("invalid broker configuration")?;
     if cli.print_config_item {
         print!("{}", config.print_all());
@@ -36,28 +41,58 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("cannot start the tokio runtime")?;
     runtime.block_on(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+        let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
         let broker = Broker::start(config, &manifest).await?;
-        wait_for_signal().await?;
+        loop {
+            tokio::select! {
+                _ = terminate.recv() => break,
+                _ = interrupt.recv() => break,
+                _ = hangup.recv() => {
+                    tracing::info!("SIGHUP: reloading the plugin manifest");
+                    let registry = broker.registry().clone();
+                    match tokio::task::spawn_blocking(move || registry.reload()).await {
+                        Ok(Ok(report)) => tracing::info!("reload done: {}", report.to_string().trim_end()),
+                        Ok(Err(error)) => tracing::error!(%error, "reload refused; processors unchanged"),
+                        Err(error) => tracing::error!(%error, "reload task failed"),
+                    }
+                }
+            }
+        }
         tracing::info!("shutdown signal received");
         // A second signal forces an immediate exit.
-        tokio::spawn(async {
-            if wait_for_signal().await.is_ok() {
-                tracing::warn!("second signal: exiting now");
-                std::process::exit(130);
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = terminate.recv() => {},
+                _ = interrupt.recv() => {},
             }
+            tracing::warn!("second signal: exiting now");
+            std::process::exit(130);
         });
         broker.shutdown().await;
         anyhow::Ok(())
     })
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-    let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-    tokio::select! {
-        _ = terminate.recv() => {},
-        _ = interrupt.recv() => {},
+/// `broker-host plugins list|reload|rollback NAME [--addr ADDR]`.
+fn manage_plugins(addr: &str, action: &PluginAction) -> anyhow::Result<()> {
+    let response = match action {
+        PluginAction::List => management::call(addr, management::LIST_PROCESSORS, &[]),
+        PluginAction::Reload => management::call(addr, management::RELOAD_PROCESSORS, &[]),
+        PluginAction::Rollback { name } => {
+            management::call(addr, management::ROLLBACK_PROCESSOR, &[("name", name)])
+        }
+    }
+    .map_err(anyhow::Error::msg)?;
+    println!("{}", String::from_utf8_lossy(&response.body).trim_end());
+    if response.code != 0 {
+        anyhow::bail!(
+            "broker answered code {}: {}",
+            response.code,
+            response.remark.unwrap_or_default()
+        );
     }
     Ok(())
 }

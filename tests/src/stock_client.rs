@@ -166,9 +166,10 @@ impl Drop for StockRuntime {
 /// `metadata_io` blocking lane (`spawn_client_blocking_io_with_context`).
 /// Its default size comes from the CPU count (2 × CPUs running, 8 × CPUs
 /// queued, 5 s queue wait): on 2 cores a pull batch overflows it, the call
-/// fails, the client treats that as RECONSUME_LATER and the message comes
-/// back from the retry topic about 10 s later. Lanes share the runtime's
-/// global blocking capacity, so that is raised too.
+/// fails (`runtime.capacity.exhausted`, `BlockingQueueAdmission` in the
+/// client's log), the client treats that as RECONSUME_LATER and the message
+/// comes back from the retry topic about 10 s later. Lanes share the
+/// runtime's global blocking capacity, so that is raised too.
 pub fn runtime_config(name: &str) -> RuntimeConfig {
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut config = RuntimeConfig::for_parallelism(name, cpus.max(4))
@@ -536,13 +537,14 @@ pub struct WireTap {
 
 type Frames = Arc<Mutex<Vec<(Direction, RemotingCommand)>>>;
 
-/// Which way a recorded frame went.
+/// Which way a recorded frame went (a frame's flag tells a request from a
+/// response: the broker also sends requests, e.g. NOTIFY_CONSUMER_IDS_CHANGED).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     /// Client to broker.
-    Request,
+    ToBroker,
     /// Broker to client.
-    Response,
+    ToClient,
 }
 
 impl WireTap {
@@ -586,13 +588,13 @@ impl WireTap {
                 let (requests, responses) = (Arc::clone(&frames), Arc::clone(&frames));
                 let rewrite = rewrite.clone();
                 std::thread::spawn(move || {
-                    relay(client, upstream, Direction::Request, &requests, None)
+                    relay(client, upstream, Direction::ToBroker, &requests, None)
                 });
                 std::thread::spawn(move || {
                     relay(
                         upstream2,
                         client2,
-                        Direction::Response,
+                        Direction::ToClient,
                         &responses,
                         Some(rewrite),
                     )

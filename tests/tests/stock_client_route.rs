@@ -54,7 +54,7 @@ fn stock_client_route_lookup_on_the_wire() {
     let frames = tap.frames();
     let lookups: Vec<_> = frames
         .iter()
-        .filter(|(direction, c)| *direction == Direction::Request && c.code == 105)
+        .filter(|(direction, c)| *direction == Direction::ToBroker && c.code == 105)
         .collect();
     let topics: BTreeSet<String> = lookups
         .iter()
@@ -71,7 +71,9 @@ fn stock_client_route_lookup_on_the_wire() {
         let topic = request.ext_fields.as_ref().and_then(|f| f.get("topic"));
         let response = frames
             .iter()
-            .find(|(direction, c)| *direction == Direction::Response && c.opaque == request.opaque)
+            .find(|(direction, c)| {
+                *direction == Direction::ToClient && c.is_response() && c.opaque == request.opaque
+            })
             .map(|(_, c)| c.code);
         let expected = if topic == Some("TBW102") { 0 } else { 17 };
         assert_eq!(

@@ -259,6 +259,16 @@ impl ClientRegistry {
         })
     }
 
+    /// A consumer group's live channels (GET_CONSUMER_CONNECTION_LIST).
+    pub fn consumer_channels(&self, group: &str) -> Vec<ClientChannel> {
+        let tables = self.tables.lock();
+        tables
+            .consumers
+            .get(group)
+            .map(|entry| entry.members.values().map(|m| m.channel.clone()).collect())
+            .unwrap_or_default()
+    }
+
     /// Producer groups and their channels.
     pub fn producer_channels(&self, group: &str) -> Vec<ClientChannel> {
         let tables = self.tables.lock();

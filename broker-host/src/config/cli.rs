@@ -38,6 +38,38 @@ pub struct Cli {
     /// Plugin manifest; default: the pluginManifest key, else conf/plugins.toml.
     #[arg(long = "manifest", value_name = "FILE")]
     pub manifest: Option<PathBuf>,
+
+    /// Instead of starting a broker, manage the plugins of a running one.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands that talk to a running broker.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum Command {
+    /// Plugin management of a running broker (loopback only).
+    Plugins {
+        /// The broker's address.
+        #[arg(long, default_value = "127.0.0.1:10911")]
+        addr: String,
+        /// What to do.
+        #[command(subcommand)]
+        action: PluginAction,
+    },
+}
+
+/// `broker-host plugins <action>`.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum PluginAction {
+    /// List the running processors (name, version, library, hash, codes, counters).
+    List,
+    /// Re-read the manifest and apply it (as SIGHUP does).
+    Reload,
+    /// Put the previous version of one processor back.
+    Rollback {
+        /// The processor's name.
+        name: String,
+    },
 }
 
 /// Builds the config like `BrokerStartup`: defaults, then the `-c` file, then

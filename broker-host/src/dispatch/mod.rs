@@ -99,6 +99,9 @@ impl Dispatcher {
     pub fn shutdown(&self) {
         self.hold.stop();
         let old = self.install(DispatchTable::default());
+        for pool in old.pools() {
+            pool.close();
+        }
         let workers: Vec<_> = old.pools().iter().flat_map(|p| p.take_workers()).collect();
         drop(old);
         for worker in workers {

@@ -27,8 +27,10 @@ pub struct ProcessorInfo {
     pub name: String,
     /// Plugin version.
     pub version: String,
-    /// Library it was loaded from.
+    /// Library it was loaded from (as the manifest names it).
     pub library: PathBuf,
+    /// CRC-32 of the library file, hex (tells two builds apart).
+    pub library_hash: String,
     /// Codes it serves.
     pub codes: Vec<i32>,
     /// Worker threads.
@@ -84,6 +86,9 @@ pub enum SubmitError {
 pub struct ProcessorPool {
     info: ProcessorInfo,
     sender: Sender<Job>,
+    /// Dropped by [`ProcessorPool::close`]: workers then drain and exit even
+    /// while something still holds the pool.
+    close: Mutex<Option<Sender<()>>>,
     stats: Arc<ProcessorStats>,
     workers: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -112,6 +117,7 @@ impl ProcessorPool {
         hold: Arc<HoldService>,
     ) -> std::io::Result<Arc<ProcessorPool>> {
         let (sender, receiver) = bounded::<Job>(info.queue_capacity);
+        let (close, closed) = bounded::<()>(0);
         let stats = Arc::new(ProcessorStats::default());
         let shared = Arc::new(Shared {
             info: info.clone(),
@@ -123,14 +129,16 @@ impl ProcessorPool {
         for index in 0..info.threads {
             let shared = shared.clone();
             let receiver: Receiver<Job> = receiver.clone();
+            let closed = closed.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("{}-{}", info.name, index))
-                .spawn(move || worker_loop(&shared, &receiver))?;
+                .spawn(move || worker_loop(&shared, &receiver, &closed))?;
             workers.push(handle);
         }
         Ok(Arc::new(ProcessorPool {
             info,
             sender,
+            close: Mutex::new(Some(close)),
             stats,
             workers: Mutex::new(workers),
         }))
@@ -162,6 +170,11 @@ impl ProcessorPool {
         })
     }
 
+    /// Tells the workers to finish what is queued and exit.
+    pub fn close(&self) {
+        self.close.lock().take();
+    }
+
     /// Takes the worker handles (to join them after the pool is dropped from
     /// every table).
     pub fn take_workers(&self) -> Vec<JoinHandle<()>> {
@@ -169,10 +182,21 @@ impl ProcessorPool {
     }
 }
 
-fn worker_loop(shared: &Shared, receiver: &Receiver<Job>) {
-    // Ends when every sender (every table that routes here) is gone and the
-    // queue is drained: retiring a pool never drops a queued request.
-    while let Ok(job) = receiver.recv() {
+fn worker_loop(shared: &Shared, receiver: &Receiver<Job>, closed: &Receiver<()>) {
+    // Ends when every sender (every table that routes here) is gone, or the
+    // pool is closed, and the queue is drained: retiring a pool never drops a
+    // queued request.
+    loop {
+        let job = crossbeam_channel::select! {
+            recv(receiver) -> job => match job {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+            recv(closed) -> _ => match receiver.try_recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
         let waited = job.enqueued_at.elapsed();
         if !shared.info.max_queue_wait.is_zero() && waited > shared.info.max_queue_wait {
             shared.stats.record_busy();

@@ -8,12 +8,13 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RArc, ROption, RStr, RString, RVec};
+use abi_stable::std_types::{RArc, ROption, RResult, RSlice, RStr, RString, RVec};
 use plugin_api::ffi::{
-    FfiBatch, FfiBrokerIdentity, FfiClientChannel, FfiConsumerGroupInfo, FfiConsumerRegistration,
-    FfiGetRequest, FfiGetResult, FfiGetStatus, FfiHostContext, FfiHostContext_TO, FfiLogLevel,
-    FfiMessage, FfiMessageQueue, FfiPutResult, FfiPutStatus, FfiQueryResult, FfiSubscription,
-    FfiSubscriptionGroup, FfiTopicConfig, HostContextBox,
+    FfiBatch, FfiBrokerIdentity, FfiClientChannel, FfiConnection, FfiConsumerGroupInfo,
+    FfiConsumerRegistration, FfiGetRequest, FfiGetResult, FfiGetStatus, FfiHostContext,
+    FfiHostContext_TO, FfiLogLevel, FfiMessage, FfiMessageQueue, FfiMetadataTable, FfiOwnedField,
+    FfiPutResult, FfiPutStatus, FfiQueryResult, FfiSubscription, FfiSubscriptionGroup,
+    FfiTopicConfig, HostContextBox,
 };
 
 use crate::clients::{ClientChannel, ClientRegistry, RebalanceLockManager, Subscription};
@@ -44,6 +45,8 @@ pub struct HostParts {
 #[derive(Clone)]
 pub struct HostServices {
     inner: Arc<HostParts>,
+    /// When the services were created (the broker's boot), epoch ms.
+    boot_timestamp: i64,
 }
 
 impl HostServices {
@@ -51,6 +54,7 @@ impl HostServices {
     pub fn new(parts: HostParts) -> Self {
         HostServices {
             inner: Arc::new(parts),
+            boot_timestamp: crate::metadata::data_version::now_millis(),
         }
     }
 
@@ -592,5 +596,251 @@ impl FfiHostContext for HostServices {
                 .locks
                 .unlock_batch(group.as_str(), client_id.as_str(), &queue_keys(&queues))
         })
+    }
+
+    fn is_system_topic(&self, topic: RStr<'_>) -> bool {
+        guarded("is_system_topic", false, || {
+            self.inner.metadata.topics().is_system_topic(topic.as_str())
+        })
+    }
+
+    fn update_topic_config(
+        &self,
+        config: &FfiTopicConfig,
+        attributes: RVec<FfiOwnedField>,
+    ) -> RResult<(), RString> {
+        guarded(
+            "update_topic_config",
+            RResult::RErr("the host failed to update the topic".into()),
+            || {
+                let topics = self.inner.metadata.topics();
+                let mut topic = topic_from_ffi(config);
+                topic.attributes = if attributes.is_empty() {
+                    // Java's alterCurrentAttributes keeps the current
+                    // attributes when the request modifies none.
+                    topics
+                        .get(&topic.topic_name)
+                        .map(|current| current.attributes)
+                        .unwrap_or_default()
+                } else {
+                    attributes
+                        .iter()
+                        .map(|f| (f.key.to_string(), f.value.to_string()))
+                        .collect()
+                };
+                topics
+                    .update_topic_config(topic)
+                    .map_err(|e| RString::from(e.to_string()))
+                    .into()
+            },
+        )
+    }
+
+    fn delete_topic(&self, topic: RStr<'_>) -> bool {
+        guarded("delete_topic", false, || {
+            let metadata = &self.inner.metadata;
+            let existed = metadata.topics().delete_topic(topic.as_str()).is_some();
+            metadata
+                .consumer_offsets()
+                .clean_offset_by_topic(topic.as_str());
+            existed
+        })
+    }
+
+    fn update_subscription_group(&self, config_json: RSlice<'_, u8>) -> RResult<(), RString> {
+        guarded(
+            "update_subscription_group",
+            RResult::RErr("the host failed to update the subscription group".into()),
+            || update_subscription_group(&self.inner.metadata, config_json.as_slice()).into(),
+        )
+    }
+
+    fn metadata_json(&self, table: FfiMetadataTable) -> RString {
+        guarded("metadata_json", RString::new(), || {
+            let metadata = &self.inner.metadata;
+            match table {
+                FfiMetadataTable::TopicConfigWrapper => {
+                    let (topics, version) = metadata.topics().snapshot();
+                    crate::namesrv::registration::topic_config_wrapper(topics, version, None)
+                        .to_compact()
+                }
+                FfiMetadataTable::SubscriptionGroupWrapper => {
+                    metadata.subscription_groups().encode(false)
+                }
+                FfiMetadataTable::ConsumerOffsets => metadata.consumer_offsets().encode(false),
+            }
+            .into()
+        })
+    }
+
+    fn consumer_offset_topics(&self, group: RStr<'_>) -> RVec<RString> {
+        guarded("consumer_offset_topics", RVec::new(), || {
+            self.inner
+                .metadata
+                .consumer_offsets()
+                .topics_by_group(group.as_str())
+                .into_iter()
+                .map(RString::from)
+                .collect()
+        })
+    }
+
+    fn query_pull_offset(&self, group: RStr<'_>, topic: RStr<'_>, queue_id: i32) -> i64 {
+        guarded("query_pull_offset", -1, || {
+            self.inner.metadata.consumer_offsets().query_pull_offset(
+                group.as_str(),
+                topic.as_str(),
+                queue_id,
+            )
+        })
+    }
+
+    fn consumer_connections(&self, group: RStr<'_>) -> RVec<FfiConnection> {
+        guarded("consumer_connections", RVec::new(), || {
+            let mut channels = self.inner.clients.consumer_channels(group.as_str());
+            channels.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+            channels
+                .into_iter()
+                .map(|c| FfiConnection {
+                    client_id: c.client_id.into(),
+                    client_addr: c.remote_addr.into(),
+                    language: c.language,
+                    version: c.version,
+                })
+                .collect()
+        })
+    }
+
+    fn runtime_info(&self) -> RVec<FfiOwnedField> {
+        guarded("runtime_info", RVec::new(), || {
+            runtime_info(self.boot_timestamp, &self.inner.config, self.store())
+                .into_iter()
+                .map(|(key, value)| FfiOwnedField {
+                    key: key.into(),
+                    value: value.into(),
+                })
+                .collect()
+        })
+    }
+}
+
+/// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP on the host: the body is read
+/// leniently (fastjson-written JSON), the group name validated, and a
+/// request without attributes keeps the group's current ones (Java's
+/// `alterCurrentAttributes`).
+fn update_subscription_group(metadata: &MetadataStore, body: &[u8]) -> Result<(), RString> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        RString::from(format!(
+            "the SubscriptionGroupConfig body is not UTF-8: {e}"
+        ))
+    })?;
+    let value = crate::metadata::json::parse(text)
+        .map_err(|e| RString::from(format!("the SubscriptionGroupConfig body is not JSON: {e}")))?;
+    let mut config: SubscriptionGroupConfig = serde_json::from_value(value)
+        .map_err(|e| RString::from(format!("the body is not a SubscriptionGroupConfig: {e}")))?;
+    crate::metadata::validate_group_name(&config.group_name).map_err(RString::from)?;
+    let groups = metadata.subscription_groups();
+    if config.attributes.is_empty() {
+        if let Some(current) = groups.get(&config.group_name) {
+            config.attributes = current.attributes;
+        }
+    }
+    groups
+        .update(config)
+        .map_err(|e| RString::from(e.to_string()))
+}
+
+/// `MixAll.humanReadableByteCount(bytes, false)`.
+fn human_readable_bytes(bytes: i64) -> String {
+    const UNIT: f64 = 1024.0;
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let exp = ((bytes as f64).ln() / UNIT.ln()) as i32;
+    let prefix = "KMGTPE".chars().nth((exp - 1) as usize).unwrap_or('E');
+    format!("{:.1} {prefix}iB", bytes as f64 / UNIT.powi(exp))
+}
+
+/// Total and free bytes of the file system holding `path`.
+fn disk_space(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c_path` is a valid NUL-terminated string and `stat` a valid
+    // out-pointer for the duration of the call.
+    let rc = unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) };
+    if rc != 0 {
+        return None;
+    }
+    let block = stat.f_frsize as u64;
+    Some((stat.f_blocks as u64 * block, stat.f_bavail as u64 * block))
+}
+
+/// The host's part of GET_BROKER_RUNTIME_INFO (Java's
+/// `messageStore.getRuntimeInfo()` and the store figures of
+/// `prepareRuntimeInfo`), for the figures this broker keeps. Per-second
+/// put/get statistics and daily totals are not collected yet and are
+/// left out rather than reported as zero.
+fn runtime_info(
+    boot_timestamp: i64,
+    config: &BrokerConfig,
+    store: Option<&Arc<DefaultMessageStore>>,
+) -> Vec<(String, String)> {
+    let now = crate::metadata::data_version::now_millis();
+    let up = ((now - boot_timestamp).max(0) / 1000) as u64;
+    let mut info = vec![
+        ("bootTimestamp".to_owned(), boot_timestamp.to_string()),
+        (
+            "runtime".to_owned(),
+            format!(
+                "[ {} days, {} hours, {} minutes, {} seconds ]",
+                up / 86_400,
+                up % 86_400 / 3600,
+                up % 3600 / 60,
+                up % 60
+            ),
+        ),
+    ];
+    if let Some(store) = store {
+        let (min, max, flushed) = (
+            store.min_phy_offset(),
+            store.max_phy_offset(),
+            store.flushed_phy_offset(),
+        );
+        info.push(("commitLogMinOffset".to_owned(), min.to_string()));
+        info.push(("commitLogMaxOffset".to_owned(), max.to_string()));
+        info.push((
+            "dispatchBehindBytes".to_owned(),
+            store.dispatch_behind_bytes().to_string(),
+        ));
+        info.push((
+            "remainHowManyDataToFlush".to_owned(),
+            human_readable_bytes((max - flushed).max(0)),
+        ));
+    }
+    let root = config.store_root_dir();
+    if let Some((total, free)) = disk_space(&root) {
+        info.push((
+            "commitLogDirCapacity".to_owned(),
+            format!(
+                "Total : {}, Free : {}.",
+                human_readable_bytes(total as i64),
+                human_readable_bytes(free as i64)
+            ),
+        ));
+    }
+    info
+}
+
+#[cfg(test)]
+mod admin_tests {
+    use super::human_readable_bytes;
+
+    #[test]
+    fn byte_counts_read_like_java() {
+        assert_eq!(human_readable_bytes(0), "0 B");
+        assert_eq!(human_readable_bytes(1023), "1023 B");
+        assert_eq!(human_readable_bytes(1536), "1.5 KiB");
+        assert_eq!(human_readable_bytes(1 << 30), "1.0 GiB");
     }
 }

@@ -4,10 +4,11 @@
 
 pub mod host_context;
 pub mod loader;
+pub mod management;
 pub mod manifest;
 pub mod registry;
 
 pub use host_context::HostServices;
 pub use loader::{LoadedPlugin, PluginLoadError};
 pub use manifest::{Manifest, ManifestError, ProcessorEntry};
-pub use registry::{build_table, EntryError};
+pub use registry::{EntryError, PluginRegistry, ProcessorStatus, ReloadReport};

@@ -190,6 +190,32 @@ pub struct FfiTopicConfig {
     pub order: bool,
 }
 
+/// The metadata bodies the admin codes answer with ([`FfiHostContext::metadata_json`]).
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FfiMetadataTable {
+    /// `TopicConfigAndMappingSerializeWrapper` (GET_ALL_TOPIC_CONFIG, 21).
+    TopicConfigWrapper,
+    /// `SubscriptionGroupWrapper` (GET_ALL_SUBSCRIPTIONGROUP_CONFIG, 201).
+    SubscriptionGroupWrapper,
+    /// `ConsumerOffsetManager.encode()` (GET_ALL_CONSUMER_OFFSET, 43).
+    ConsumerOffsets,
+}
+
+/// One client connection (RocketMQ `Connection`).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct FfiConnection {
+    /// `clientId`.
+    pub client_id: RString,
+    /// Peer address, `ip:port`.
+    pub client_addr: RString,
+    /// `LanguageCode` byte.
+    pub language: u8,
+    /// Client version ordinal.
+    pub version: i32,
+}
+
 /// Host services a processor may call. Implemented by the host, used by the
 /// plugin through [`crate::sdk::Host`] (which dereferences to this).
 ///
@@ -327,8 +353,51 @@ pub trait FfiHostContext: Send + Sync + Clone + 'static {
     ) -> RVec<FfiMessageQueue>;
 
     /// Releases the queues `client_id` holds among these.
-    #[sabi(last_prefix_field)]
     fn unlock_queues(&self, group: RStr<'_>, client_id: RStr<'_>, queues: RVec<FfiMessageQueue>);
+
+    // ---- administration (the admin plugin) ----------------------------------
+
+    /// True for a system topic (`TopicValidator.isSystemTopic`): the
+    /// built-in names, every topic seeded at startup, `rmq_sys_*`.
+    fn is_system_topic(&self, topic: RStr<'_>) -> bool;
+
+    /// UPDATE_AND_CREATE_TOPIC: creates or replaces the topic, bumps the
+    /// topic table's DataVersion and persists `topics.json` (the name-server
+    /// registration sends the change at once). `attributes` are the request's
+    /// `+key`=value / `-key` modifications (none = keep the current ones).
+    /// `Err` carries the remark.
+    fn update_topic_config(
+        &self,
+        config: &FfiTopicConfig,
+        attributes: RVec<FfiOwnedField>,
+    ) -> RResult<(), RString>;
+
+    /// DELETE_TOPIC_IN_BROKER: removes the topic's config (version bump,
+    /// persisted) and every consumer offset in it. False if it did not exist.
+    fn delete_topic(&self, topic: RStr<'_>) -> bool;
+
+    /// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP: creates or replaces the group
+    /// described by `config_json` (a `SubscriptionGroupConfig` body as the
+    /// request carries it), persisted. `Err` carries the remark.
+    fn update_subscription_group(&self, config_json: RSlice<'_, u8>) -> RResult<(), RString>;
+
+    /// A metadata table in the compact fastjson text the admin codes answer with.
+    fn metadata_json(&self, table: FfiMetadataTable) -> RString;
+
+    /// Topics in which `group` has committed offsets (`whichTopicByConsumer`), sorted.
+    fn consumer_offset_topics(&self, group: RStr<'_>) -> RVec<RString>;
+
+    /// The offset `group` last pulled up to in the queue, else its committed
+    /// offset, else -1.
+    fn query_pull_offset(&self, group: RStr<'_>, topic: RStr<'_>, queue_id: i32) -> i64;
+
+    /// The live connections of a consumer group (empty if none).
+    fn consumer_connections(&self, group: RStr<'_>) -> RVec<FfiConnection>;
+
+    /// Store and broker runtime figures (GET_BROKER_RUNTIME_INFO's table),
+    /// key → value text, in RocketMQ's key names.
+    #[sabi(last_prefix_field)]
+    fn runtime_info(&self) -> RVec<FfiOwnedField>;
 }
 
 /// The host context as a plugin receives it.

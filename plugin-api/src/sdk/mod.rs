@@ -14,7 +14,7 @@
 //!
 //! impl Plugin for Echo {
 //!     const NAME: &'static str = "echo";
-//!     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+//!     const VERSION: &'static str = plugin_api::plugin_version!();
 //!     const REQUEST_CODES: &'static [i32] = &[9000];
 //!     fn new(host: Host, _settings: &serde_json::Value) -> Result<Self, String> { Ok(Echo { host }) }
 //! }
@@ -49,7 +49,9 @@ pub use crate::ffi::{FfiBrokerIdentity as BrokerIdentity, FfiLogLevel as LogLeve
 pub trait Plugin: Processor + Sized {
     /// Plugin name, shown in logs and listings.
     const NAME: &'static str;
-    /// Plugin version, shown in logs and listings (usually `env!("CARGO_PKG_VERSION")`).
+    /// Plugin version, shown in logs and listings (usually
+    /// [`plugin_version!()`](crate::plugin_version!): the crate version, or
+    /// `BROKER_PLUGIN_VERSION` when set at build time).
     const VERSION: &'static str;
     /// Request codes this plugin serves; the manifest may narrow them.
     const REQUEST_CODES: &'static [i32];
@@ -81,6 +83,29 @@ macro_rules! export_plugin {
         #[::abi_stable::export_root_module]
         pub fn __rocketmq_broker_plugin_root() -> $crate::ffi::PluginModuleRef {
             $crate::sdk::glue::root_module::<$plugin>()
+        }
+    };
+}
+
+/// The version a plugin reports: `BROKER_PLUGIN_VERSION` if that variable was
+/// set when the plugin was compiled, else the plugin crate's own
+/// `CARGO_PKG_VERSION`. A constant expression:
+///
+/// ```
+/// const VERSION: &'static str = plugin_api::plugin_version!();
+/// # assert!(!VERSION.is_empty());
+/// ```
+///
+/// Building the same source twice with different values gives two libraries
+/// that report different versions (`BROKER_PLUGIN_VERSION=0.1.0-b cargo build
+/// -p send-plugin --target-dir target/send-b`), which is how a hot swap
+/// between two builds is shown in the listing.
+#[macro_export]
+macro_rules! plugin_version {
+    () => {
+        match ::core::option_env!("BROKER_PLUGIN_VERSION") {
+            ::core::option::Option::Some(version) => version,
+            ::core::option::Option::None => ::core::env!("CARGO_PKG_VERSION"),
         }
     };
 }

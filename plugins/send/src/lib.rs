@@ -50,7 +50,7 @@ pub struct SendPlugin {
 
 impl Plugin for SendPlugin {
     const NAME: &'static str = "send";
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const VERSION: &'static str = plugin_api::plugin_version!();
     const REQUEST_CODES: &'static [i32] = &[
         request_code::SEND_MESSAGE,
         request_code::SEND_MESSAGE_V2,

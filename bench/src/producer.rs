@@ -1,0 +1,225 @@
+//! The producer benchmark (RocketMQ `benchmark/Producer`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::{BufMut, BytesMut};
+use clap::Args;
+use plugin_api::codec::{decode_frame, DEFAULT_MAX_FRAME_LENGTH};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::stats::Latencies;
+
+/// Producer options.
+#[derive(Args, Clone)]
+pub struct ProducerArgs {
+    /// Broker address.
+    #[arg(long, default_value = "127.0.0.1:10911")]
+    addr: String,
+    /// Topic (auto-created from TBW102 with 4 queues).
+    #[arg(long, default_value = "BenchmarkTopic")]
+    topic: String,
+    /// Body size in bytes.
+    #[arg(long, default_value_t = 1024)]
+    size: usize,
+    /// TCP connections.
+    #[arg(long, default_value_t = 2)]
+    connections: usize,
+    /// Requests in flight per connection.
+    #[arg(long, default_value_t = 64)]
+    inflight: usize,
+    /// Queues to spread sends over (client-side round robin, like Java).
+    #[arg(long, default_value_t = 4)]
+    queues: usize,
+    /// Seconds to run (after a 2 s warm-up that is not counted).
+    #[arg(long, default_value_t = 20)]
+    duration: u64,
+    /// Seconds of warm-up.
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    ok: AtomicU64,
+    send_failed: AtomicU64,
+    response_failed: AtomicU64,
+    max_rt_micros: AtomicU64,
+    total_rt_micros: AtomicU64,
+}
+
+/// Runs the producer benchmark.
+pub async fn run(args: ProducerArgs) -> anyhow::Result<()> {
+    let counters = Arc::new(Counters::default());
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs(args.warmup);
+    let stop_at = measure_from + Duration::from_secs(args.duration);
+    let mut tasks = Vec::new();
+    for connection in 0..args.connections {
+        let args = args.clone();
+        let counters = counters.clone();
+        tasks.push(tokio::spawn(async move {
+            connection_loop(args, connection, counters, measure_from, stop_at).await
+        }));
+    }
+
+    let reporter = {
+        let counters = counters.clone();
+        tokio::spawn(async move {
+            let mut last = (0u64, 0u64);
+            let mut ticker = tokio::time::interval(Duration::from_secs(1));
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                let ok = counters.ok.load(Ordering::Relaxed);
+                let rt = counters.total_rt_micros.load(Ordering::Relaxed);
+                let (delta, delta_rt) = (ok - last.0, rt - last.1);
+                last = (ok, rt);
+                println!(
+                    "Send TPS: {delta} Max RT(ms): {:.3} Average RT(ms): {:.3} Send Failed: {} Response Failed: {}",
+                    counters.max_rt_micros.swap(0, Ordering::Relaxed) as f64 / 1000.0,
+                    if delta > 0 { delta_rt as f64 / delta as f64 / 1000.0 } else { 0.0 },
+                    counters.send_failed.load(Ordering::Relaxed),
+                    counters.response_failed.load(Ordering::Relaxed),
+                );
+            }
+        })
+    };
+
+    let mut latencies = Latencies::default();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    reporter.abort();
+    let count = latencies.len() as f64;
+    let seconds = args.duration as f64;
+    let (p50, p99, p999, max) = latencies.percentiles();
+    println!(
+        "[Complete] connections={} inflight={} size={}B: Send TPS: {:.0} ({:.1} MB/s) Send Failed: {} Response Failed: {} | latency µs p50 {p50} p99 {p99} p99.9 {p999} max {max}",
+        args.connections,
+        args.inflight,
+        args.size,
+        count / seconds,
+        count * args.size as f64 / seconds / 1_048_576.0,
+        counters.send_failed.load(Ordering::Relaxed),
+        counters.response_failed.load(Ordering::Relaxed),
+    );
+    Ok(())
+}
+
+/// The header JSON split around the parts that change per request.
+struct Template {
+    prefixes: Vec<Vec<u8>>,
+    middle: Vec<u8>,
+    suffix: Vec<u8>,
+}
+
+impl Template {
+    fn new(topic: &str, queues: usize) -> Template {
+        let prefixes = (0..queues.max(1))
+            .map(|queue| {
+                format!(
+                    r#"{{"code":310,"extFields":{{"a":"benchmark_producer","b":"{topic}","c":"TBW102","d":"4","e":"{queue}","f":"0","h":"0","i":"TAGS\u0001TagA\u0002WAIT\u0001true\u0002","j":"0","k":"false","m":"false","g":""#
+                )
+                .into_bytes()
+            })
+            .collect();
+        Template {
+            prefixes,
+            middle: br#""},"flag":0,"language":"JAVA","opaque":"#.to_vec(),
+            suffix: br#","serializeTypeCurrentRPC":"JSON","version":479}"#.to_vec(),
+        }
+    }
+
+    fn write(&self, out: &mut BytesMut, queue: usize, born: u64, opaque: i32, body: &[u8]) {
+        let prefix = &self.prefixes[queue % self.prefixes.len()];
+        let born = born.to_string();
+        let opaque = opaque.to_string();
+        let header_len =
+            prefix.len() + born.len() + self.middle.len() + opaque.len() + self.suffix.len();
+        out.put_u32((4 + header_len + body.len()) as u32);
+        out.put_u32(header_len as u32);
+        out.put_slice(prefix);
+        out.put_slice(born.as_bytes());
+        out.put_slice(&self.middle);
+        out.put_slice(opaque.as_bytes());
+        out.put_slice(&self.suffix);
+        out.put_slice(body);
+    }
+}
+
+async fn connection_loop(
+    args: ProducerArgs,
+    connection: usize,
+    counters: Arc<Counters>,
+    measure_from: Instant,
+    stop_at: Instant,
+) -> anyhow::Result<Latencies> {
+    let stream = TcpStream::connect(&args.addr).await?;
+    stream.set_nodelay(true)?;
+    let (mut reader, mut writer) = stream.into_split();
+    let template = Template::new(&args.topic, args.queues);
+    let body = vec![b'x'; args.size];
+    let mut pending: HashMap<i32, Instant> = HashMap::with_capacity(args.inflight * 2);
+    let mut next_opaque: i32 = (connection as i32) << 24;
+    let mut queue = connection;
+    let mut out = BytesMut::with_capacity(64 * 1024);
+    let mut input = BytesMut::with_capacity(256 * 1024);
+    let mut latencies = Latencies::default();
+
+    loop {
+        let now = Instant::now();
+        let sending = now < stop_at;
+        if !sending && pending.is_empty() {
+            break;
+        }
+        if sending {
+            let born = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
+            while pending.len() < args.inflight {
+                template.write(&mut out, queue, born, next_opaque, &body);
+                pending.insert(next_opaque, now);
+                next_opaque = next_opaque.wrapping_add(1);
+                queue += 1;
+            }
+            if !out.is_empty() {
+                if writer.write_all(&out).await.is_err() {
+                    counters
+                        .send_failed
+                        .fetch_add(pending.len() as u64, Ordering::Relaxed);
+                    break;
+                }
+                out.clear();
+            }
+        }
+        if reader.read_buf(&mut input).await? == 0 {
+            counters
+                .response_failed
+                .fetch_add(pending.len() as u64, Ordering::Relaxed);
+            break;
+        }
+        while let Some(response) = decode_frame(&mut input, DEFAULT_MAX_FRAME_LENGTH)? {
+            let Some(sent_at) = pending.remove(&response.opaque) else {
+                continue;
+            };
+            let done = Instant::now();
+            if sent_at < measure_from {
+                continue;
+            }
+            if response.code != 0 {
+                counters.response_failed.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            let micros = done.duration_since(sent_at).as_micros() as u64;
+            latencies.record(micros);
+            counters.ok.fetch_add(1, Ordering::Relaxed);
+            counters
+                .total_rt_micros
+                .fetch_add(micros, Ordering::Relaxed);
+            counters.max_rt_micros.fetch_max(micros, Ordering::Relaxed);
+        }
+    }
+    Ok(latencies)
+}

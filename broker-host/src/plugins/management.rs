@@ -1,0 +1,181 @@
+//! The host's own processor for plugin management, served alongside the
+//! manifest's processors (it is not itself a plugin: it must survive every
+//! swap). Requests are accepted from loopback only.
+//!
+//! - LIST_PROCESSORS (9100): JSON list of the running processors.
+//! - RELOAD_PROCESSORS (9101): re-read the manifest and apply it (as SIGHUP).
+//! - ROLLBACK_PROCESSOR (9102, header `name`): put the previous version back.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use plugin_api::codes::response_code;
+use plugin_api::fastjson::JsonStyle;
+use plugin_api::sdk::glue::guard_in_process;
+use plugin_api::sdk::{Outcome, ProcessError, Processor, Request, Response};
+
+use super::registry::{PluginRegistry, ProcessorStatus};
+use crate::dispatch::pool::ProcessorInfo;
+use crate::dispatch::{HoldService, ProcessorPool};
+
+/// Lists the running processors.
+pub const LIST_PROCESSORS: i32 = 9100;
+/// Re-reads the manifest and applies it.
+pub const RELOAD_PROCESSORS: i32 = 9101;
+/// Rolls one processor back to its previous version.
+pub const ROLLBACK_PROCESSOR: i32 = 9102;
+
+/// The management processor.
+pub struct ManagementProcessor {
+    registry: Weak<PluginRegistry>,
+}
+
+impl ManagementProcessor {
+    /// A pool running the management processor for `registry`.
+    pub fn start(
+        registry: &Arc<PluginRegistry>,
+        hold: Arc<HoldService>,
+    ) -> std::io::Result<Arc<ProcessorPool>> {
+        let info = ProcessorInfo {
+            name: "plugin-management".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            library: "(built in)".into(),
+            library_hash: "-".into(),
+            codes: vec![LIST_PROCESSORS, RELOAD_PROCESSORS, ROLLBACK_PROCESSOR],
+            threads: 1,
+            queue_capacity: 64,
+            max_queue_wait: Duration::ZERO,
+            fast_port: true,
+        };
+        let processor = guard_in_process(ManagementProcessor {
+            registry: Arc::downgrade(registry),
+        });
+        ProcessorPool::start(info, processor, hold)
+    }
+}
+
+impl Processor for ManagementProcessor {
+    fn process(&self, request: &Request<'_>) -> Result<Outcome, ProcessError> {
+        let from_loopback = request
+            .remote_addr()
+            .parse::<SocketAddr>()
+            .is_ok_and(|addr| addr.ip().is_loopback());
+        if !from_loopback {
+            return Err(ProcessError::respond(
+                response_code::NO_PERMISSION,
+                format!(
+                    "plugin management is accepted from loopback only, not from {}",
+                    request.remote_addr()
+                ),
+            ));
+        }
+        let registry = self.registry.upgrade().ok_or_else(|| {
+            ProcessError::respond(response_code::SYSTEM_ERROR, "the broker is shutting down")
+        })?;
+        let response = match request.code() {
+            LIST_PROCESSORS => {
+                Response::success().with_body(list_json(&registry.list()).into_bytes())
+            }
+            RELOAD_PROCESSORS => match registry.reload() {
+                Ok(report) if report.failures.is_empty() => {
+                    Response::success().with_body(report.to_string().into_bytes())
+                }
+                Ok(report) => Response::error(response_code::SYSTEM_ERROR, report.to_string()),
+                Err(error) => Response::error(response_code::SYSTEM_ERROR, error.to_string()),
+            },
+            ROLLBACK_PROCESSOR => {
+                let name: String = request.required("name")?;
+                match registry.rollback(&name) {
+                    Ok(report) => Response::success().with_body(report.to_string().into_bytes()),
+                    Err(error) => Response::error(response_code::SYSTEM_ERROR, error),
+                }
+            }
+            other => Response::error(
+                response_code::REQUEST_CODE_NOT_SUPPORTED,
+                format!(" request type {other} not supported"),
+            ),
+        };
+        Ok(response.into())
+    }
+}
+
+/// `[{"name":…,"version":…,"library":…,"hash":…,"codes":[…],"threads":…,"queueCapacity":…,"queueDepth":…,"served":…,"errors":…,"panics":…,"busy":…,"previousVersion":…}]`
+fn list_json(list: &[ProcessorStatus]) -> String {
+    let style = JsonStyle::Fastjson;
+    let mut out = String::from("[");
+    for (index, status) in list.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        let info = &status.info;
+        out.push_str("{\"name\":");
+        style.write_str(&mut out, &info.name);
+        out.push_str(",\"version\":");
+        style.write_str(&mut out, &info.version);
+        out.push_str(",\"library\":");
+        style.write_str(&mut out, &info.library.display().to_string());
+        out.push_str(",\"hash\":");
+        style.write_str(&mut out, &info.library_hash);
+        out.push_str(&format!(
+            ",\"codes\":{:?},\"threads\":{},\"queueCapacity\":{},\"queueDepth\":{},\"served\":{},\"errors\":{},\"panics\":{},\"busy\":{}",
+            info.codes, info.threads, info.queue_capacity, status.queue_depth, status.served, status.errors, status.panics, status.busy
+        ));
+        if let Some(previous) = &status.previous_version {
+            out.push_str(",\"previousVersion\":");
+            style.write_str(&mut out, previous);
+        }
+        out.push('}');
+    }
+    out.push(']');
+    out
+}
+
+/// Client side of the management codes, for the `broker-host plugins` CLI:
+/// sends one request to a running broker and returns its response.
+pub fn call(
+    addr: &str,
+    code: i32,
+    fields: &[(&str, &str)],
+) -> Result<plugin_api::codec::RemotingCommand, String> {
+    use std::io::{Read, Write};
+
+    use plugin_api::codec::{
+        decode_frame, encode_to_vec, RemotingCommand, DEFAULT_MAX_FRAME_LENGTH,
+    };
+
+    let mut stream =
+        std::net::TcpStream::connect(addr).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .map_err(|e| e.to_string())?;
+    let mut request = RemotingCommand::request(code);
+    request.version = plugin_api::codes::BROKER_VERSION;
+    request.opaque = 1;
+    request.ext_fields = Some(
+        fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    );
+    let bytes = encode_to_vec(&request).map_err(|e| e.to_string())?;
+    stream
+        .write_all(&bytes)
+        .map_err(|e| format!("cannot send to {addr}: {e}"))?;
+    let mut buffer = bytes::BytesMut::new();
+    loop {
+        if let Some(response) =
+            decode_frame(&mut buffer, DEFAULT_MAX_FRAME_LENGTH).map_err(|e| e.to_string())?
+        {
+            return Ok(response);
+        }
+        let mut chunk = [0u8; 64 * 1024];
+        let read = stream
+            .read(&mut chunk)
+            .map_err(|e| format!("no response from {addr}: {e}"))?;
+        if read == 0 {
+            return Err(format!("{addr} closed the connection"));
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+}

@@ -1,0 +1,595 @@
+//! The admin processor: the codes RocketMQ's admin tools (mqadmin, the
+//! dashboard) send to a broker, with Java's bodies (RocketMQ 5.x
+//! `AdminBrokerProcessor`, request-codes.md §6, §7).
+//!
+//! - UPDATE_AND_CREATE_TOPIC (17), GET_ALL_TOPIC_CONFIG (21),
+//!   DELETE_TOPIC_IN_BROKER (215);
+//! - GET_BROKER_RUNTIME_INFO (28): `KVTable`;
+//! - GET_ALL_CONSUMER_OFFSET (43);
+//! - UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200),
+//!   GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201);
+//! - GET_TOPIC_STATS_INFO (202), GET_CONSUME_STATS (208): `TopicStatsTable`
+//!   and `ConsumeStats`, whose `MessageQueue`-keyed maps are written in
+//!   fastjson's object-key form;
+//! - GET_CONSUMER_CONNECTION_LIST (203): `ConsumerConnection`.
+//!
+//! Topic and group state lives in the host (metadata managers, store,
+//! client registry); topic changes reach the name servers through the
+//! host's registration service.
+
+pub mod json;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use abi_stable::std_types::{RSlice, RStr};
+use plugin_api::codec::LanguageCode;
+use plugin_api::codes::{request_code, response_code, BROKER_VERSION};
+use plugin_api::ffi::{FfiMetadataTable, FfiOwnedField, FfiSubscription, FfiTopicConfig};
+use plugin_api::sdk::{Host, Outcome, Plugin, ProcessError, Processor, Request, Response};
+use plugin_api::serde_json::{self, Value};
+use plugin_api::topics::validate_topic_name;
+
+use json::JsonWriter;
+
+/// `MQVersion.getVersionDesc` of the versions this broker answers as.
+fn version_desc(version: i32) -> String {
+    match version {
+        BROKER_VERSION => "V5_3_3".to_owned(),
+        other => format!("V{other}"),
+    }
+}
+
+/// `TopicValidator.validateGroup`.
+pub fn validate_group_name(group: &str) -> Result<(), String> {
+    if group.trim().is_empty() {
+        return Err("The specified group is blank.".to_owned());
+    }
+    if group.len() > 120 {
+        return Err("The specified group is longer than group max length 120.".to_owned());
+    }
+    if !group
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'%' | b'|' | b'_' | b'-'))
+    {
+        return Err(format!(
+            "The specified group[{group}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"
+        ));
+    }
+    Ok(())
+}
+
+/// `AttributeParser.parseToMap`: `+key1=value1,+key2=value2,-key3`.
+pub fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut attributes: Vec<(String, String)> = Vec::new();
+    if text.is_empty() {
+        return Ok(attributes);
+    }
+    for kv in text.split(',') {
+        let (key, value) = match kv.split_once('=') {
+            Some((key, value)) => {
+                if !key.contains('+') {
+                    return Err(format!("add/alter attribute format is wrong: {key}"));
+                }
+                (key, value)
+            }
+            None => {
+                if !kv.contains('-') {
+                    return Err(format!("delete attribute format is wrong: {kv}"));
+                }
+                (kv, "")
+            }
+        };
+        if attributes.iter().any(|(k, _)| k == key) {
+            return Err(format!("key duplication: {key}"));
+        }
+        attributes.push((key.to_owned(), value.to_owned()));
+    }
+    Ok(attributes)
+}
+
+fn invalid(remark: impl Into<String>) -> ProcessError {
+    ProcessError::respond(response_code::INVALID_PARAMETER, remark)
+}
+
+fn system_error(remark: impl Into<String>) -> ProcessError {
+    ProcessError::respond(response_code::SYSTEM_ERROR, remark)
+}
+
+/// The admin processor.
+pub struct AdminPlugin {
+    host: Host,
+    broker_name: String,
+    validate_system_topic: bool,
+    mixed_message_type: bool,
+}
+
+impl Plugin for AdminPlugin {
+    const NAME: &'static str = "admin";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const REQUEST_CODES: &'static [i32] = &[
+        request_code::UPDATE_AND_CREATE_TOPIC,
+        request_code::GET_ALL_TOPIC_CONFIG,
+        request_code::GET_BROKER_RUNTIME_INFO,
+        request_code::GET_ALL_CONSUMER_OFFSET,
+        request_code::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
+        request_code::GET_ALL_SUBSCRIPTIONGROUP_CONFIG,
+        request_code::GET_TOPIC_STATS_INFO,
+        request_code::GET_CONSUMER_CONNECTION_LIST,
+        request_code::GET_CONSUME_STATS,
+        request_code::DELETE_TOPIC_IN_BROKER,
+    ];
+
+    fn new(host: Host, _settings: &Value) -> Result<Self, String> {
+        let broker_name = host.broker_identity().broker_name.to_string();
+        Ok(AdminPlugin {
+            validate_system_topic: host.config_or("validateSystemTopicWhenUpdateTopic", true),
+            mixed_message_type: host.config_or("enableMixedMessageType", false),
+            broker_name,
+            host,
+        })
+    }
+}
+
+impl Processor for AdminPlugin {
+    fn process(&self, request: &Request<'_>) -> Result<Outcome, ProcessError> {
+        let response = match request.code() {
+            request_code::UPDATE_AND_CREATE_TOPIC => self.update_and_create_topic(request)?,
+            request_code::GET_ALL_TOPIC_CONFIG => self.all_topic_config(),
+            request_code::GET_BROKER_RUNTIME_INFO => self.runtime_info(),
+            request_code::GET_ALL_CONSUMER_OFFSET => self.all_consumer_offset(),
+            request_code::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP => {
+                self.update_and_create_subscription_group(request)?
+            }
+            request_code::GET_ALL_SUBSCRIPTIONGROUP_CONFIG => self.all_subscription_groups(),
+            request_code::GET_TOPIC_STATS_INFO => self.topic_stats(request)?,
+            request_code::GET_CONSUMER_CONNECTION_LIST => self.consumer_connections(request)?,
+            request_code::GET_CONSUME_STATS => self.consume_stats(request)?,
+            request_code::DELETE_TOPIC_IN_BROKER => self.delete_topic(request)?,
+            other => {
+                return Err(ProcessError::respond(
+                    response_code::REQUEST_CODE_NOT_SUPPORTED,
+                    format!(" request type {other} not supported"),
+                ))
+            }
+        };
+        Ok(response.into())
+    }
+}
+
+impl AdminPlugin {
+    /// UPDATE_AND_CREATE_TOPIC (17): `CreateTopicRequestHeader`.
+    fn update_and_create_topic(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
+        let topic: String = request.required("topic")?;
+        let _default_topic: String = request.required("defaultTopic")?;
+        let read_queue_nums: i32 = request.required("readQueueNums")?;
+        let write_queue_nums: i32 = request.required("writeQueueNums")?;
+        let perm: i32 = request.required("perm")?;
+        let filter_type: String = request.required("topicFilterType")?;
+        let topic_filter_type = match filter_type.as_str() {
+            "SINGLE_TAG" => 0,
+            "MULTI_TAG" => 1,
+            _ => {
+                return Err(system_error(format!(
+                    "topicFilterType = [{filter_type}] value invalid"
+                )))
+            }
+        };
+        let topic_sys_flag: i32 = request.optional("topicSysFlag")?.unwrap_or(0);
+        let order: bool = request.required("order")?;
+        let attributes: Option<String> = request.optional("attributes")?;
+        self.host.info(&format!(
+            "receive request to update or create topic={topic}, caller address={}",
+            request.remote_addr()
+        ));
+
+        validate_topic_name(&topic).map_err(invalid)?;
+        if self.validate_system_topic && self.host.is_system_topic(RStr::from(topic.as_str())) {
+            return Err(invalid(format!(
+                "The topic[{topic}] is conflict with system topic."
+            )));
+        }
+        let attributes =
+            parse_attributes(attributes.as_deref().unwrap_or("")).map_err(system_error)?;
+        if !self.mixed_message_type
+            && attributes
+                .iter()
+                .any(|(k, v)| k == "+message.type" && v == "MIXED")
+        {
+            return Err(invalid("MIXED message type is not supported."));
+        }
+        let config = FfiTopicConfig {
+            topic_name: topic.as_str().into(),
+            read_queue_nums,
+            write_queue_nums,
+            perm,
+            topic_filter_type,
+            topic_sys_flag,
+            order,
+        };
+        if attributes.is_empty() && self.host.topic_config(&topic).as_ref() == Some(&config) {
+            self.host
+                .info(&format!("topic {topic} unchanged (idempotent update)"));
+            return Ok(Response::success());
+        }
+        let attributes = attributes
+            .into_iter()
+            .map(|(key, value)| FfiOwnedField {
+                key: key.into(),
+                value: value.into(),
+            })
+            .collect();
+        self.host
+            .update_topic_config(&config, attributes)
+            .into_result()
+            .map_err(|remark| system_error(remark.into_string()))?;
+        Ok(Response::success())
+    }
+
+    /// GET_ALL_TOPIC_CONFIG (21): `TopicConfigAndMappingSerializeWrapper`.
+    fn all_topic_config(&self) -> Response {
+        let total = self.host.all_topic_configs().len();
+        let body = self
+            .host
+            .metadata_json(FfiMetadataTable::TopicConfigWrapper)
+            .into_string();
+        if body.trim().is_empty() {
+            return Response::error(response_code::SYSTEM_ERROR, "No topic in this broker");
+        }
+        Response::success()
+            .with_field("totalTopicNum", total)
+            .with_body(body.into_bytes())
+    }
+
+    /// DELETE_TOPIC_IN_BROKER (215): the topic's config and consumer offsets.
+    fn delete_topic(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
+        let topic: String = request.required("topic")?;
+        self.host.info(&format!(
+            "receive request to delete topic={topic}, caller={}",
+            request.remote_addr()
+        ));
+        if topic.trim().is_empty() {
+            return Err(invalid("The specified topic is blank."));
+        }
+        if self.validate_system_topic && self.host.is_system_topic(RStr::from(topic.as_str())) {
+            return Err(invalid(format!(
+                "The topic[{topic}] is conflict with system topic."
+            )));
+        }
+        if !self.host.delete_topic(RStr::from(topic.as_str())) {
+            self.host
+                .warn(&format!("delete topic {topic}: the topic does not exist"));
+        }
+        Ok(Response::success())
+    }
+
+    /// GET_BROKER_RUNTIME_INFO (28): `KVTable` `{"table":{…}}`, values text.
+    fn runtime_info(&self) -> Response {
+        let mut table: BTreeMap<String, String> = self
+            .host
+            .runtime_info()
+            .into_iter()
+            .map(|f| (f.key.into_string(), f.value.into_string()))
+            .collect();
+        let identity = self.host.broker_identity();
+        table.insert("brokerVersionDesc".into(), version_desc(identity.version));
+        table.insert("brokerVersion".into(), identity.version.to_string());
+        // `isSpecialServiceRunning`: the master's delay/transaction services.
+        let is_slave = self
+            .host
+            .config("brokerRole")
+            .is_some_and(|role| role == "SLAVE");
+        table.insert("brokerActive".into(), (!is_slave).to_string());
+        table.insert(
+            "startAcceptSendRequestTimeStamp".into(),
+            self.host
+                .config("startAcceptSendRequestTimeStamp")
+                .unwrap_or_else(|| "0".into()),
+        );
+        // No timer wheel here: the values Java writes when it is disabled.
+        for (key, value) in [
+            ("timerReadBehind", "0"),
+            ("timerOffsetBehind", "0"),
+            ("timerCongestNum", "0"),
+            ("timerEnqueueTps", "0.0"),
+            ("timerDequeueTps", "0.0"),
+        ] {
+            table.insert(key.into(), value.into());
+        }
+        for (key, config_key) in [
+            ("sendThreadPoolQueueCapacity", "sendThreadPoolQueueCapacity"),
+            ("pullThreadPoolQueueCapacity", "pullThreadPoolQueueCapacity"),
+            (
+                "litePullThreadPoolQueueCapacity",
+                "litePullThreadPoolQueueCapacity",
+            ),
+            (
+                "queryThreadPoolQueueCapacity",
+                "queryThreadPoolQueueCapacity",
+            ),
+            ("ackThreadPoolQueueCapacity", "ackThreadPoolQueueCapacity"),
+        ] {
+            if let Some(value) = self.host.config(config_key) {
+                table.insert(key.into(), value);
+            }
+        }
+        let mut w = JsonWriter::new();
+        w.begin_object().key("table").begin_object();
+        for (key, value) in &table {
+            w.field_str(key, value);
+        }
+        w.end_object().end_object();
+        Response::success().with_body(w.finish().into_bytes())
+    }
+
+    /// GET_ALL_CONSUMER_OFFSET (43): `ConsumerOffsetManager.encode()`.
+    fn all_consumer_offset(&self) -> Response {
+        let body = self
+            .host
+            .metadata_json(FfiMetadataTable::ConsumerOffsets)
+            .into_string();
+        if body.is_empty() {
+            return Response::error(
+                response_code::SYSTEM_ERROR,
+                "No consumer offset in this broker",
+            );
+        }
+        Response::success().with_body(body.into_bytes())
+    }
+
+    /// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200): body = `SubscriptionGroupConfig`.
+    fn update_and_create_subscription_group(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<Response, ProcessError> {
+        self.host.info(&format!(
+            "updateAndCreateSubscriptionGroup called by {}",
+            request.remote_addr()
+        ));
+        let body = request.body();
+        if body.is_empty() {
+            // Java decodes a missing body as null and answers SUCCESS.
+            return Ok(Response::success()
+                .with_remark("no SubscriptionGroupConfig in the request body: nothing changed"));
+        }
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            system_error(format!(
+                "the request body is not a SubscriptionGroupConfig JSON object: {e}"
+            ))
+        })?;
+        let Some(group) = value.get("groupName").and_then(Value::as_str) else {
+            return Err(invalid(
+                "the SubscriptionGroupConfig body has no groupName".to_owned(),
+            ));
+        };
+        validate_group_name(group).map_err(invalid)?;
+        self.host
+            .update_subscription_group(RSlice::from_slice(body))
+            .into_result()
+            .map_err(|remark| system_error(remark.into_string()))?;
+        Ok(Response::success())
+    }
+
+    /// GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201): `SubscriptionGroupWrapper`.
+    fn all_subscription_groups(&self) -> Response {
+        let body = self
+            .host
+            .metadata_json(FfiMetadataTable::SubscriptionGroupWrapper)
+            .into_string();
+        if body.trim().is_empty() {
+            return Response::error(
+                response_code::SYSTEM_ERROR,
+                "No subscription group in this broker",
+            );
+        }
+        let total = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| {
+                v.get("subscriptionGroupTable")
+                    .and_then(Value::as_object)
+                    .map(|t| t.len())
+            })
+            .unwrap_or(0);
+        Response::success()
+            .with_field("totalGroupNum", total)
+            .with_body(body.into_bytes())
+    }
+
+    /// GET_TOPIC_STATS_INFO (202): `TopicStatsTable`.
+    fn topic_stats(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
+        let topic: String = request.required("topic")?;
+        let Some(config) = self.host.topic_config(&topic) else {
+            return Err(ProcessError::respond(
+                response_code::TOPIC_NOT_EXIST,
+                format!("topic[{topic}] not exist"),
+            ));
+        };
+        let queues = config.read_queue_nums.max(config.write_queue_nums);
+        let name = RStr::from(topic.as_str());
+        let mut w = JsonWriter::new();
+        w.begin_object().key("offsetTable").begin_object();
+        for queue_id in 0..queues.max(0) {
+            let min = self.host.min_offset(name, queue_id).max(0);
+            let max = self.host.max_offset(name, queue_id).max(0);
+            let timestamp = if max > 0 {
+                self.host.message_store_time(name, queue_id, max - 1)
+            } else {
+                0
+            };
+            w.queue_key(&self.broker_name, queue_id, &topic)
+                .begin_object()
+                .field_int("lastUpdateTimestamp", timestamp)
+                .field_int("maxOffset", max)
+                .field_int("minOffset", min)
+                .end_object();
+        }
+        w.end_object();
+        // Put TPS statistics are not collected yet.
+        w.field_double("topicPutTps", 0.0).end_object();
+        Ok(Response::success().with_body(w.finish().into_bytes()))
+    }
+
+    /// GET_CONSUMER_CONNECTION_LIST (203): `ConsumerConnection`.
+    fn consumer_connections(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
+        let group: String = request.required("consumerGroup")?;
+        let Some(info) = self
+            .host
+            .consumer_group(RStr::from(group.as_str()))
+            .into_option()
+        else {
+            return Err(ProcessError::respond(
+                response_code::CONSUMER_NOT_ONLINE,
+                format!("the consumer group[{group}] not online"),
+            ));
+        };
+        let connections = self.host.consumer_connections(RStr::from(group.as_str()));
+        let mut w = JsonWriter::new();
+        w.begin_object().key("connectionSet").begin_array();
+        for c in connections.iter() {
+            w.begin_object()
+                .field_str("clientAddr", c.client_addr.as_str())
+                .field_str("clientId", c.client_id.as_str())
+                .field_str("language", LanguageCode::from_byte(c.language).name())
+                .field_int("version", i64::from(c.version))
+                .end_object();
+        }
+        w.end_array();
+        if !info.consume_from_where.is_empty() {
+            w.field_str("consumeFromWhere", info.consume_from_where.as_str());
+        }
+        if !info.consume_type.is_empty() {
+            w.field_str("consumeType", info.consume_type.as_str());
+        }
+        if !info.message_model.is_empty() {
+            w.field_str("messageModel", info.message_model.as_str());
+        }
+        w.key("subscriptionTable").begin_object();
+        let mut subscriptions: Vec<&FfiSubscription> = info.subscriptions.iter().collect();
+        subscriptions.sort_by(|a, b| a.topic.cmp(&b.topic));
+        for sub in subscriptions {
+            w.key(sub.topic.as_str()).begin_object();
+            w.field_bool("classFilterMode", false);
+            w.key("codeSet").begin_array();
+            for code in sub.codes.iter() {
+                w.int(i64::from(*code));
+            }
+            w.end_array();
+            w.field_str("expressionType", sub.expression_type.as_str());
+            w.field_str("subString", sub.sub_string.as_str());
+            w.field_int("subVersion", sub.sub_version);
+            w.key("tagsSet").begin_array();
+            for tag in sub.tags.iter() {
+                w.string(tag.as_str());
+            }
+            w.end_array();
+            w.field_str("topic", sub.topic.as_str());
+            w.end_object();
+        }
+        w.end_object().end_object();
+        Ok(Response::success().with_body(w.finish().into_bytes()))
+    }
+
+    /// GET_CONSUME_STATS (208): `ConsumeStats`.
+    fn consume_stats(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
+        let group: String = request.required("consumerGroup")?;
+        let topic: Option<String> = request.optional("topic")?;
+        let topic_list: Option<String> = request.optional("topicList")?;
+        let group_name = RStr::from(group.as_str());
+
+        let listed: Vec<String> = topic_list
+            .as_deref()
+            .unwrap_or("")
+            .split(';')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let topics: BTreeSet<String> = if !listed.is_empty() {
+            // A provided list skips the subscription check (Java).
+            listed.into_iter().collect()
+        } else {
+            let mut topics: BTreeSet<String> = match topic.filter(|t| !t.trim().is_empty()) {
+                Some(topic) => [topic].into(),
+                None => self
+                    .host
+                    .consumer_offset_topics(group_name)
+                    .into_iter()
+                    .map(|t| t.into_string())
+                    .collect(),
+            };
+            if let Some(info) = self.host.consumer_group(group_name).into_option() {
+                if !info.subscriptions.is_empty() {
+                    topics.retain(|t| info.subscriptions.iter().any(|s| s.topic.as_str() == t));
+                }
+            }
+            topics
+        };
+
+        let mut w = JsonWriter::new();
+        // Consume TPS statistics are not collected yet.
+        w.begin_object().field_double("consumeTps", 0.0);
+        w.key("offsetTable").begin_object();
+        for topic in &topics {
+            let Some(config) = self.host.topic_config(topic) else {
+                self.host.warn(&format!(
+                    "getConsumeStats: topic config does not exist, topic={topic}"
+                ));
+                continue;
+            };
+            let name = RStr::from(topic.as_str());
+            for queue_id in 0..config.read_queue_nums.max(0) {
+                let broker_offset = self.host.max_offset(name, queue_id).max(0);
+                let consumer_offset = self
+                    .host
+                    .query_consumer_offset(group_name, name, queue_id)
+                    .max(0);
+                let pull_offset = self.host.query_pull_offset(group_name, name, queue_id);
+                let last_timestamp = if consumer_offset > 0 {
+                    self.host
+                        .message_store_time(name, queue_id, consumer_offset - 1)
+                        .max(0)
+                } else {
+                    0
+                };
+                w.queue_key(&self.broker_name, queue_id, topic)
+                    .begin_object()
+                    .field_int("brokerOffset", broker_offset)
+                    .field_int("consumerOffset", consumer_offset)
+                    .field_int("lastTimestamp", last_timestamp)
+                    .field_int("pullOffset", consumer_offset.max(pull_offset))
+                    .end_object();
+            }
+        }
+        w.end_object().end_object();
+        Ok(Response::success().with_body(w.finish().into_bytes()))
+    }
+}
+
+plugin_api::export_plugin!(AdminPlugin);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_parse_like_java() {
+        assert_eq!(parse_attributes("").unwrap(), vec![]);
+        assert_eq!(
+            parse_attributes("+message.type=NORMAL,-old").unwrap(),
+            vec![
+                ("+message.type".to_owned(), "NORMAL".to_owned()),
+                ("-old".to_owned(), String::new())
+            ]
+        );
+        assert!(parse_attributes("message.type=NORMAL").is_err());
+        assert!(parse_attributes("old").is_err());
+        assert!(parse_attributes("+a=1,+a=2").is_err());
+    }
+
+    #[test]
+    fn group_names_validate_like_java() {
+        assert!(validate_group_name("GID_ok-1%|_").is_ok());
+        assert!(validate_group_name(" ").is_err());
+        assert!(validate_group_name("bad group").is_err());
+        assert!(validate_group_name(&"g".repeat(121)).is_err());
+    }
+}

@@ -1,0 +1,591 @@
+//! The admin plugin over raw TCP against the real broker binary and plugin
+//! libraries: the codes RocketMQ's admin tools send, with Java's bodies
+//! (request-codes.md §6, §7). Bodies the stock client crates can decode are
+//! also decoded with `rocketmq-protocol` (the rocketmq-rust project's
+//! protocol types), to show a third-party reader accepts them.
+
+use e2e_tests::{plugin_library, BrokerProcess, BrokerSetup, RawClient};
+use plugin_api::codec::RemotingCommand;
+use plugin_api::message::encode_properties;
+use rocketmq_protocol::protocol::RemotingDeserializable;
+use serde_json::Value;
+
+fn broker() -> BrokerProcess {
+    BrokerProcess::start(
+        [
+            "admin_plugin",
+            "send_plugin",
+            "pull_plugin",
+            "heartbeat_plugin",
+            "route_plugin",
+        ]
+        .iter()
+        .fold(BrokerSetup::default(), |setup, name| {
+            setup.processor(&plugin_library(name), "")
+        }),
+    )
+}
+
+fn create_topic(
+    client: &mut RawClient,
+    topic: &str,
+    queues: i32,
+    extra: &[(&str, &str)],
+) -> RemotingCommand {
+    let queues = queues.to_string();
+    let mut fields = vec![
+        ("topic", topic),
+        ("defaultTopic", "TBW102"),
+        ("readQueueNums", queues.as_str()),
+        ("writeQueueNums", queues.as_str()),
+        ("perm", "6"),
+        ("topicFilterType", "SINGLE_TAG"),
+        ("topicSysFlag", "0"),
+        ("order", "false"),
+    ];
+    for (key, value) in extra {
+        fields.retain(|(k, _)| k != key);
+        fields.push((key, value));
+    }
+    client.call_code(17, &fields)
+}
+
+fn json(response: &RemotingCommand) -> Value {
+    serde_json::from_slice(&response.body).unwrap_or_else(|e| {
+        panic!(
+            "body is not JSON ({e}): {}",
+            String::from_utf8_lossy(&response.body)
+        )
+    })
+}
+
+fn text(response: &RemotingCommand) -> String {
+    String::from_utf8_lossy(&response.body).into_owned()
+}
+
+fn all_topics(client: &mut RawClient) -> (Value, RemotingCommand) {
+    let response = client.call_code(21, &[]);
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    (json(&response), response)
+}
+
+fn send(client: &mut RawClient, topic: &str, queue: i32, key: &str) {
+    let props = encode_properties([("TAGS", "TagA"), ("KEYS", key), ("WAIT", "true")]);
+    let mut request = client.request(
+        310,
+        &[
+            ("a", "admin_test_pg"),
+            ("b", topic),
+            ("c", "TBW102"),
+            ("d", "4"),
+            ("e", &queue.to_string()),
+            ("f", "0"),
+            ("g", "1700000000000"),
+            ("h", "0"),
+            ("i", &props),
+            ("j", "0"),
+            ("k", "false"),
+            ("m", "false"),
+        ],
+    );
+    request.body = format!("body of {key}").into_bytes().into();
+    let response = client.call(&request);
+    assert_eq!(response.code, 0, "send: {:?}", response.remark);
+}
+
+#[test]
+fn topics_are_created_listed_routed_and_deleted() {
+    let broker = broker();
+    let mut client = broker.client();
+
+    // 17 creates the topic.
+    let response = create_topic(&mut client, "AdminTopic", 4, &[]);
+    assert_eq!(response.code, 0, "{:?}\n{}", response.remark, broker.log());
+
+    // 21: TopicConfigAndMappingSerializeWrapper with the new topic.
+    let (wrapper, response) = all_topics(&mut client);
+    let keys: Vec<&String> = wrapper.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "dataVersion",
+            "mappingDataVersion",
+            "topicConfigTable",
+            "topicQueueMappingDetailMap",
+            "topicQueueMappingInfoMap"
+        ]
+    );
+    let raw = text(&response);
+    assert!(raw.starts_with("{\"dataVersion\":{\"counter\":"), "{raw}");
+    let topic = &wrapper["topicConfigTable"]["AdminTopic"];
+    assert_eq!(topic["topicName"], "AdminTopic");
+    assert_eq!(topic["readQueueNums"], 4);
+    assert_eq!(topic["writeQueueNums"], 4);
+    assert_eq!(topic["perm"], 6);
+    assert_eq!(topic["topicFilterType"], "SINGLE_TAG");
+    assert_eq!(topic["order"], false);
+    assert!(wrapper["topicConfigTable"]["TBW102"].is_object());
+    let total: usize = response
+        .ext("totalTopicNum")
+        .expect("totalTopicNum header")
+        .parse()
+        .unwrap();
+    assert_eq!(
+        total,
+        wrapper["topicConfigTable"].as_object().unwrap().len()
+    );
+    let version = wrapper["dataVersion"]["counter"].as_i64().unwrap();
+
+    // 105 (the embedded route) knows it at once.
+    let route = client.call_code(105, &[("topic", "AdminTopic")]);
+    assert_eq!(route.code, 0, "{:?}", route.remark);
+    assert_eq!(json(&route)["queueDatas"][0]["writeQueueNums"], 4);
+
+    // The same config again is a no-op (the table's version stays).
+    let response = create_topic(&mut client, "AdminTopic", 4, &[]);
+    assert_eq!(response.code, 0);
+    let (wrapper, _) = all_topics(&mut client);
+    assert_eq!(wrapper["dataVersion"]["counter"].as_i64().unwrap(), version);
+
+    // An update changes it and bumps the version; attributes are kept as
+    // `+key=value` modifications.
+    let response = create_topic(
+        &mut client,
+        "AdminTopic",
+        8,
+        &[("attributes", "+message.type=NORMAL")],
+    );
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    let (wrapper, _) = all_topics(&mut client);
+    let topic = &wrapper["topicConfigTable"]["AdminTopic"];
+    assert_eq!(topic["writeQueueNums"], 8);
+    assert_eq!(topic["attributes"]["message.type"], "NORMAL");
+    assert!(wrapper["dataVersion"]["counter"].as_i64().unwrap() > version);
+    // An update without attributes keeps them.
+    let response = create_topic(&mut client, "AdminTopic", 6, &[]);
+    assert_eq!(response.code, 0);
+    let (wrapper, _) = all_topics(&mut client);
+    assert_eq!(
+        wrapper["topicConfigTable"]["AdminTopic"]["attributes"]["message.type"],
+        "NORMAL"
+    );
+
+    // 215 deletes it: gone from 21 and from the route.
+    let response = client.call_code(215, &[("topic", "AdminTopic")]);
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    let (wrapper, _) = all_topics(&mut client);
+    assert!(wrapper["topicConfigTable"].get("AdminTopic").is_none());
+    assert_eq!(client.call_code(105, &[("topic", "AdminTopic")]).code, 17);
+    // The deletion survives a restart (topics.json was written).
+    let file = std::fs::read_to_string(broker.dir.path().join("store/config/topics.json"))
+        .expect("topics.json");
+    assert!(!file.contains("AdminTopic"), "{file}");
+}
+
+#[test]
+fn invalid_topic_requests_answer_rocketmq_codes() {
+    let broker = broker();
+    let mut client = broker.client();
+
+    let response = create_topic(&mut client, "bad topic!", 4, &[]);
+    assert_eq!(response.code, 29, "INVALID_PARAMETER for an illegal name");
+    assert!(
+        response.remark.as_deref().unwrap_or("").contains("illegal"),
+        "{:?}",
+        response.remark
+    );
+
+    let response = create_topic(&mut client, "TBW102", 4, &[]);
+    assert_eq!(response.code, 29);
+    assert_eq!(
+        response.remark.as_deref(),
+        Some("The topic[TBW102] is conflict with system topic.")
+    );
+
+    let response = client.call_code(17, &[("topic", "NoPerm"), ("defaultTopic", "TBW102")]);
+    assert_eq!(response.code, 1, "missing header field");
+    assert!(
+        response.remark.as_deref().unwrap_or("").contains("is null"),
+        "{:?}",
+        response.remark
+    );
+
+    let response = create_topic(&mut client, "BadFilter", 4, &[("topicFilterType", "NOPE")]);
+    assert_eq!(response.code, 1);
+    assert_eq!(
+        response.remark.as_deref(),
+        Some("topicFilterType = [NOPE] value invalid")
+    );
+
+    let response = create_topic(
+        &mut client,
+        "BadAttrs",
+        4,
+        &[("attributes", "message.type=X")],
+    );
+    assert_eq!(response.code, 1, "{:?}", response.remark);
+    assert!(response
+        .remark
+        .as_deref()
+        .unwrap_or("")
+        .contains("format is wrong"));
+
+    let response = create_topic(
+        &mut client,
+        "MixedTopic",
+        4,
+        &[("attributes", "+message.type=MIXED")],
+    );
+    assert_eq!(response.code, 29);
+    assert_eq!(
+        response.remark.as_deref(),
+        Some("MIXED message type is not supported.")
+    );
+
+    let response = client.call_code(215, &[("topic", "SCHEDULE_TOPIC_XXXX")]);
+    assert_eq!(response.code, 29, "system topics are not deleted");
+    let response = client.call_code(215, &[("topic", " ")]);
+    assert_eq!(response.code, 29);
+    assert_eq!(
+        response.remark.as_deref(),
+        Some("The specified topic is blank.")
+    );
+    let response = client.call_code(215, &[]);
+    assert_eq!(response.code, 1);
+
+    // None of it changed the table.
+    let (wrapper, _) = all_topics(&mut client);
+    for topic in [
+        "bad topic!",
+        "NoPerm",
+        "BadFilter",
+        "BadAttrs",
+        "MixedTopic",
+    ] {
+        assert!(wrapper["topicConfigTable"].get(topic).is_none(), "{topic}");
+    }
+    assert!(wrapper["topicConfigTable"]["SCHEDULE_TOPIC_XXXX"].is_object());
+
+    // 202 / 208 / 203 on unknown names.
+    let response = client.call_code(202, &[("topic", "NoSuchTopic")]);
+    assert_eq!(response.code, 17);
+    assert_eq!(
+        response.remark.as_deref(),
+        Some("topic[NoSuchTopic] not exist")
+    );
+    let response = client.call_code(203, &[("consumerGroup", "nobody")]);
+    assert_eq!(response.code, 206);
+    assert_eq!(
+        response.remark.as_deref(),
+        Some("the consumer group[nobody] not online")
+    );
+}
+
+#[test]
+fn subscription_groups_round_trip() {
+    let broker = broker();
+    let mut client = broker.client();
+
+    let mut request = client.request(200, &[]);
+    request.body = br#"{"groupName":"GID_admin","consumeEnable":true,"consumeBroadcastEnable":false,"retryQueueNums":1,"retryMaxTimes":5,"brokerId":0,"whichBrokerWhenConsumeSlowly":1,"notifyConsumerIdsChangedEnable":true}"#
+        .to_vec()
+        .into();
+    let response = client.call(&request);
+    assert_eq!(response.code, 0, "{:?}\n{}", response.remark, broker.log());
+
+    let response = client.call_code(201, &[]);
+    assert_eq!(response.code, 0);
+    let wrapper = json(&response);
+    let keys: Vec<&String> = wrapper.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["dataVersion", "forbiddenTable", "subscriptionGroupTable"]
+    );
+    let group = &wrapper["subscriptionGroupTable"]["GID_admin"];
+    assert_eq!(group["groupName"], "GID_admin");
+    assert_eq!(group["retryMaxTimes"], 5);
+    assert_eq!(group["consumeBroadcastEnable"], false);
+    // The system groups are there too.
+    assert!(wrapper["subscriptionGroupTable"]["TOOLS_CONSUMER"].is_object());
+    let total: usize = response.ext("totalGroupNum").unwrap().parse().unwrap();
+    assert_eq!(
+        total,
+        wrapper["subscriptionGroupTable"].as_object().unwrap().len()
+    );
+    let version = wrapper["dataVersion"]["counter"].as_i64().unwrap();
+
+    // Update: the new values replace the old.
+    let mut request = client.request(200, &[]);
+    request.body = br#"{"groupName":"GID_admin","retryMaxTimes":7}"#.to_vec().into();
+    assert_eq!(client.call(&request).code, 0);
+    let wrapper = json(&client.call_code(201, &[]));
+    assert_eq!(
+        wrapper["subscriptionGroupTable"]["GID_admin"]["retryMaxTimes"],
+        7
+    );
+    assert!(wrapper["dataVersion"]["counter"].as_i64().unwrap() > version);
+    let file = std::fs::read_to_string(
+        broker
+            .dir
+            .path()
+            .join("store/config/subscriptionGroup.json"),
+    )
+    .expect("subscriptionGroup.json");
+    assert!(file.contains("GID_admin"), "persisted: {file}");
+
+    // Invalid input.
+    let mut request = client.request(200, &[]);
+    request.body = br#"{"groupName":"bad group"}"#.to_vec().into();
+    let response = client.call(&request);
+    assert_eq!(response.code, 29);
+    assert!(response
+        .remark
+        .as_deref()
+        .unwrap_or("")
+        .contains("illegal characters"));
+    let mut request = client.request(200, &[]);
+    request.body = b"{not json".to_vec().into();
+    let response = client.call(&request);
+    assert_eq!(response.code, 1);
+    assert!(response
+        .remark
+        .as_deref()
+        .unwrap_or("")
+        .contains("SubscriptionGroupConfig"));
+}
+
+#[test]
+fn runtime_info_is_a_kv_table_of_strings() {
+    let broker = broker();
+    let mut client = broker.client();
+    let response = client.call_code(28, &[]);
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    let body = json(&response);
+    let table = body["table"].as_object().expect("KVTable {\"table\":{…}}");
+    assert!(table.values().all(Value::is_string), "{body}");
+    assert_eq!(table["brokerVersionDesc"], "V5_3_3");
+    assert_eq!(table["brokerActive"], "true");
+    for key in [
+        "bootTimestamp",
+        "runtime",
+        "commitLogMinOffset",
+        "commitLogMaxOffset",
+        "dispatchBehindBytes",
+        "remainHowManyDataToFlush",
+        "sendThreadPoolQueueCapacity",
+        "pullThreadPoolQueueCapacity",
+    ] {
+        assert!(table.contains_key(key), "{key} missing from {body}");
+    }
+    let boot: i64 = table["bootTimestamp"].as_str().unwrap().parse().unwrap();
+    assert!(boot > 1_600_000_000_000);
+    assert!(table["runtime"].as_str().unwrap().starts_with("[ 0 days,"));
+
+    // The stock client's protocol crate reads it.
+    let kv = rocketmq_protocol::protocol::body::kv_table::KVTable::decode(&response.body);
+    assert!(kv.is_ok(), "{:?}", kv.err());
+}
+
+#[test]
+fn offsets_topic_stats_consume_stats_and_connections() {
+    let broker = broker();
+    let mut client = broker.client();
+    assert_eq!(create_topic(&mut client, "StatsTopic", 2, &[]).code, 0);
+    for i in 0..5 {
+        send(&mut client, "StatsTopic", 0, &format!("k{i}"));
+    }
+    send(&mut client, "StatsTopic", 1, "k5");
+    // The consume queues are built asynchronously (the store's dispatch).
+    for (queue, expected) in [(0, 5), (1, 1)] {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let queue_id = queue.to_string();
+            let response = client.call_code(
+                30,
+                &[("topic", "StatsTopic"), ("queueId", queue_id.as_str())],
+            );
+            if response.ext("offset") == Some(expected.to_string().as_str()) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "queue {queue} never reached {expected}: {response:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    // A group (200) and a committed offset for it (UPDATE_CONSUMER_OFFSET).
+    let mut request = client.request(200, &[]);
+    request.body = br#"{"groupName":"stats_group"}"#.to_vec().into();
+    assert_eq!(client.call(&request).code, 0);
+    let response = client.call_code(
+        15,
+        &[
+            ("consumerGroup", "stats_group"),
+            ("topic", "StatsTopic"),
+            ("queueId", "0"),
+            ("commitOffset", "3"),
+        ],
+    );
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+
+    // 43: ConsumerOffsetManager's JSON, integer queue keys bare (fastjson).
+    let response = client.call_code(43, &[]);
+    assert_eq!(response.code, 0);
+    let offsets = text(&response);
+    assert!(offsets.starts_with("{\"dataVersion\":"), "{offsets}");
+    assert!(
+        offsets.contains("\"offsetTable\":{\"StatsTopic@stats_group\":{0:3}"),
+        "{offsets}"
+    );
+    assert!(
+        offsets.contains("\"groupTopicMap\":{\"stats_group\":[\"StatsTopic\"]}"),
+        "{offsets}"
+    );
+
+    // 202: TopicStatsTable with MessageQueue object keys.
+    let response = client.call_code(202, &[("topic", "StatsTopic")]);
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    let stats = text(&response);
+    assert!(
+        stats.starts_with(
+            "{\"offsetTable\":{{\"brokerName\":\"broker-a\",\"queueId\":0,\"topic\":\"StatsTopic\"}:{\"lastUpdateTimestamp\":"
+        ),
+        "{stats}"
+    );
+    assert!(
+        stats.contains(",\"maxOffset\":5,\"minOffset\":0}"),
+        "{stats}"
+    );
+    assert!(
+        stats.contains("{\"brokerName\":\"broker-a\",\"queueId\":1,\"topic\":\"StatsTopic\"}:{"),
+        "{stats}"
+    );
+    assert!(stats.ends_with("},\"topicPutTps\":0.0}"), "{stats}");
+    let table = rocketmq_protocol::protocol::admin::topic_stats_table::TopicStatsTable::decode(
+        &response.body,
+    )
+    .expect("rocketmq-protocol decodes TopicStatsTable");
+    let offsets = table.get_offset_table();
+    assert_eq!(offsets.len(), 2);
+    let q0 = offsets
+        .iter()
+        .find(|(mq, _)| mq.queue_id() == 0)
+        .map(|(_, o)| o)
+        .unwrap();
+    assert_eq!(q0.get_max_offset(), 5);
+    assert!(q0.get_last_update_timestamp() > 1_600_000_000_000);
+    let q1 = offsets
+        .iter()
+        .find(|(mq, _)| mq.queue_id() == 1)
+        .map(|(_, o)| o)
+        .unwrap();
+    assert_eq!(q1.get_max_offset(), 1);
+
+    // 208: ConsumeStats for the group (topics from its committed offsets).
+    let response = client.call_code(208, &[("consumerGroup", "stats_group")]);
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    let stats = text(&response);
+    assert!(
+        stats.starts_with(
+            "{\"consumeTps\":0.0,\"offsetTable\":{{\"brokerName\":\"broker-a\",\"queueId\":0,\"topic\":\"StatsTopic\"}:{\"brokerOffset\":5,\"consumerOffset\":3,\"lastTimestamp\":"
+        ),
+        "{stats}"
+    );
+    assert!(stats.contains(",\"pullOffset\":3}"), "{stats}");
+    assert!(
+        stats.contains("{\"brokerName\":\"broker-a\",\"queueId\":1,\"topic\":\"StatsTopic\"}:{\"brokerOffset\":1,\"consumerOffset\":0,\"lastTimestamp\":0,\"pullOffset\":0}"),
+        "{stats}"
+    );
+    let consume =
+        rocketmq_protocol::protocol::admin::consume_stats::ConsumeStats::decode(&response.body)
+            .expect("rocketmq-protocol decodes ConsumeStats");
+    assert_eq!(consume.offset_table.len(), 2);
+    let q0 = consume
+        .offset_table
+        .iter()
+        .find(|(mq, _)| mq.queue_id() == 0)
+        .map(|(_, o)| o)
+        .unwrap();
+    assert_eq!(q0.get_broker_offset(), 5);
+    assert_eq!(q0.get_consumer_offset(), 3);
+    assert!(q0.get_last_timestamp() > 1_600_000_000_000);
+    // A topic list selects topics explicitly; an unknown one is skipped.
+    let response = client.call_code(
+        208,
+        &[
+            ("consumerGroup", "other_group"),
+            ("topicList", "StatsTopic;Nope"),
+        ],
+    );
+    assert_eq!(response.code, 0);
+    assert!(
+        text(&response).contains("\"consumerOffset\":0"),
+        "{}",
+        text(&response)
+    );
+
+    // 203: a consumer registered by HEART_BEAT on its own connection (the
+    // broker may send it NOTIFY_CONSUMER_IDS_CHANGED).
+    let mut consumer = broker.client();
+    let mut heartbeat = consumer.request(34, &[]);
+    heartbeat.body = br#"{"clientID":"127.0.0.1@4242#1","consumerDataSet":[{"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","consumeType":"CONSUME_PASSIVELY","groupName":"stats_group","messageModel":"CLUSTERING","subscriptionDataSet":[{"classFilterMode":false,"codeSet":[2598919],"expressionType":"TAG","subString":"TagA","subVersion":1700000000000,"tagsSet":["TagA"],"topic":"StatsTopic"}],"unitMode":false}],"producerDataSet":[]}"#
+        .to_vec()
+        .into();
+    heartbeat.language = plugin_api::codec::LanguageCode::Java;
+    consumer.send(&heartbeat);
+    let response = loop {
+        let frame = consumer.read_frame().expect("heartbeat response");
+        if frame.is_response() {
+            break frame;
+        }
+        assert_eq!(
+            frame.code, 40,
+            "only NOTIFY_CONSUMER_IDS_CHANGED comes unasked"
+        );
+    };
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    let response = client.call_code(203, &[("consumerGroup", "stats_group")]);
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    let connection = json(&response);
+    let keys: Vec<&String> = connection.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "connectionSet",
+            "consumeFromWhere",
+            "consumeType",
+            "messageModel",
+            "subscriptionTable"
+        ]
+    );
+    let member = &connection["connectionSet"][0];
+    assert_eq!(member["clientId"], "127.0.0.1@4242#1");
+    assert_eq!(member["language"], "JAVA");
+    assert_eq!(member["version"], 479);
+    assert!(member["clientAddr"]
+        .as_str()
+        .unwrap()
+        .starts_with("127.0.0.1:"));
+    assert_eq!(connection["consumeType"], "CONSUME_PASSIVELY");
+    assert_eq!(connection["messageModel"], "CLUSTERING");
+    let sub = &connection["subscriptionTable"]["StatsTopic"];
+    assert_eq!(sub["subString"], "TagA");
+    assert_eq!(sub["tagsSet"], serde_json::json!(["TagA"]));
+    assert_eq!(sub["codeSet"], serde_json::json!([2598919]));
+    assert_eq!(sub["expressionType"], "TAG");
+    let decoded =
+        rocketmq_protocol::protocol::body::consumer_connection::ConsumerConnection::decode(
+            &response.body,
+        );
+    assert!(decoded.is_ok(), "{:?}", decoded.err());
+
+    // With a live subscription, 208 keeps only subscribed topics.
+    let response = client.call_code(
+        208,
+        &[("consumerGroup", "stats_group"), ("topic", "TBW102")],
+    );
+    assert_eq!(response.code, 0);
+    assert_eq!(text(&response), "{\"consumeTps\":0.0,\"offsetTable\":{}}");
+}
