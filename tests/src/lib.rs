@@ -191,6 +191,18 @@ impl BrokerProcess {
         RawClient::connect(self.addr())
     }
 
+    /// SIGKILL: the process dies at once, no shutdown hook runs.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the broker again on the same config, manifest, store and port
+    /// (after SIGTERM if it still runs), appending to the same log.
+    pub fn restart(&mut self) {
+        stock_client::restart_broker(self);
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill")
@@ -313,5 +325,29 @@ impl RawClient {
     /// True when the broker has closed this connection (waits up to the read timeout).
     pub fn is_closed_by_peer(&mut self) -> bool {
         self.read_frame().is_none()
+    }
+}
+
+/// Hot-swap helpers: the process id, the manifest the broker reads, signals.
+impl BrokerProcess {
+    /// The broker's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The manifest the broker was started with (rewrite it, then reload).
+    pub fn manifest_path(&self) -> PathBuf {
+        self.dir.path().join("plugins.toml")
+    }
+
+    /// Sends a signal by name (`"HUP"`, `"TERM"`, ...) with `kill -s`.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg("-s")
+            .arg(signal)
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {signal} failed: {status}");
     }
 }

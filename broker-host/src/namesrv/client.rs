@@ -434,7 +434,7 @@ mod tests {
     async fn matches_responses_by_opaque() {
         let (addr, _server) = echo_server().await;
         let client = RemotingClient::new(ClientConfig::default());
-        let calls = (0..20).map(|i| {
+        let calls = (100..120).map(|i| {
             let client = client.clone();
             let addr = addr.clone();
             async move {
