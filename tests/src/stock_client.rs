@@ -683,3 +683,114 @@ fn replace_bytes(haystack: &[u8], old: &[u8], new: &[u8]) -> Vec<u8> {
     out.extend_from_slice(rest);
     out
 }
+
+/// Deliveries of several consumers in one arrival order: each entry names
+/// the consumer (its label) that received it.
+#[derive(Clone, Default)]
+pub struct SharedLog {
+    entries: Arc<Mutex<Vec<(String, Received)>>>,
+}
+
+impl SharedLog {
+    /// A copy of every delivery so far, in arrival order across consumers.
+    pub fn entries(&self) -> Vec<(String, Received)> {
+        self.entries.lock().unwrap().clone()
+    }
+}
+
+struct LabeledListener {
+    label: String,
+    log: SharedLog,
+}
+
+impl LabeledListener {
+    fn record(&self, messages: &[&MessageExt]) {
+        let mut entries = self.log.entries.lock().unwrap();
+        for message in messages {
+            entries.push((self.label.clone(), Received::of(message, true)));
+        }
+    }
+}
+
+impl MessageListenerConcurrently for LabeledListener {
+    fn consume_message(
+        &self,
+        messages: &[&MessageExt],
+        _context: &ConsumeConcurrentlyContext,
+    ) -> rocketmq_client_rust::ClientResult<ConsumeConcurrentlyStatus> {
+        self.record(messages);
+        Ok(ConsumeConcurrentlyStatus::ConsumeSuccess)
+    }
+}
+
+impl MessageListenerOrderly for LabeledListener {
+    fn consume_message(
+        &self,
+        messages: &[&MessageExt],
+        _context: &mut ConsumeOrderlyContext,
+    ) -> rocketmq_client_rust::ClientResult<ConsumeOrderlyStatus> {
+        self.record(messages);
+        Ok(ConsumeOrderlyStatus::Success)
+    }
+}
+
+/// Starts a push consumer (orderly when `spec.orderly`) that acknowledges
+/// everything and records each delivery into `log` under `label`
+/// (`spec.fail_first` is ignored).
+pub async fn start_labeled_consumer(
+    rt: &StockRuntime,
+    name_server: SocketAddr,
+    spec: &ConsumerSpec,
+    label: &str,
+    log: &SharedLog,
+) -> DefaultMQPushConsumer {
+    let mut consumer = DefaultMQPushConsumer::builder(rt.client_runtime())
+        .consumer_group(spec.group.as_str())
+        .name_server_addr(name_server.to_string())
+        .message_model(spec.model)
+        .consume_from_where(spec.from)
+        .build();
+    consumer
+        .subscribe(spec.topic.as_str(), spec.expression.as_str())
+        .await
+        .expect("subscribe");
+    let listener = LabeledListener {
+        label: label.to_owned(),
+        log: log.clone(),
+    };
+    if spec.orderly {
+        consumer.register_message_listener_orderly(listener);
+    } else {
+        consumer.register_message_listener_concurrently(listener);
+    }
+    consumer.start().await.expect("start push consumer");
+    consumer
+}
+
+/// Sends one message to queue `queue_id` of `topic` (the producer's queue
+/// selector picks it from the route); panics on a failed send.
+pub async fn send_to_queue_id(
+    producer: &DefaultMQProducer,
+    topic: &str,
+    message: &Outgoing,
+    queue_id: i32,
+) -> SendResult {
+    let built = Message::builder()
+        .topic(topic)
+        .tags(message.tag.as_str())
+        .key(message.key.as_str())
+        .body(message.body.clone())
+        .build()
+        .expect("valid message");
+    producer
+        .send_with_selector(
+            built,
+            |queues: &[rocketmq_model::common::message::message_queue::MessageQueue],
+             _: &Message,
+             id: &i32| { queues.iter().find(|q| q.queue_id() == *id).cloned() },
+            queue_id,
+        )
+        .await
+        .unwrap_or_else(|error| panic!("send of {} failed: {error}", message.key))
+        .unwrap_or_else(|| panic!("sync send of {} returned no SendResult", message.key))
+}
