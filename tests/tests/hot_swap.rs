@@ -910,3 +910,69 @@ fn plugin_management_from_a_non_loopback_address_is_refused() {
     );
     assert_eq!(broker.client().call_code(LIST, &[]).code, 0);
 }
+
+/// A reload in which an entry would take a code another entry serves is
+/// refused for that entry only: the processor it would have replaced, and the
+/// unchanged entry that owns the code, keep serving.
+#[test]
+fn a_reload_that_makes_two_entries_claim_one_code_keeps_both_running_processors() {
+    let panic_plugin = plugin_library("panic_plugin");
+    let broker = BrokerProcess::start(
+        BrokerSetup::with_route_plugin()
+            .processor(&panic_plugin, "name = \"a\"\ncodes = [9902]")
+            .processor(&panic_plugin, "name = \"b\"\ncodes = [9904]"),
+    );
+    let mut client = broker.client();
+    let manifest = broker.manifest_path();
+    let original = std::fs::read_to_string(&manifest).expect("manifest");
+
+    // b (later in the manifest) asks for a's code.
+    std::fs::write(
+        &manifest,
+        original.replace("codes = [9904]", "codes = [9904, 9902]"),
+    )
+    .expect("rewrite manifest");
+    let refused = client.call_code(RELOAD, &[]);
+    assert_ne!(
+        refused.code, 0,
+        "a clashing change is reported as a failure"
+    );
+    assert!(refused
+        .remark
+        .as_deref()
+        .unwrap_or_default()
+        .contains("9902"));
+    assert_eq!(
+        client.call_code(9904, &[("sleep_millis", "1")]).code,
+        0,
+        "b keeps its running version"
+    );
+    assert_eq!(
+        client.call_code(9902, &[("text", "a")]).body,
+        b"a".to_vec(),
+        "a keeps 9902"
+    );
+    assert_eq!(
+        listed(&mut client, "b").expect("b listed").codes,
+        vec![9904]
+    );
+
+    // a (earlier) asks for b's code: b is unchanged and keeps it; a keeps its old version.
+    std::fs::write(
+        &manifest,
+        original.replace("codes = [9902]", "codes = [9902, 9904]"),
+    )
+    .expect("rewrite manifest");
+    let refused = client.call_code(RELOAD, &[]);
+    assert_ne!(refused.code, 0);
+    assert_eq!(
+        listed(&mut client, "a").expect("a listed").codes,
+        vec![9902]
+    );
+    assert_eq!(
+        listed(&mut client, "b").expect("b listed").codes,
+        vec![9904]
+    );
+    assert_eq!(client.call_code(9904, &[("sleep_millis", "1")]).code, 0);
+    assert_eq!(client.call_code(9902, &[("text", "a")]).code, 0);
+}

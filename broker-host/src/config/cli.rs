@@ -50,7 +50,7 @@ pub enum Command {
     /// Plugin management of a running broker (loopback only).
     Plugins {
         /// The broker's address.
-        #[arg(long, default_value = "127.0.0.1:10911")]
+        #[arg(long, global = true, default_value = "127.0.0.1:10911")]
         addr: String,
         /// What to do.
         #[command(subcommand)]

@@ -158,7 +158,9 @@ impl PluginRegistry {
         let manifest = Manifest::load(&self.manifest_path)?;
         let mut active = self.active.lock();
         let mut report = ReloadReport::default();
-        let mut next: Vec<(String, Active)> = Vec::new();
+        // Candidates in manifest order.
+        let mut running: Vec<(String, Active)> = Vec::new();
+        let mut loaded: Vec<(String, Active, Option<Active>)> = Vec::new();
         let mut old: HashMap<String, Active> = active.drain(..).collect();
 
         for entry in &manifest.processors {
@@ -167,28 +169,55 @@ impl PluginRegistry {
             let previous = old.remove(&label);
             let outcome = self.load_version(&path, entry, previous.as_ref().map(|p| &p.current));
             match (outcome, previous) {
-                (Ok(None), Some(unchanged)) => next.push((label, unchanged)),
+                (Ok(None), Some(unchanged)) => running.push((label, unchanged)),
                 (Ok(None), None) => {}
-                (Ok(Some((version, pool))), previous) => {
-                    report.changes.push(describe_change(
-                        &label,
-                        previous.as_ref().map(|p| &p.current),
-                        &version,
-                        &pool,
-                    ));
-                    next.push((
-                        label,
-                        Active {
-                            current: version,
-                            pool,
-                            previous: previous.map(|p| p.current),
-                        },
-                    ));
+                (Ok(Some((version, pool))), replaced) => {
+                    let previous_version = replaced.as_ref().map(|p| p.current.clone());
+                    let candidate = Active {
+                        current: version,
+                        pool,
+                        previous: previous_version,
+                    };
+                    loaded.push((label, candidate, replaced));
                 }
                 (Err(error), previous) => {
                     report.failures.push((label.clone(), error.to_string()));
                     if let Some(previous) = previous {
-                        next.push((label, previous));
+                        running.push((label, previous));
+                    }
+                }
+            }
+        }
+
+        // One code, one processor. What keeps running unchanged claims its
+        // codes first; a new or changed entry that would take a claimed code
+        // is refused and the version it replaced (if any) keeps running.
+        let mut claimed: HashMap<i32, String> = HashMap::new();
+        let mut table_entries: Vec<(String, Active)> = Vec::new();
+        for (label, entry) in running {
+            if let Err(clash) = claim(&mut claimed, &label, &entry) {
+                report.failures.push((label.clone(), clash.to_string()));
+                continue;
+            }
+            table_entries.push((label, entry));
+        }
+        for (label, entry, replaced) in loaded {
+            match claim(&mut claimed, &label, &entry) {
+                Ok(()) => {
+                    report.changes.push(describe_change(
+                        &label,
+                        replaced.as_ref().map(|r| &r.current),
+                        &entry.current,
+                        &entry.pool,
+                    ));
+                    table_entries.push((label, entry));
+                }
+                Err(clash) => {
+                    report.failures.push((label.clone(), clash.to_string()));
+                    if let Some(replaced) = replaced {
+                        if claim(&mut claimed, &label, &replaced).is_ok() {
+                            table_entries.push((label, replaced));
+                        }
                     }
                 }
             }
@@ -199,35 +228,6 @@ impl PluginRegistry {
                 removed.pool.info().codes,
                 removed.current.plugin.version
             ));
-        }
-
-        // Two entries may not claim one code: the later one is refused and
-        // the table stays whole.
-        let mut table_entries: Vec<(String, Active)> = Vec::new();
-        let mut claimed: HashMap<i32, String> = HashMap::new();
-        for (label, entry) in next {
-            let clash = entry
-                .pool
-                .info()
-                .codes
-                .iter()
-                .find_map(|code| claimed.get(code).map(|owner| (*code, owner.clone())));
-            if let Some((code, owner)) = clash {
-                report.failures.push((
-                    label.clone(),
-                    DuplicateCode {
-                        code,
-                        first: owner,
-                        second: label,
-                    }
-                    .to_string(),
-                ));
-                continue;
-            }
-            for &code in &entry.pool.info().codes {
-                claimed.insert(code, label.clone());
-            }
-            table_entries.push((label, entry));
         }
         *active = table_entries;
         self.install(&active);
@@ -397,6 +397,29 @@ impl PluginRegistry {
         std::fs::write(&copy, bytes).map_err(copy_error)?;
         Ok(copy)
     }
+}
+
+/// Claims `entry`'s codes for `label`, unless one is already claimed.
+fn claim(
+    claimed: &mut HashMap<i32, String>,
+    label: &str,
+    entry: &Active,
+) -> Result<(), DuplicateCode> {
+    let codes = &entry.pool.info().codes;
+    if let Some((code, owner)) = codes
+        .iter()
+        .find_map(|code| claimed.get(code).map(|owner| (*code, owner.clone())))
+    {
+        return Err(DuplicateCode {
+            code,
+            first: owner,
+            second: label.to_owned(),
+        });
+    }
+    for &code in codes {
+        claimed.insert(code, label.to_owned());
+    }
+    Ok(())
 }
 
 /// Errors name the manifest's library, not the private copy.

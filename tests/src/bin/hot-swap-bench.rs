@@ -13,8 +13,11 @@
 //! 3. a steady phase again.
 //!
 //! It prints send latency percentiles per phase, the reload round trip, and
-//! the broker's resident memory (`VmRSS`, `RssAnon`, `RssFile` of
-//! `/proc/<pid>/status`) before, during and after the swaps.
+//! the broker's resident memory before and after the swaps: `VmRSS` and
+//! `RssAnon` from `/proc/<pid>/status`, and from `/proc/<pid>/smaps` the
+//! resident pages of the mapped plugin library copies (what a swap adds)
+//! apart from those of the store's mapped files (which grow with the
+//! messages sent, swap or not).
 //!
 //! ```text
 //! cargo build --release -p broker-host -p send-plugin
@@ -123,6 +126,25 @@ fn build_send_b(profile: &str) -> PathBuf {
     dll(&target.join(profile), "send_plugin")
 }
 
+/// Resident memory in KiB.
+#[derive(Debug, Clone, Copy, Default)]
+struct Memory {
+    /// `VmRSS`.
+    rss: u64,
+    /// `RssAnon` (heap, stacks, relocated library pages).
+    anon: u64,
+    /// Resident pages of the mapped plugin library copies.
+    plugin_libraries: u64,
+    /// Resident pages of the store's mapped files (grows with the messages sent).
+    store_files: u64,
+}
+
+impl Memory {
+    fn columns(self) -> [u64; 4] {
+        [self.rss, self.anon, self.plugin_libraries, self.store_files]
+    }
+}
+
 struct Broker {
     child: Child,
     port: u16,
@@ -169,18 +191,52 @@ impl Broker {
         std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
-    /// (VmRSS, RssAnon, RssFile) in KiB.
-    fn rss_kib(&self) -> (u64, u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+    /// The broker's resident memory, from `/proc/<pid>/status` and `/proc/<pid>/smaps`.
+    fn memory(&self) -> Memory {
+        let pid = self.child.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
             .expect("read /proc/<pid>/status");
+        let kib = |text: &str| -> u64 {
+            text.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .unwrap_or(0)
+        };
         let field = |name: &str| {
             status
                 .lines()
                 .find_map(|l| l.strip_prefix(name))
-                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-                .unwrap_or(0)
+                .map_or(0, kib)
         };
-        (field("VmRSS:"), field("RssAnon:"), field("RssFile:"))
+        let mut memory = Memory {
+            rss: field("VmRSS:"),
+            anon: field("RssAnon:"),
+            ..Memory::default()
+        };
+        let smaps =
+            std::fs::read_to_string(format!("/proc/{pid}/smaps")).expect("read /proc/<pid>/smaps");
+        let store = self.dir.path().join("store");
+        let store = store.to_string_lossy();
+        let mut current = String::new();
+        for line in smaps.lines() {
+            let first = line.split_whitespace().next().unwrap_or("");
+            let is_header = first.split_once('-').is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && a.bytes().all(|c| c.is_ascii_hexdigit())
+                    && b.bytes().all(|c| c.is_ascii_hexdigit())
+            });
+            if is_header {
+                current = line.split_whitespace().nth(5).unwrap_or("").to_owned();
+            } else if let Some(rest) = line.strip_prefix("Rss:") {
+                if current.contains("/plugin-copies/") {
+                    memory.plugin_libraries += kib(rest);
+                } else if current.starts_with(store.as_ref()) {
+                    memory.store_files += kib(rest);
+                }
+            }
+        }
+        memory
     }
 
     fn threads(&self) -> u64 {
@@ -302,7 +358,7 @@ fn main() {
     std::thread::sleep(Duration::from_secs(3));
     phase.store(STEADY_BEFORE, Ordering::Relaxed);
     std::thread::sleep(options.steady);
-    let rss_before = broker.rss_kib();
+    let rss_before = broker.memory();
     let threads_before = broker.threads();
 
     phase.store(SWAPPING, Ordering::Relaxed);
@@ -321,10 +377,10 @@ fn main() {
         reload_times.push(started.elapsed());
         assert_eq!(response.code, 0, "reload failed: {:?}", response.remark);
         std::thread::sleep(options.interval);
-        rss_series.push(broker.rss_kib());
+        rss_series.push(broker.memory());
     }
     let swapping_took = swapping_started.elapsed();
-    let rss_after_swaps = broker.rss_kib();
+    let rss_after_swaps = broker.memory();
     let threads_after = broker.threads();
 
     phase.store(STEADY_AFTER, Ordering::Relaxed);
@@ -336,7 +392,7 @@ fn main() {
             by_phase.entry(phase).or_default().push(latency);
         }
     }
-    let rss_end = broker.rss_kib();
+    let rss_end = broker.memory();
     let copies: Vec<_> = std::fs::read_dir(broker.dir.path().join("store/plugin-copies"))
         .map(|d| d.flatten().collect())
         .unwrap_or_default();
@@ -382,33 +438,42 @@ fn main() {
         micros(percentile(&reload_times, 50.0)),
         micros(reload_times.last().copied().unwrap_or_default())
     );
-    let per_swap =
-        |after: u64, before: u64| (after as f64 - before as f64) / options.swaps.max(1) as f64;
     println!();
-    println!("| Memory (KiB) | VmRSS | RssAnon | RssFile |");
-    println!("|---|---|---|---|");
-    for (label, (rss, anon, file)) in [
+    println!("| Memory (KiB) | VmRSS | RssAnon | plugin library mappings | store file mappings |");
+    println!("|---|---|---|---|---|");
+    for (label, memory) in [
         ("before swaps", rss_before),
         ("after swaps", rss_after_swaps),
         ("end of run", rss_end),
     ] {
-        println!("| {label} | {rss} | {anon} | {file} |");
+        let [rss, anon, libraries, store] = memory.columns();
+        println!("| {label} | {rss} | {anon} | {libraries} | {store} |");
     }
-    println!(
-        "| growth per swap | {:.0} | {:.0} | {:.0} |",
-        per_swap(rss_after_swaps.0, rss_before.0),
-        per_swap(rss_after_swaps.1, rss_before.1),
-        per_swap(rss_after_swaps.2, rss_before.2)
+    let growth = |label: &str, from: Memory, to: Memory, swaps: usize| {
+        let per = |a: u64, b: u64| (b as f64 - a as f64) / swaps.max(1) as f64;
+        let (from, to) = (from.columns(), to.columns());
+        println!(
+            "| {label} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            per(from[0], to[0]),
+            per(from[1], to[1]),
+            per(from[2], to[2]),
+            per(from[3], to[3])
+        );
+    };
+    growth(
+        "growth per swap",
+        rss_before,
+        rss_after_swaps,
+        options.swaps,
     );
     if rss_series.len() >= 20 {
         // The second half alone: growth once allocator pools are warm.
         let half = rss_series.len() / 2;
-        let (first, last) = (rss_series[half - 1], rss_series[rss_series.len() - 1]);
-        println!(
-            "| growth per swap, second half | {:.0} | {:.0} | {:.0} |",
-            (last.0 as f64 - first.0 as f64) / (rss_series.len() - half) as f64,
-            (last.1 as f64 - first.1 as f64) / (rss_series.len() - half) as f64,
-            (last.2 as f64 - first.2 as f64) / (rss_series.len() - half) as f64
+        growth(
+            "growth per swap, second half",
+            rss_series[half - 1],
+            rss_series[rss_series.len() - 1],
+            rss_series.len() - half,
         );
     }
     println!();
