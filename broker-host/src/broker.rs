@@ -24,6 +24,9 @@ use crate::remoting::{ConnectionDirectory, RemotingServer, ServerConfig};
 use crate::schedule::ScheduleMessageService;
 use crate::store::{DefaultMessageStore, StoreConfig, StoreError};
 
+/// How long the shutdown waits for queued and running requests.
+const SHUTDOWN_DRAIN_LIMIT: Duration = Duration::from_secs(15);
+
 /// Why the broker could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -289,7 +292,18 @@ impl Broker {
         }
         tracing::info!("shutdown 3/7: draining queued requests and retiring processors");
         let dispatcher = self.dispatcher.clone();
-        let _ = tokio::task::spawn_blocking(move || dispatcher.shutdown()).await;
+        let drain = tokio::task::spawn_blocking(move || dispatcher.shutdown());
+        // Bounded: a request still running after this is not acknowledged, so
+        // moving on to flush loses nothing that was.
+        if tokio::time::timeout(SHUTDOWN_DRAIN_LIMIT, drain)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "in-flight requests still running after {:?}; continuing the shutdown",
+                SHUTDOWN_DRAIN_LIMIT
+            );
+        }
         tracing::info!("shutdown 4/7: stopping scheduled tasks");
         for task in &self.tasks {
             task.abort();
