@@ -66,30 +66,34 @@ pub fn is_not_allowed_send_topic(topic: &str) -> bool {
     NOT_ALLOWED_SEND_TOPICS.contains(&topic)
 }
 
-/// RocketMQ's topic-name rule: 1..127 characters (255 for retry/DLQ topics)
-/// from `[%|a-zA-Z0-9_-]`. The error is the remark to answer with.
-pub fn validate_topic_name(topic: &str) -> Result<(), String> {
-    if topic.trim().is_empty() {
-        return Err("The specified topic is blank.".to_owned());
-    }
-    let max = if topic.starts_with(RETRY_GROUP_TOPIC_PREFIX)
-        || topic.starts_with(DLQ_GROUP_TOPIC_PREFIX)
-    {
-        RETRY_OR_DLQ_TOPIC_MAX_LENGTH
-    } else {
-        TOPIC_MAX_LENGTH
-    };
-    if topic.len() > max {
-        return Err(format!(
-            "The specified topic is longer than topic max length {max}."
-        ));
-    }
-    if !topic
+/// True when `name` has a character outside `[%|a-zA-Z0-9_-]`.
+pub fn has_illegal_char(name: &str) -> bool {
+    !name
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'%' | b'|' | b'_' | b'-'))
-    {
+}
+
+/// `TopicValidator.validateTopic`: not blank, characters `[%|a-zA-Z0-9_-]`,
+/// at most 127 characters (255 for `%RETRY%` / `%DLQ%` topics). The error
+/// is Java's remark.
+pub fn validate_topic_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("The specified topic is blank.".to_owned());
+    }
+    if has_illegal_char(name) {
         return Err(format!(
-            "The specified topic[{topic}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"
+            "The specified topic: {name}, contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"
+        ));
+    }
+    if name.starts_with(RETRY_GROUP_TOPIC_PREFIX) || name.starts_with(DLQ_GROUP_TOPIC_PREFIX) {
+        if name.len() > RETRY_OR_DLQ_TOPIC_MAX_LENGTH {
+            return Err(format!(
+                "The specified topic is DLQ or Retry topic: {name}, and it's longer than topic max length: {RETRY_OR_DLQ_TOPIC_MAX_LENGTH}"
+            ));
+        }
+    } else if name.len() > TOPIC_MAX_LENGTH {
+        return Err(format!(
+            "The specified topic: {name}, is longer than topic max length: {TOPIC_MAX_LENGTH}"
         ));
     }
     Ok(())

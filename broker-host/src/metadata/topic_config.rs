@@ -109,44 +109,13 @@ pub mod system_topic {
     ];
 }
 
-/// Longest ordinary topic name.
-pub const TOPIC_MAX_LENGTH: usize = 127;
-/// Longest `%RETRY%` / `%DLQ%` topic name.
-pub const RETRY_OR_DLQ_TOPIC_MAX_LENGTH: usize = 255;
+pub use plugin_api::topics::{RETRY_OR_DLQ_TOPIC_MAX_LENGTH, TOPIC_MAX_LENGTH};
 /// Longest group name.
 pub const GROUP_MAX_LENGTH: usize = 120;
 
-fn has_illegal_char(name: &str) -> bool {
-    !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'%' | b'|' | b'_' | b'-'))
-}
-
-/// `TopicValidator.validateTopic`: not blank, characters `[%|a-zA-Z0-9_-]`,
-/// at most 127 characters (255 for `%RETRY%` / `%DLQ%` topics). The error
-/// is Java's remark.
-pub fn validate_topic_name(name: &str) -> Result<(), String> {
-    if name.trim().is_empty() {
-        return Err("The specified topic is blank.".to_owned());
-    }
-    if has_illegal_char(name) {
-        return Err(format!(
-            "The specified topic: {name}, contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"
-        ));
-    }
-    if name.starts_with(system_topic::RETRY_PREFIX) || name.starts_with(system_topic::DLQ_PREFIX) {
-        if name.len() > RETRY_OR_DLQ_TOPIC_MAX_LENGTH {
-            return Err(format!(
-                "The specified topic is DLQ or Retry topic: {name}, and it's longer than topic max length: {RETRY_OR_DLQ_TOPIC_MAX_LENGTH}"
-            ));
-        }
-    } else if name.len() > TOPIC_MAX_LENGTH {
-        return Err(format!(
-            "The specified topic: {name}, is longer than topic max length: {TOPIC_MAX_LENGTH}"
-        ));
-    }
-    Ok(())
-}
+// One rule for the host and the plugins.
+use plugin_api::topics::has_illegal_char;
+pub use plugin_api::topics::validate_topic_name;
 
 /// `TopicValidator.validateGroup`: not blank, characters `[%|a-zA-Z0-9_-]`,
 /// at most 120 characters.
