@@ -263,6 +263,56 @@ impl RawClient {
         request
     }
 
+    /// A SEND_MESSAGE_V2 (310) request shaped like a 5.x Java producer's:
+    /// properties `TAGS`, `KEYS` and `WAIT=true`, queue `queue_id` (< 0 lets
+    /// the broker pick), auto-creation from TBW102 with 4 queues.
+    pub fn send_request(
+        &mut self,
+        topic: &str,
+        queue_id: i32,
+        tag: &str,
+        key: &str,
+        body: &[u8],
+    ) -> RemotingCommand {
+        let properties = plugin_api::message::encode_properties([
+            ("TAGS", tag),
+            ("KEYS", key),
+            ("WAIT", "true"),
+        ]);
+        let mut request = self.request(
+            310,
+            &[
+                ("a", "e2e_test_pg"),
+                ("b", topic),
+                ("c", "TBW102"),
+                ("d", "4"),
+                ("e", &queue_id.to_string()),
+                ("f", "0"),
+                ("g", "1700000000000"),
+                ("h", "0"),
+                ("i", &properties),
+                ("j", "0"),
+                ("k", "false"),
+                ("m", "false"),
+            ],
+        );
+        request.body = body.to_vec().into();
+        request
+    }
+
+    /// Sends [`RawClient::send_request`] and returns the response.
+    pub fn send_message(
+        &mut self,
+        topic: &str,
+        queue_id: i32,
+        tag: &str,
+        key: &str,
+        body: &[u8],
+    ) -> RemotingCommand {
+        let request = self.send_request(topic, queue_id, tag, key, body);
+        self.call(&request)
+    }
+
     /// Sends a request and waits for the response with its opaque.
     pub fn call(&mut self, request: &RemotingCommand) -> RemotingCommand {
         self.send(request);

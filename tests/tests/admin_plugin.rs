@@ -6,7 +6,6 @@
 
 use e2e_tests::{plugin_library, BrokerProcess, BrokerSetup, RawClient};
 use plugin_api::codec::RemotingCommand;
-use plugin_api::message::encode_properties;
 use rocketmq_protocol::protocol::RemotingDeserializable;
 use serde_json::Value;
 
@@ -70,26 +69,8 @@ fn all_topics(client: &mut RawClient) -> (Value, RemotingCommand) {
 }
 
 fn send(client: &mut RawClient, topic: &str, queue: i32, key: &str) {
-    let props = encode_properties([("TAGS", "TagA"), ("KEYS", key), ("WAIT", "true")]);
-    let mut request = client.request(
-        310,
-        &[
-            ("a", "admin_test_pg"),
-            ("b", topic),
-            ("c", "TBW102"),
-            ("d", "4"),
-            ("e", &queue.to_string()),
-            ("f", "0"),
-            ("g", "1700000000000"),
-            ("h", "0"),
-            ("i", &props),
-            ("j", "0"),
-            ("k", "false"),
-            ("m", "false"),
-        ],
-    );
-    request.body = format!("body of {key}").into_bytes().into();
-    let response = client.call(&request);
+    let body = format!("body of {key}");
+    let response = client.send_message(topic, queue, "TagA", key, body.as_bytes());
     assert_eq!(response.code, 0, "send: {:?}", response.remark);
 }
 

@@ -10,25 +10,11 @@ use std::time::{Duration, Instant};
 use broker_host::config::BrokerConfig;
 use broker_host::store::{DefaultMessageStore, StoreConfig};
 use e2e_tests::{plugin_library, BrokerProcess, BrokerSetup, RawClient};
-use plugin_api::message::{decode_offset_msg_id, decode_record, encode_properties, RecordRead};
+use plugin_api::message::{decode_offset_msg_id, decode_record, RecordRead};
 
 fn send(client: &mut RawClient, key: &str) -> Option<String> {
-    let props = encode_properties([("TAGS", "TagA"), ("KEYS", key), ("WAIT", "true")]);
-    let mut request = client.request(
-        310,
-        &[
-            ("a", "pg"),
-            ("b", "CrashTopic"),
-            ("c", "TBW102"),
-            ("d", "4"),
-            ("e", "-1"),
-            ("f", "0"),
-            ("g", "1700000000000"),
-            ("h", "0"),
-            ("i", &props),
-        ],
-    );
-    request.body = format!("body of {key}").into_bytes().into();
+    let body = format!("body of {key}");
+    let request = client.send_request("CrashTopic", -1, "TagA", key, body.as_bytes());
     client.send(&request);
     let response = client.read_frame()?;
     (response.code == 0)

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use e2e_tests::{broker_binary, plugin_library, BrokerProcess, BrokerSetup, RawClient};
 use plugin_api::codec::RemotingCommand;
-use plugin_api::message::encode_properties;
 use plugin_api::serde_json::{self, Value};
 
 const GET_BROKER_STATS: i32 = 9200;
@@ -42,26 +41,8 @@ fn broker_with_stats() -> BrokerProcess {
 
 /// SEND_MESSAGE_V2 (310) to one queue.
 fn send(client: &mut RawClient, topic: &str, queue: i32, key: &str) -> RemotingCommand {
-    let props = encode_properties([("TAGS", "TagA"), ("KEYS", key), ("WAIT", "true")]);
-    let mut request = client.request(
-        310,
-        &[
-            ("a", "stats_pg"),
-            ("b", topic),
-            ("c", "TBW102"),
-            ("d", "4"),
-            ("e", &queue.to_string()),
-            ("f", "0"),
-            ("g", "1700000000000"),
-            ("h", "0"),
-            ("i", &props),
-            ("j", "0"),
-            ("k", "false"),
-            ("m", "false"),
-        ],
-    );
-    request.body = format!("body of {key}").into_bytes().into();
-    let response = client.call(&request);
+    let body = format!("body of {key}");
+    let response = client.send_message(topic, queue, "TagA", key, body.as_bytes());
     assert_eq!(response.code, 0, "send failed: {:?}", response.remark);
     response
 }

@@ -26,7 +26,6 @@ use e2e_tests::{
     RawClient,
 };
 use plugin_api::codec::RemotingCommand;
-use plugin_api::message::encode_properties;
 use plugin_api::serde_json::{self, Value};
 use rocketmq_client_rust::{DefaultMQProducer, SendStatus};
 use rocketmq_model::common::message::message_single::Message;
@@ -314,26 +313,8 @@ fn reload(broker: &BrokerProcess, client: &mut RawClient, trigger: Trigger) -> O
 // Raw sends (for the tests that need no consumer)
 
 fn raw_send(client: &mut RawClient, topic: &str, key: &str) -> RemotingCommand {
-    let props = encode_properties([("TAGS", "TagA"), ("KEYS", key), ("WAIT", "true")]);
-    let mut request = client.request(
-        310,
-        &[
-            ("a", "hot_swap_pg"),
-            ("b", topic),
-            ("c", "TBW102"),
-            ("d", "4"),
-            ("e", "0"),
-            ("f", "0"),
-            ("g", "1700000000000"),
-            ("h", "0"),
-            ("i", &props),
-            ("j", "0"),
-            ("k", "false"),
-            ("m", "false"),
-        ],
-    );
-    request.body = format!("body of {key}").into_bytes().into();
-    client.call(&request)
+    let body = format!("body of {key}");
+    client.send_message(topic, 0, "TagA", key, body.as_bytes())
 }
 
 /// Sends `count` messages and asserts each succeeded.

@@ -4,7 +4,7 @@
 
 use e2e_tests::{plugin_library, BrokerProcess, BrokerSetup, RawClient};
 use plugin_api::codec::RemotingCommand;
-use plugin_api::message::{decode_offset_msg_id, decode_records, encode_properties};
+use plugin_api::message::{decode_offset_msg_id, decode_records};
 
 fn broker() -> BrokerProcess {
     BrokerProcess::start(
@@ -21,10 +21,6 @@ fn broker() -> BrokerProcess {
     )
 }
 
-fn properties(tag: &str, key: &str) -> String {
-    encode_properties([("TAGS", tag), ("KEYS", key), ("WAIT", "true")])
-}
-
 fn send(
     client: &mut RawClient,
     topic: &str,
@@ -33,26 +29,7 @@ fn send(
     key: &str,
     body: &[u8],
 ) -> RemotingCommand {
-    let props = properties(tag, key);
-    let mut request = client.request(
-        310,
-        &[
-            ("a", "pg"),
-            ("b", topic),
-            ("c", "TBW102"),
-            ("d", "4"),
-            ("e", &queue.to_string()),
-            ("f", "0"),
-            ("g", "1700000000000"),
-            ("h", "0"),
-            ("i", &props),
-            ("j", "0"),
-            ("k", "false"),
-            ("m", "false"),
-        ],
-    );
-    request.body = body.to_vec().into();
-    client.call(&request)
+    client.send_message(topic, queue, tag, key, body)
 }
 
 fn pull(
