@@ -494,12 +494,11 @@ impl MessageListenerOrderly for Listener {
     }
 }
 
-/// Starts a push consumer recording into `collector`.
-pub async fn start_consumer(
+/// A push consumer built from `spec` and subscribed, not yet started.
+async fn subscribed_consumer(
     rt: &StockRuntime,
     name_server: SocketAddr,
     spec: &ConsumerSpec,
-    collector: &Collector,
 ) -> DefaultMQPushConsumer {
     let mut consumer = DefaultMQPushConsumer::builder(rt.client_runtime())
         .consumer_group(spec.group.as_str())
@@ -511,6 +510,17 @@ pub async fn start_consumer(
         .subscribe(spec.topic.as_str(), spec.expression.as_str())
         .await
         .expect("subscribe");
+    consumer
+}
+
+/// Starts a push consumer recording into `collector`.
+pub async fn start_consumer(
+    rt: &StockRuntime,
+    name_server: SocketAddr,
+    spec: &ConsumerSpec,
+    collector: &Collector,
+) -> DefaultMQPushConsumer {
+    let mut consumer = subscribed_consumer(rt, name_server, spec).await;
     let listener = Listener {
         collector: collector.clone(),
         fail_first: spec.fail_first.clone(),
@@ -744,16 +754,7 @@ pub async fn start_labeled_consumer(
     label: &str,
     log: &SharedLog,
 ) -> DefaultMQPushConsumer {
-    let mut consumer = DefaultMQPushConsumer::builder(rt.client_runtime())
-        .consumer_group(spec.group.as_str())
-        .name_server_addr(name_server.to_string())
-        .message_model(spec.model)
-        .consume_from_where(spec.from)
-        .build();
-    consumer
-        .subscribe(spec.topic.as_str(), spec.expression.as_str())
-        .await
-        .expect("subscribe");
+    let mut consumer = subscribed_consumer(rt, name_server, spec).await;
     let listener = LabeledListener {
         label: label.to_owned(),
         log: log.clone(),

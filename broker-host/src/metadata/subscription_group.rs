@@ -265,9 +265,7 @@ impl SubscriptionGroupManager {
 
     /// Every group, sorted by name.
     pub fn all(&self) -> Vec<SubscriptionGroupConfig> {
-        let mut all: Vec<_> = self.table.read().groups.values().cloned().collect();
-        all.sort_by(|a, b| a.group_name.cmp(&b.group_name));
-        all
+        self.snapshot().0
     }
 
     /// Every group (sorted) and the version, read together.

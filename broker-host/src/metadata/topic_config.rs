@@ -404,9 +404,7 @@ impl TopicConfigManager {
 
     /// Every topic's config, sorted by name.
     pub fn all(&self) -> Vec<TopicConfig> {
-        let mut all: Vec<TopicConfig> = self.table.read().topics.values().cloned().collect();
-        all.sort_by(|a, b| a.topic_name.cmp(&b.topic_name));
-        all
+        self.snapshot().0
     }
 
     /// Every topic's config (sorted by name) and the table's version, read
