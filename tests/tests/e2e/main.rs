@@ -1,0 +1,21 @@
+//! The end-to-end suite: one test binary (each module was a file of its own),
+//! so the stock-client stack is linked once rather than once per file.
+
+mod admin_plugin;
+mod crash_sync_flush;
+mod custom_plugin;
+mod dispatch;
+mod hot_swap;
+mod lifecycle;
+mod malformed_frames;
+mod namesrv_registration;
+mod plugin_loading;
+mod route_lookup;
+mod send_pull_wire;
+mod startup;
+mod stock_client_orderly;
+mod stock_client_produce_consume;
+mod stock_client_query;
+mod stock_client_rebalance;
+mod stock_client_restart;
+mod stock_client_route;
