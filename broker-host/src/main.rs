@@ -9,6 +9,21 @@ use broker_host::config::cli::{self, Cli, Command, PluginAction};
 use broker_host::plugins::management;
 use broker_host::Broker;
 
+/// Threads for the network runtime: half the cores. Its work is only reading,
+/// decoding and queueing frames (processors run on their own pools and write
+/// their answers themselves); on 2 cores a second network thread cost more
+/// in wake-ups between the two than it added (docs/PERFORMANCE.md).
+fn network_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| (n.get() / 2).max(1))
+        .unwrap_or(1)
+}
+
+/// Requests are allocated on the network threads and freed on the processor
+/// threads; mimalloc's free lists handle that far better than glibc's arenas.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Some(Command::Plugins { addr, action }) = &cli.command {
@@ -38,6 +53,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("broker-net")
+        .worker_threads(network_threads())
         .build()
         .context("cannot start the tokio runtime")?;
     runtime.block_on(async move {

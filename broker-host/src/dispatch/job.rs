@@ -43,8 +43,21 @@ impl Job {
         }
     }
 
-    /// Sends a response (nothing for oneway requests).
+    /// Sends a response now (nothing for oneway requests).
     pub fn reply(
+        &self,
+        code: i32,
+        remark: Option<String>,
+        ext_fields: Option<ExtFields>,
+        body: bytes::Bytes,
+    ) {
+        self.queue_reply(code, remark, ext_fields, body);
+        self.connection.flush();
+    }
+
+    /// Queues a response on the connection without writing it; the caller
+    /// flushes the connection (a pool thread does after a few requests).
+    pub fn queue_reply(
         &self,
         code: i32,
         remark: Option<String>,
@@ -58,7 +71,7 @@ impl Job {
         response.version = BROKER_VERSION;
         response.ext_fields = ext_fields;
         response.body = body;
-        self.connection.send_command(&response);
+        self.connection.queue_command(&response);
     }
 
     /// Sends an error response with a remark.

@@ -19,6 +19,7 @@ use plugin_api::ffi::{FfiField, FfiOutcome, FfiRequest, ProcessorBox};
 
 use super::hold::HoldService;
 use super::job::Job;
+use crate::remoting::ConnectionHandle;
 
 /// What the host knows about a running processor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,20 +183,36 @@ impl ProcessorPool {
     }
 }
 
+/// Responses a worker answers before it writes them out, when more requests
+/// are waiting (one write then carries many responses).
+const FLUSH_EVERY: usize = 16;
+
 fn worker_loop(shared: &Shared, receiver: &Receiver<Job>, closed: &Receiver<()>) {
     // Ends when every sender (every table that routes here) is gone, or the
     // pool is closed, and the queue is drained: retiring a pool never drops a
     // queued request.
+    let mut unflushed = Unflushed::default();
     loop {
-        let job = crossbeam_channel::select! {
-            recv(receiver) -> job => match job {
+        let job = if unflushed.is_empty() {
+            crossbeam_channel::select! {
+                recv(receiver) -> job => match job {
+                    Ok(job) => job,
+                    Err(_) => return,
+                },
+                recv(closed) -> _ => match receiver.try_recv() {
+                    Ok(job) => job,
+                    Err(_) => return,
+                },
+            }
+        } else {
+            // Answers are waiting to be written: write them before sleeping.
+            match receiver.try_recv() {
                 Ok(job) => job,
-                Err(_) => return,
-            },
-            recv(closed) -> _ => match receiver.try_recv() {
-                Ok(job) => job,
-                Err(_) => return,
-            },
+                Err(_) => {
+                    unflushed.flush();
+                    continue;
+                }
+            }
         };
         let waited = job.enqueued_at.elapsed();
         if !shared.info.max_queue_wait.is_zero() && waited > shared.info.max_queue_wait {
@@ -210,11 +227,45 @@ fn worker_loop(shared: &Shared, receiver: &Receiver<Job>, closed: &Receiver<()>)
             );
             continue;
         }
-        run(shared, job);
+        if let Some(connection) = run(shared, job) {
+            unflushed.add(connection);
+            if unflushed.answered >= FLUSH_EVERY {
+                unflushed.flush();
+            }
+        }
     }
 }
 
-fn run(shared: &Shared, job: Job) {
+/// Connections with answers queued but not yet written.
+#[derive(Default)]
+struct Unflushed {
+    connections: Vec<ConnectionHandle>,
+    answered: usize,
+}
+
+impl Unflushed {
+    fn is_empty(&self) -> bool {
+        self.connections.is_empty()
+    }
+
+    fn add(&mut self, connection: ConnectionHandle) {
+        self.answered += 1;
+        if !self.connections.iter().any(|c| c.same_as(&connection)) {
+            self.connections.push(connection);
+        }
+    }
+
+    fn flush(&mut self) {
+        for connection in self.connections.drain(..) {
+            connection.flush();
+        }
+        self.answered = 0;
+    }
+}
+
+/// Runs one request; the connection if a response was queued on it (to be
+/// flushed by the caller).
+fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
     let request = &job.request;
     let span = tracing::debug_span!(
         "dispatch",
@@ -268,15 +319,19 @@ fn run(shared: &Shared, job: Job) {
                 ROption::RSome(remark) => Some(remark.into_string()),
                 ROption::RNone => None,
             };
-            job.reply(
+            job.queue_reply(
                 response.code,
                 remark,
                 ext_fields,
                 Bytes::from(response.body.into_vec()),
             );
+            Some(job.connection)
         }
-        FfiOutcome::NoResponse => {}
-        FfiOutcome::Hold(hold) if job.allow_hold => shared.hold.hold(hold, job),
+        FfiOutcome::NoResponse => None,
+        FfiOutcome::Hold(hold) if job.allow_hold => {
+            shared.hold.hold(hold, job);
+            None
+        }
         FfiOutcome::Hold(_) => {
             shared.stats.errors.fetch_add(1, Ordering::Relaxed);
             tracing::error!("processor asked to hold a request that was already held once");
@@ -287,6 +342,7 @@ fn run(shared: &Shared, job: Job) {
                     shared.info.name
                 ),
             );
+            None
         }
         FfiOutcome::Panicked(message) => {
             shared.stats.panics.fetch_add(1, Ordering::Relaxed);
@@ -296,6 +352,7 @@ fn run(shared: &Shared, job: Job) {
                 response_code::SYSTEM_ERROR,
                 format!("processor {} panicked: {}", shared.info.name, message),
             );
+            None
         }
     }
 }

@@ -1,17 +1,18 @@
 //! One client connection: a reader that decodes frames and dispatches them,
-//! and a writer that sends responses in the order they complete.
+//! and an outbound side (`outbound`) that sends responses as they complete.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use plugin_api::codec::{decode_frame, encode_frame, RemotingCommand};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use bytes::BytesMut;
+use plugin_api::codec::{decode_frame, RemotingCommand};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
+use super::outbound::Outbound;
 use super::ConnectionDirectory;
 use crate::dispatch::{Dispatcher, Job, PortKind};
 
@@ -27,21 +28,24 @@ pub struct ConnectionHandle {
 struct HandleInner {
     id: u64,
     remote_addr: String,
-    outbound: mpsc::UnboundedSender<Bytes>,
+    outbound: Arc<Outbound>,
+}
+
+impl Drop for HandleInner {
+    fn drop(&mut self) {
+        self.outbound.handles_gone();
+    }
 }
 
 impl ConnectionHandle {
-    /// A handle and the receiving end its writer drains.
-    pub fn new(remote_addr: String) -> (ConnectionHandle, mpsc::UnboundedReceiver<Bytes>) {
-        let (outbound, receiver) = mpsc::unbounded_channel();
-        let handle = ConnectionHandle {
+    fn new(remote_addr: String, outbound: Arc<Outbound>) -> ConnectionHandle {
+        ConnectionHandle {
             inner: Arc::new(HandleInner {
                 id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
                 remote_addr,
                 outbound,
             }),
-        };
-        (handle, receiver)
+        }
     }
 
     /// Host-wide connection id.
@@ -54,15 +58,29 @@ impl ConnectionHandle {
         &self.inner.remote_addr
     }
 
-    /// Encodes and queues a command; false if the connection is gone (the
-    /// response is dropped, as Netty drops writes to a closed channel).
+    /// Encodes and sends a command now; false if the connection is gone (the
+    /// command is dropped, as Netty drops writes to a closed channel).
     pub fn send_command(&self, command: &RemotingCommand) -> bool {
-        let mut buffer = BytesMut::new();
-        if let Err(error) = encode_frame(command, &mut buffer) {
-            tracing::error!(%error, code = command.code, peer = %self.remote_addr(), "cannot encode a response");
-            return false;
-        }
-        self.inner.outbound.send(buffer.freeze()).is_ok()
+        let queued = self.queue_command(command);
+        self.flush();
+        queued
+    }
+
+    /// Encodes a command into the connection's backlog without writing it;
+    /// [`ConnectionHandle::flush`] sends it (a pool thread answers several
+    /// requests, then flushes once).
+    pub fn queue_command(&self, command: &RemotingCommand) -> bool {
+        self.inner.outbound.queue(command, &self.inner.remote_addr)
+    }
+
+    /// Writes whatever is queued.
+    pub fn flush(&self) {
+        self.inner.outbound.flush();
+    }
+
+    /// Same connection?
+    pub fn same_as(&self, other: &ConnectionHandle) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 }
 
@@ -102,26 +120,11 @@ pub async fn serve(
     } = context;
     let _ = stream.set_nodelay(true);
     let (mut reader, writer) = stream.into_split();
-    let (handle, mut outbound) = ConnectionHandle::new(peer.to_string());
+    let outbound = Arc::new(Outbound::new(writer));
+    let handle = ConnectionHandle::new(peer.to_string(), outbound.clone());
     directory.opened(&handle);
 
-    let writer_task = tokio::spawn(async move {
-        let mut writer = BufWriter::with_capacity(64 * 1024, writer);
-        while let Some(frame) = outbound.recv().await {
-            if writer.write_all(&frame).await.is_err() {
-                return;
-            }
-            // Batch whatever else is ready into the same write.
-            while let Ok(frame) = outbound.try_recv() {
-                if writer.write_all(&frame).await.is_err() {
-                    return;
-                }
-            }
-            if writer.flush().await.is_err() {
-                return;
-            }
-        }
-    });
+    let writer_task = tokio::spawn(async move { outbound.run_writer().await });
 
     let mut buffer = BytesMut::with_capacity(64 * 1024);
     'connection: loop {

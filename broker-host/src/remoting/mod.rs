@@ -2,6 +2,7 @@
 
 pub mod connection;
 pub mod directory;
+mod outbound;
 pub mod server;
 
 pub use connection::ConnectionHandle;

@@ -139,10 +139,6 @@ impl StoreInner {
         (self.dispatch_limit() - self.reput.reput_from()).max(0)
     }
 
-    pub(crate) fn wake_reput(&self) {
-        self.reput.wake();
-    }
-
     /// Dispatches one record (consume queue, logics timestamp, index, listener).
     pub(crate) fn dispatch_record(
         &self,

@@ -39,6 +39,13 @@ pub trait MappedRegion: Send + Sync {
     /// allows (no read of the old data); durable after [`MappedRegion::flush`]
     /// of the same range.
     fn zero(&self, offset: usize, len: usize) -> io::Result<()>;
+    /// Maps `[offset, offset + len)` in writable, as a write would, without
+    /// changing a byte (so later writes there take no page fault). Best
+    /// effort: a region that cannot does nothing.
+    fn prefault(&self, offset: usize, len: usize) -> io::Result<()> {
+        let _ = (offset, len);
+        Ok(())
+    }
 }
 
 /// One directory entry.
@@ -131,6 +138,28 @@ fn unsupported(e: &io::Error) -> bool {
 impl MappedRegion for FsRegion {
     fn as_ptr(&self) -> *mut u8 {
         self.ptr
+    }
+
+    fn prefault(&self, offset: usize, len: usize) -> io::Result<()> {
+        let start = offset - offset % OS_PAGE_SIZE;
+        let end = (offset + len).next_multiple_of(OS_PAGE_SIZE).min(self.len);
+        if start >= end {
+            return Ok(());
+        }
+        // SAFETY: a page-aligned range inside our own mapping; POPULATE_WRITE
+        // faults pages in as writable without modifying their contents.
+        let rc = unsafe {
+            libc::madvise(
+                self.ptr.add(start).cast(),
+                end - start,
+                libc::MADV_POPULATE_WRITE,
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
     }
 
     fn len(&self) -> usize {

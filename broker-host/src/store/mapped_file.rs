@@ -218,6 +218,11 @@ impl MappedFile {
         true
     }
 
+    /// Populates `[pos, pos + len)` ahead of the writer (see `store::prefault`).
+    pub fn prefault(&self, pos: usize, len: usize) -> std::io::Result<()> {
+        self.region.prefault(pos, len)
+    }
+
     /// Flushes `[flushed, wrote)` if [`MappedFile::is_able_to_flush`]; returns
     /// the flushed position.
     pub fn flush(&self, least_pages: usize) -> Result<usize, StoreError> {

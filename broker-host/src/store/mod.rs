@@ -28,6 +28,7 @@ pub mod index;
 pub mod io;
 pub mod mapped_file;
 pub mod mapped_file_queue;
+mod prefault;
 pub mod recovery;
 
 use std::collections::{HashMap, HashSet};
@@ -349,6 +350,7 @@ pub(crate) struct StoreInner {
     index: Option<IndexService>,
     checkpoint: Arc<Checkpoint>,
     reput: ReputState,
+    prefault: prefault::Prefaulter,
     group_commit: GroupCommit,
     signal: Mutex<()>,
     stop_cv: Condvar,
@@ -453,7 +455,11 @@ impl StoreInner {
 
     /// After an append: wake the dispatcher, then flush per the flush type.
     fn after_append(&self, end_offset: i64, wait_store: bool) -> PutMessageStatus {
-        self.wake_reput();
+        // The reput thread is not woken per message: like RocketMQ's
+        // ReputMessageService it polls every millisecond, so one wake-up
+        // dispatches every record written meanwhile (a wake per put cost a
+        // futex call in the sender and a context switch per message).
+        self.prefault.want(end_offset);
         if self.config.is_sync_flush() {
             if !self.flusher_running.load(Ordering::Acquire) {
                 // Not started: no group-commit thread, flush inline.
@@ -598,6 +604,7 @@ impl DefaultMessageStore {
             )?);
         }
         threads.push(spawn("store-flush-cq", flush::flush_consume_queue_loop)?);
+        threads.push(spawn("store-prefault", prefault::prefault_loop)?);
         threads.push(spawn("store-clean", clean::clean_loop)?);
         let abort = self.inner.config.abort_path();
         self.inner
@@ -616,6 +623,7 @@ impl DefaultMessageStore {
             self.inner.flush_cv.notify_all();
         }
         self.inner.reput.wake_now();
+        self.inner.prefault.wake();
         self.inner.group_commit.stop();
         let threads = std::mem::take(&mut *self.threads.lock());
         for t in threads {

@@ -230,6 +230,7 @@ pub(crate) fn open_inner(
         index,
         checkpoint,
         reput: ReputState::default(),
+        prefault: Default::default(),
         group_commit: GroupCommit::default(),
         signal: Mutex::new(()),
         stop_cv: Condvar::new(),

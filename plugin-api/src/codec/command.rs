@@ -141,6 +141,15 @@ impl LanguageCode {
     }
 }
 
+/// Header-key equality with the first byte compared inline: keys are short
+/// and mostly differ there (V2 send headers are single letters), so most
+/// comparisons end without a call to `memcmp`.
+#[inline]
+pub fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.first() == b.first() && a == b
+}
+
 /// Ordered string map for `extFields`.
 ///
 /// Insertion order is kept and is the encoding order; [`ExtFields::insert`] replaces
@@ -160,20 +169,20 @@ impl ExtFields {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|(k, _)| k == key)
+            .find(|(k, _)| same_key(k, key))
             .map(|(_, v)| v.as_str())
     }
 
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == key)
+        self.0.iter().any(|(k, _)| same_key(k, key))
     }
 
     /// Sets `key` to `value`: replaces the value in place if the key exists, else appends.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
         let key = key.into();
         let value = value.into();
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
+        match self.0.iter_mut().find(|(k, _)| same_key(k, &key)) {
             Some(entry) => entry.1 = value,
             None => self.0.push((key, value)),
         }
@@ -181,7 +190,7 @@ impl ExtFields {
 
     /// Removes `key`, returning its value; the order of the other entries is kept.
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        let pos = self.0.iter().position(|(k, _)| k == key)?;
+        let pos = self.0.iter().position(|(k, _)| same_key(k, key))?;
         Some(self.0.remove(pos).1)
     }
 

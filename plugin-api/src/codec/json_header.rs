@@ -94,6 +94,15 @@ fn push_int(out: &mut String, v: i32) {
 fn push_json_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.push('"');
+    // Nearly every header string is printable ASCII without quotes or
+    // backslashes: copy it whole.
+    if s.bytes()
+        .all(|b| (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, c) in s.char_indices() {
         let short = match c {

@@ -3,7 +3,7 @@
 use abi_stable::std_types::ROption;
 
 use super::{FieldValue, ProcessError};
-use crate::codec::{LanguageCode, FLAG_ONEWAY};
+use crate::codec::{same_key, LanguageCode, FLAG_ONEWAY};
 use crate::ffi::FfiRequest;
 
 /// A request handed to a processor; borrows the host's decoded frame.
@@ -88,7 +88,7 @@ impl<'a> Request<'a> {
     /// The raw text of one `extFields` entry (the last one if repeated).
     pub fn ext(&self, key: &str) -> Option<&'a str> {
         self.ext_fields()
-            .filter(|(k, _)| *k == key)
+            .filter(|(k, _)| same_key(k, key))
             .map(|(_, v)| v)
             .last()
     }
