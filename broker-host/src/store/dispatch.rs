@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
+use plugin_api::codec::text_lossy;
 use plugin_api::message::record::{parse_record, sysflag, RecordParse, RecordView};
 use plugin_api::message::{tags_code, DispatchProperties};
 
@@ -147,8 +148,8 @@ impl StoreInner {
         cache: &mut CqCache,
     ) -> Result<(), StoreError> {
         let h = &view.header;
-        let topic: Cow<'_, str> = String::from_utf8_lossy(view.topic);
-        let props: Cow<'_, str> = String::from_utf8_lossy(view.properties);
+        let topic: Cow<'_, str> = text_lossy(view.topic);
+        let props: Cow<'_, str> = text_lossy(view.properties);
         let dp = DispatchProperties::scan(&props);
         let code = compute_tags_code(
             &topic,

@@ -62,7 +62,7 @@ pub fn encode_json_header(cmd: &RemotingCommand) -> Vec<u8> {
 /// value; integer fields also accept decimal strings; unknown top-level fields and
 /// `serializeTypeCurrentRPC` are ignored. Invalid UTF-8 is replaced with U+FFFD (as Java does).
 pub fn decode_json_header(bytes: &[u8]) -> Result<RemotingCommand, CodecError> {
-    let text = String::from_utf8_lossy(bytes);
+    let text = super::text_lossy(bytes);
     let header: JsonHeader =
         serde_json::from_str(&text).map_err(|e| CodecError::InvalidJsonHeader(e.to_string()))?;
     Ok(RemotingCommand {

@@ -21,6 +21,16 @@ pub use error::CodecError;
 pub use frame::{decode_after_length, decode_frame, encode_frame, encode_to_vec};
 pub use json_header::{decode_json_header, encode_json_header};
 
+/// Bytes as text, invalid UTF-8 replaced with U+FFFD (as Java decodes).
+/// Valid input, nearly all of it, is borrowed after std's fast check;
+/// `String::from_utf8_lossy` alone walks it far more slowly.
+pub fn text_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// Default maximum frame size (`com.rocketmq.remoting.frameMaxLength`); Netty compares
 /// `length + 4` with it, so the largest accepted length field is 16 777 212.
 pub const DEFAULT_MAX_FRAME_LENGTH: usize = 16_777_216;
