@@ -107,3 +107,77 @@ fn stalled_disk_times_out_but_keeps_the_message() {
     assert_eq!(got.message_count, 4);
     store.shutdown();
 }
+
+/// A put made inside `capture_flush_waits` (as a processor pool runs a
+/// processor) returns at once; its acknowledgement comes from the flusher,
+/// and at that moment the record is on "disk". Many such puts share flushes.
+#[test]
+fn captured_puts_are_acknowledged_by_the_flusher_once_durable() {
+    use std::sync::mpsc;
+
+    use broker_host::store::capture_flush_waits;
+
+    let io = SimIo::new();
+    let cfg = sync_config(sim_root());
+    let store = open_sim(cfg.clone(), &io);
+    store.start().unwrap();
+    let (acks, acked) = mpsc::channel();
+    for i in 0..50 {
+        let b = body(i, 300);
+        let p = props(None, None, None);
+        let (result, pending) = capture_flush_waits(|| store.put_message(&msg("S", 0, &b, &p)));
+        assert_eq!(result.status, PutMessageStatus::PutOk);
+        let pending = pending.expect("a sync-flushed put inside the capture is deferred");
+        let (io, cfg, acks) = (io.clone(), cfg.clone(), acks.clone());
+        let (offset, len) = (result.wrote_offset, result.wrote_bytes as usize);
+        pending.when_flushed(Box::new(move |flushed| {
+            let on_disk = durable(&io, &cfg, offset, len);
+            acks.send((i, flushed, on_disk.map(|bytes| bytes.len())))
+                .unwrap();
+        }));
+    }
+    let mut seen: Vec<_> = (0..50)
+        .map(|_| acked.recv_timeout(Duration::from_secs(10)).unwrap())
+        .collect();
+    seen.sort_unstable();
+    for (i, (n, flushed, on_disk)) in seen.into_iter().enumerate() {
+        assert_eq!(n, i);
+        assert!(flushed, "message {n} acknowledged as flushed");
+        assert!(
+            on_disk.is_some_and(|len| len > 0),
+            "message {n} durable when acknowledged"
+        );
+    }
+    store.shutdown();
+}
+
+/// A captured put on a stalled disk is answered `false` (FLUSH_DISK_TIMEOUT)
+/// after `syncFlushTimeout`, and the message is still stored.
+#[test]
+fn captured_put_on_a_stalled_disk_times_out_and_keeps_the_message() {
+    use std::sync::mpsc;
+
+    use broker_host::store::capture_flush_waits;
+
+    let io = SimIo::new();
+    let mut cfg = sync_config(sim_root());
+    cfg.sync_flush_timeout = Duration::from_millis(50);
+    let store = open_sim(cfg.clone(), &io);
+    store.start().unwrap();
+    let p = props(None, None, None);
+    io.stall_flushes(true);
+    let (result, pending) = capture_flush_waits(|| store.put_message(&msg("S", 0, b"held", &p)));
+    assert_eq!(result.status, PutMessageStatus::PutOk);
+    let (acks, acked) = mpsc::channel();
+    pending
+        .expect("deferred")
+        .when_flushed(Box::new(move |flushed| acks.send(flushed).unwrap()));
+    assert!(!acked.recv_timeout(Duration::from_secs(10)).unwrap());
+    io.stall_flushes(false);
+    // A waited put after the disk recovers: both are then durable and dispatched.
+    assert!(store.put_message(&msg("S", 0, b"after", &p)).is_ok());
+    store.wait_dispatched().unwrap();
+    let got = store.get_message("g", "S", 0, 0, 10, 1 << 20, &MessageFilter::All);
+    assert_eq!(got.message_count, 2);
+    store.shutdown();
+}

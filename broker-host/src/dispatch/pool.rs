@@ -20,6 +20,7 @@ use plugin_api::ffi::{FfiField, FfiOutcome, FfiRequest, ProcessorBox};
 use super::hold::HoldService;
 use super::job::Job;
 use crate::remoting::ConnectionHandle;
+use crate::store::capture_flush_waits;
 
 /// What the host knows about a running processor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -299,7 +300,7 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
         connection_id: job.connection.id(),
         allow_hold: job.allow_hold,
     };
-    let outcome = shared.processor.process(&view);
+    let (outcome, pending_flush) = capture_flush_waits(|| shared.processor.process(&view));
     drop(fields);
     shared.stats.served.fetch_add(1, Ordering::Relaxed);
 
@@ -319,13 +320,26 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
                 ROption::RSome(remark) => Some(remark.into_string()),
                 ROption::RNone => None,
             };
-            job.queue_reply(
-                response.code,
-                remark,
-                ext_fields,
-                Bytes::from(response.body.into_vec()),
-            );
-            Some(job.connection)
+            let body = Bytes::from(response.body.into_vec());
+            match pending_flush {
+                // SYNC_FLUSH: answered by the flusher once the put is durable
+                // (FLUSH_DISK_TIMEOUT, message kept, if that takes too long).
+                Some(pending) if response.code == response_code::SUCCESS => {
+                    pending.when_flushed(Box::new(move |flushed| {
+                        let code = if flushed {
+                            response_code::SUCCESS
+                        } else {
+                            response_code::FLUSH_DISK_TIMEOUT
+                        };
+                        job.reply(code, remark, ext_fields, body);
+                    }));
+                    None
+                }
+                _ => {
+                    job.queue_reply(response.code, remark, ext_fields, body);
+                    Some(job.connection)
+                }
+            }
         }
         FfiOutcome::NoResponse => None,
         FfiOutcome::Hold(hold) if job.allow_hold => {

@@ -2,28 +2,106 @@
 //! SYNC_FLUSH group commit (`GroupCommitService`), consume-queue flush
 //! (`FlushConsumeQueueService`) and the final flush at shutdown.
 
+use std::cell::RefCell;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
 use super::{StoreError, StoreInner};
 
-#[derive(Debug, Default)]
+/// What to do once a deferred acknowledgement is settled: `true` when the
+/// data is durable, `false` when `syncFlushTimeout` passed first.
+pub type FlushCallback = Box<dyn FnOnce(bool) + Send>;
+
+struct Waiter {
+    end: i64,
+    deadline: Instant,
+    done: FlushCallback,
+}
+
+#[derive(Default)]
 struct GcState {
     requested: i64,
     flushed: i64,
     stop: bool,
+    /// Acknowledgements waiting for their offset to be flushed.
+    waiters: Vec<Waiter>,
 }
 
-/// SYNC_FLUSH group commit: putters wait on a condition variable until the
-/// flusher has made their end offset durable; one flush releases everyone
-/// whose data it covered.
-#[derive(Debug, Default)]
+/// SYNC_FLUSH group commit: putters wait until the flusher has made their
+/// end offset durable; one flush releases everyone whose data it covered.
+///
+/// A put made by a processor-pool thread does not block it: the pool
+/// registers the response as a waiter ([`PendingFlush::when_flushed`]) and
+/// the flusher sends it after the flush (RocketMQ's `asyncPutMessage`), so
+/// one flush acknowledges every message that arrived meanwhile.
+#[derive(Default)]
 pub struct GroupCommit {
     state: Mutex<GcState>,
     request_cv: Condvar,
     done_cv: Condvar,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = self.state.lock();
+        f.debug_struct("GroupCommit")
+            .field("requested", &st.requested)
+            .field("flushed", &st.flushed)
+            .field("waiters", &st.waiters.len())
+            .finish()
+    }
+}
+
+thread_local! {
+    /// Set while a pool thread runs a processor ([`capture_flush_waits`]).
+    static CAPTURE: RefCell<Option<Option<PendingFlush>>> = const { RefCell::new(None) };
+}
+
+/// A sync-flushed put whose acknowledgement is still to come.
+pub struct PendingFlush {
+    group_commit: Arc<GroupCommit>,
+    end: i64,
+    timeout: Duration,
+}
+
+impl PendingFlush {
+    /// Calls `done(true)` once the put is durable, `done(false)` after
+    /// `syncFlushTimeout`; at once (on this thread) if it already is.
+    pub fn when_flushed(self, done: FlushCallback) {
+        self.group_commit.on_flushed(self.end, self.timeout, done);
+    }
+}
+
+/// Runs `f` (a processor) so that a sync-flushed put inside it returns as
+/// soon as the record is appended; the put to wait for comes back instead.
+pub fn capture_flush_waits<R>(f: impl FnOnce() -> R) -> (R, Option<PendingFlush>) {
+    CAPTURE.with(|c| *c.borrow_mut() = Some(None));
+    let result = f();
+    let pending = CAPTURE.with(|c| c.borrow_mut().take().flatten());
+    (result, pending)
+}
+
+/// Inside [`capture_flush_waits`]: records the wait and returns true.
+fn defer_wait(group_commit: &Arc<GroupCommit>, end: i64, timeout: Duration) -> bool {
+    CAPTURE.with(|c| match c.borrow_mut().as_mut() {
+        None => false,
+        Some(slot) => {
+            match slot {
+                Some(pending) => pending.end = pending.end.max(end),
+                None => {
+                    *slot = Some(PendingFlush {
+                        group_commit: group_commit.clone(),
+                        end,
+                        timeout,
+                    })
+                }
+            }
+            true
+        }
+    })
 }
 
 impl GroupCommit {
@@ -32,7 +110,58 @@ impl GroupCommit {
         if offset > st.flushed {
             st.flushed = offset;
         }
+        let flushed = st.flushed;
+        let settled = take_waiters(&mut st.waiters, |w| w.end <= flushed);
+        drop(st);
         self.done_cv.notify_all();
+        for waiter in settled {
+            (waiter.done)(true);
+        }
+    }
+
+    /// Answers the waiters whose `syncFlushTimeout` has passed.
+    pub(crate) fn expire_waiters(&self) {
+        let now = Instant::now();
+        let expired = take_waiters(&mut self.state.lock().waiters, |w| w.deadline <= now);
+        for waiter in expired {
+            tracing::warn!("sync flush of offset {} timed out", waiter.end);
+            (waiter.done)(false);
+        }
+    }
+
+    /// Registers `done` for when `end` is durable (see [`PendingFlush`]).
+    fn on_flushed(&self, end: i64, timeout: Duration, done: FlushCallback) {
+        let mut st = self.state.lock();
+        if st.flushed >= end {
+            drop(st);
+            done(true);
+            return;
+        }
+        if st.stop {
+            drop(st);
+            done(false);
+            return;
+        }
+        if end > st.requested {
+            st.requested = end;
+        }
+        st.waiters.push(Waiter {
+            end,
+            deadline: Instant::now() + timeout,
+            done,
+        });
+        drop(st);
+        self.request_cv.notify_one();
+    }
+
+    /// Asks for a flush up to `end` without waiting for it.
+    fn request(&self, end: i64) {
+        let mut st = self.state.lock();
+        if end > st.requested {
+            st.requested = end;
+        }
+        drop(st);
+        self.request_cv.notify_one();
     }
 
     /// Waits until `end` is durable; false after `timeout`.
@@ -67,6 +196,39 @@ impl GroupCommit {
         st.stop = true;
         self.request_cv.notify_all();
         self.done_cv.notify_all();
+    }
+
+    /// After the last flush: whoever still waits is answered with its fate.
+    fn settle_all(&self) {
+        let mut st = self.state.lock();
+        let flushed = st.flushed;
+        let waiters = std::mem::take(&mut st.waiters);
+        drop(st);
+        for waiter in waiters {
+            (waiter.done)(waiter.end <= flushed);
+        }
+    }
+}
+
+fn take_waiters(waiters: &mut Vec<Waiter>, settled: impl Fn(&Waiter) -> bool) -> Vec<Waiter> {
+    if !waiters.iter().any(&settled) {
+        return Vec::new();
+    }
+    let (done, waiting) = std::mem::take(waiters).into_iter().partition(settled);
+    *waiters = waiting;
+    done
+}
+
+impl StoreInner {
+    /// A sync-flushed put: waits for the flush, unless a processor pool
+    /// captures the wait to answer later ([`capture_flush_waits`]).
+    pub(crate) fn wait_or_defer_flush(&self, end: i64) -> bool {
+        let timeout = self.config.sync_flush_timeout;
+        if defer_wait(&self.group_commit, end, timeout) {
+            self.group_commit.request(end);
+            return true;
+        }
+        self.group_commit.wait_flushed(end, timeout)
     }
 }
 
@@ -204,6 +366,16 @@ pub(crate) fn group_commit_loop(inner: &StoreInner) {
     // Final flush for whoever still waits.
     if let Err(e) = inner.flush_commit_log(0) {
         tracing::error!("group commit final flush failed: {e}");
+    }
+    gc.settle_all();
+}
+
+/// Body of `store-flush-timeout` (SYNC_FLUSH): answers deferred
+/// acknowledgements whose `syncFlushTimeout` passed, even while the group
+/// commit thread is stuck in a slow flush.
+pub(crate) fn flush_timeout_loop(inner: &StoreInner) {
+    while !inner.sleep_or_stop(Duration::from_millis(10)) {
+        inner.group_commit.expire_waiters();
     }
 }
 

@@ -13,7 +13,6 @@ use super::checkpoint::Checkpoint;
 use super::commit_log::{CommitLog, QueueOffsetTable};
 use super::consume_queue::ConsumeQueue;
 use super::dispatch::{CqCache, DispatchMode, ReputState};
-use super::flush::GroupCommit;
 use super::index::IndexService;
 use super::mapped_file::MappedFile;
 use super::{StorageIo, StoreConfig, StoreError, StoreInner};
@@ -231,7 +230,7 @@ pub(crate) fn open_inner(
         checkpoint,
         reput: ReputState::default(),
         prefault: Default::default(),
-        group_commit: GroupCommit::default(),
+        group_commit: Default::default(),
         signal: Mutex::new(()),
         stop_cv: Condvar::new(),
         flush_cv: Condvar::new(),
