@@ -63,8 +63,12 @@ pub fn encode_json_header(cmd: &RemotingCommand) -> Vec<u8> {
 /// `serializeTypeCurrentRPC` are ignored. Invalid UTF-8 is replaced with U+FFFD (as Java does).
 pub fn decode_json_header(bytes: &[u8]) -> Result<RemotingCommand, CodecError> {
     let text = super::text_lossy(bytes);
-    let header: JsonHeader =
-        serde_json::from_str(&text).map_err(|e| CodecError::InvalidJsonHeader(e.to_string()))?;
+    let header: JsonHeader = match fast::parse(&text) {
+        Some(header) => header,
+        None => {
+            serde_json::from_str(&text).map_err(|e| CodecError::InvalidJsonHeader(e.to_string()))?
+        }
+    };
     Ok(RemotingCommand {
         code: header.code,
         language: header.language,
@@ -139,6 +143,7 @@ fn push_json_string(out: &mut String, s: &str) {
 }
 
 /// The header fields as parsed from JSON.
+#[derive(Debug, PartialEq)]
 struct JsonHeader {
     code: i32,
     language: LanguageCode,
@@ -340,9 +345,258 @@ impl<'de> Deserialize<'de> for LenientExtFields {
     }
 }
 
+/// A parser for the shape every stock client sends (integers as numbers,
+/// strings without escapes, the known keys), tried before serde: headers
+/// are decoded for every request, and this one reads each byte once and
+/// allocates only the strings it keeps. Anything else (escapes, numbers as
+/// strings, nulls, unknown keys, malformed input) returns `None` and goes
+/// through the lenient serde path, which also produces every error.
+mod fast {
+    use std::borrow::Cow;
+
+    use super::{ExtFields, JsonHeader, LanguageCode};
+
+    struct Cursor<'a> {
+        bytes: &'a [u8],
+        text: &'a str,
+        pos: usize,
+    }
+
+    impl<'a> Cursor<'a> {
+        fn skip_ws(&mut self) {
+            while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+                self.pos += 1;
+            }
+        }
+
+        fn peek(&mut self) -> Option<u8> {
+            self.skip_ws();
+            self.bytes.get(self.pos).copied()
+        }
+
+        fn eat(&mut self, byte: u8) -> Option<()> {
+            (self.peek()? == byte).then(|| self.pos += 1)
+        }
+
+        /// A string; borrowed unless it has escapes (the property
+        /// separators \u0001 and \u0002 of every send header do).
+        fn string(&mut self) -> Option<Cow<'a, str>> {
+            self.eat(b'"')?;
+            let start = self.pos;
+            loop {
+                match *self.bytes.get(self.pos)? {
+                    b'"' => break,
+                    b'\\' => return self.escaped_string(start),
+                    0..=0x1F => return None,
+                    _ => self.pos += 1,
+                }
+            }
+            let text = self.text.get(start..self.pos)?;
+            self.pos += 1;
+            Some(Cow::Borrowed(text))
+        }
+
+        /// The rest of a string with escapes, from `start` (just after the quote).
+        fn escaped_string(&mut self, start: usize) -> Option<Cow<'a, str>> {
+            let mut out = String::from(self.text.get(start..self.pos)?);
+            loop {
+                let run = self.pos;
+                while !matches!(*self.bytes.get(self.pos)?, b'"' | b'\\' | 0..=0x1F) {
+                    self.pos += 1;
+                }
+                out.push_str(self.text.get(run..self.pos)?);
+                match self.bytes[self.pos] {
+                    b'"' => {
+                        self.pos += 1;
+                        return Some(Cow::Owned(out));
+                    }
+                    b'\\' => {
+                        let escape = *self.bytes.get(self.pos + 1)?;
+                        self.pos += 2;
+                        out.push(match escape {
+                            b'"' => '"',
+                            b'\\' => '\\',
+                            b'/' => '/',
+                            b'b' => '\u{08}',
+                            b'f' => '\u{0C}',
+                            b'n' => '\n',
+                            b'r' => '\r',
+                            b't' => '\t',
+                            b'u' => {
+                                let hex = self.text.get(self.pos..self.pos + 4)?;
+                                self.pos += 4;
+                                // Surrogate pairs are left to serde.
+                                char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+                            }
+                            _ => return None,
+                        });
+                    }
+                    _ => return None,
+                }
+            }
+        }
+
+        /// An integer in i32 range, not followed by a fraction or exponent.
+        fn int(&mut self) -> Option<i32> {
+            self.skip_ws();
+            let start = self.pos;
+            if self.bytes.get(self.pos) == Some(&b'-') {
+                self.pos += 1;
+            }
+            while self.bytes.get(self.pos).is_some_and(u8::is_ascii_digit) {
+                self.pos += 1;
+            }
+            if let Some(b'.' | b'e' | b'E') = self.bytes.get(self.pos) {
+                return None;
+            }
+            self.text.get(start..self.pos)?.parse().ok()
+        }
+
+        fn ext_fields(&mut self) -> Option<ExtFields> {
+            self.eat(b'{')?;
+            let mut fields = ExtFields::new();
+            if self.peek()? == b'}' {
+                self.pos += 1;
+                return Some(fields);
+            }
+            loop {
+                let key = self.string()?;
+                self.eat(b':')?;
+                let value = self.string()?;
+                fields.insert(key.into_owned(), value.into_owned());
+                match self.peek()? {
+                    b',' => self.pos += 1,
+                    b'}' => {
+                        self.pos += 1;
+                        return Some(fields);
+                    }
+                    _ => return None,
+                }
+            }
+        }
+    }
+
+    pub(super) fn parse(text: &str) -> Option<JsonHeader> {
+        let mut cursor = Cursor {
+            bytes: text.as_bytes(),
+            text,
+            pos: 0,
+        };
+        let mut header = JsonHeader {
+            code: 0,
+            language: LanguageCode::Java,
+            version: 0,
+            opaque: 0,
+            flag: 0,
+            remark: None,
+            ext_fields: None,
+        };
+        cursor.eat(b'{')?;
+        if cursor.peek()? != b'}' {
+            loop {
+                let key = cursor.string()?;
+                cursor.eat(b':')?;
+                match key.as_ref() {
+                    "code" => header.code = cursor.int()?,
+                    "version" => header.version = cursor.int()?,
+                    "opaque" => header.opaque = cursor.int()?,
+                    "flag" => header.flag = cursor.int()?,
+                    "language" => header.language = LanguageCode::from_name(&cursor.string()?),
+                    "remark" => header.remark = Some(cursor.string()?.into_owned()),
+                    "serializeTypeCurrentRPC" => {
+                        cursor.string()?;
+                    }
+                    "extFields" => header.ext_fields = Some(cursor.ext_fields()?),
+                    _ => return None,
+                }
+                if cursor.peek()? != b',' {
+                    break;
+                }
+                cursor.pos += 1;
+            }
+        }
+        cursor.eat(b'}')?;
+        cursor.skip_ws();
+        (cursor.pos == text.len()).then_some(header)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast parser, where it answers, agrees with the serde one.
+    fn same_as_serde(text: &str) -> bool {
+        let serde: JsonHeader = serde_json::from_str(text).expect("valid header");
+        match fast::parse(text) {
+            Some(fast) => {
+                assert_eq!(fast, serde, "{text}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn fast_parser_takes_stock_client_headers_and_agrees_with_serde() {
+        // Java client 5.x send (V2 names), Go client style, a response.
+        assert!(same_as_serde(
+            r#"{"code":310,"extFields":{"a":"g","b":"T","c":"TBW102","d":"4","e":"1","f":"0","g":"1700000000000","h":"0","i":"TAGS\u0001A\u0002KEYS\u0001k \"q\" \\ \/ \t é\u00e9","j":"0","k":"false","m":"false"},"flag":0,"language":"JAVA","opaque":7,"serializeTypeCurrentRPC":"JSON","version":479}"#
+        ));
+        assert!(same_as_serde(
+            r#"{"code":310,"extFields":{"a":"g","b":"T","e":"1","e":"2"},"flag":0,"language":"GO","opaque":-7,"serializeTypeCurrentRPC":"JSON","version":317}"#
+        ));
+        assert!(same_as_serde(
+            r#" { "code" : 0 , "flag":1,"language":"RUST","opaque":2147483647,"remark":"ok","version":0 } "#
+        ));
+        assert!(same_as_serde(r#"{}"#));
+        assert!(same_as_serde(r#"{"code":1,"extFields":{}}"#));
+        // Shapes left to serde.
+        for text in [
+            r#"{"code":"310","flag":0}"#,
+            r#"{"remark":null}"#,
+            r#"{"extFields":{"a":1}}"#,
+            r#"{"unknown":{"x":[1]}}"#,
+            r#"{"remark":"\ud83d\ude00"}"#,
+        ] {
+            assert!(!same_as_serde(text), "{text}");
+        }
+        // Malformed input: the fast parser declines, serde reports the error.
+        for text in [
+            r#"{"code":1"#,
+            r#"{"code":1}x"#,
+            r#"{"code" 1}"#,
+            r#"{"code":1,}"#,
+            r#"{"code":1.0}"#,
+            r#"{"code":9999999999}"#,
+            r#"{"remark":"\x"}"#,
+        ] {
+            assert!(fast::parse(text).is_none(), "{text}");
+            assert!(decode_json_header(text.as_bytes()).is_err(), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Headers as our encoder writes them (any strings, any numbers):
+        /// the fast parser answers for nearly all and agrees with serde.
+        #[test]
+        fn fast_parser_agrees_with_serde_on_encoded_headers(
+            code: i32,
+            opaque: i32,
+            flag: i32,
+            remark in proptest::option::of(".*"),
+            fields in proptest::collection::vec((".{0,8}", ".*"), 0..12),
+        ) {
+            let mut command = RemotingCommand::request(code);
+            command.opaque = opaque;
+            command.flag = flag;
+            command.remark = remark;
+            command.ext_fields = Some(fields.into_iter().collect());
+            let encoded = encode_json_header(&command);
+            let text = std::str::from_utf8(&encoded).expect("utf-8");
+            same_as_serde(text);
+        }
+    }
 
     #[test]
     fn escapes_like_fastjson() {
