@@ -152,3 +152,46 @@ fn no_space_for_a_new_file_fails_cleanly() {
     assert!(store.put_message(&msg("N", 0, b"after", &p)).is_ok());
     store.check_consistency().unwrap();
 }
+
+/// DELETE_TOPIC's store part (`deleteTopics`): the topic's consume-queue
+/// files and directory go, its queue offsets restart at 0, other topics are
+/// untouched, and new messages for the name dispatch into fresh queues.
+#[test]
+fn deleting_a_topic_removes_its_consume_queues() {
+    use std::sync::Arc;
+
+    use broker_host::store::{DefaultMessageStore, FsIo};
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let store = DefaultMessageStore::open_with_io(cfg.clone(), Arc::new(FsIo)).unwrap();
+    store.start().unwrap();
+    let p = props(None, None, None);
+    for i in 0..10 {
+        assert!(store
+            .put_message(&msg("Gone", i % 2, &body(i as usize, 100), &p))
+            .is_ok());
+        assert!(store
+            .put_message(&msg("Kept", 0, &body(i as usize, 100), &p))
+            .is_ok());
+    }
+    store.wait_dispatched().unwrap();
+    let gone_dir = cfg.consume_queue_dir().join("Gone");
+    assert!(gone_dir.exists());
+
+    assert_eq!(store.delete_topic("Gone"), 2);
+    assert!(!gone_dir.exists(), "consume-queue directory removed");
+    assert_eq!(store.max_offset_in_queue("Gone", 0), 0);
+    assert_eq!(store.max_offset_in_queue("Kept", 0), 10);
+    assert_eq!(store.delete_topic("Gone"), 0, "nothing left to delete");
+
+    let r = store.put_message(&msg("Gone", 0, b"again", &p));
+    assert!(r.is_ok());
+    assert_eq!(r.queue_offset, 0, "queue offsets restart after the delete");
+    store.wait_dispatched().unwrap();
+    let got = store.get_message("g", "Gone", 0, 0, 10, 1 << 20, &MessageFilter::All);
+    assert_eq!(got.message_count, 1);
+    let kept = store.get_message("g", "Kept", 0, 0, 32, 1 << 20, &MessageFilter::All);
+    assert_eq!(kept.message_count, 10);
+    store.shutdown();
+}

@@ -643,6 +643,9 @@ impl FfiHostContext for HostServices {
             metadata
                 .consumer_offsets()
                 .clean_offset_by_topic(topic.as_str());
+            if let Some(store) = self.store() {
+                store.delete_topic(topic.as_str());
+            }
             existed
         })
     }

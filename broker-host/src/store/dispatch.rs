@@ -97,6 +97,8 @@ impl DispatchMode {
 #[derive(Default)]
 pub(crate) struct CqCache {
     last: Option<Arc<ConsumeQueue>>,
+    /// `cq_generation` when `last` was looked up.
+    generation: u64,
 }
 
 /// The consume-queue tagsCode of a record: the TAGS hash, or for the
@@ -160,11 +162,19 @@ impl StoreInner {
         );
         let to_queue = sysflag::is_dispatched_to_queue(h.sys_flag);
         if mode.build_cq && to_queue {
+            let generation = self.cq_generation.load(Ordering::Acquire);
             let cq = match &cache.last {
-                Some(cq) if cq.queue_id() == h.queue_id && cq.topic() == topic => cq.clone(),
+                Some(cq)
+                    if cache.generation == generation
+                        && cq.queue_id() == h.queue_id
+                        && cq.topic() == topic =>
+                {
+                    cq.clone()
+                }
                 _ => {
                     let cq = self.find_or_create_cq(&topic, h.queue_id);
                     cache.last = Some(cq.clone());
+                    cache.generation = generation;
                     cq
                 }
             };

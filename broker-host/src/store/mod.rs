@@ -33,7 +33,7 @@ pub mod recovery;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -366,6 +366,8 @@ pub(crate) struct StoreInner {
     listener: RwLock<Option<Arc<ArrivalListener>>>,
     lock_guard: Mutex<Option<LockGuard>>,
     memory_window: i64,
+    /// Bumped when consume queues are deleted (the reput cache checks it).
+    cq_generation: AtomicU64,
 }
 
 impl StoreInner {
@@ -996,6 +998,40 @@ impl DefaultMessageStore {
             result.suggest_pulling_from_slave = max_py - max_phy_pulling > inner.memory_window;
         }
         result
+    }
+
+    /// Deletes a topic's consume queues (files and directory) and its queue
+    /// offsets (`DefaultMessageStore.deleteTopics`); its records stay in the
+    /// commit log until expired. Returns how many queues were deleted.
+    pub fn delete_topic(&self, topic: &str) -> usize {
+        let inner = &self.inner;
+        let removed = inner.consume_queues.write().remove(topic);
+        inner.cq_generation.fetch_add(1, Ordering::AcqRel);
+        inner.commit_log.remove_topic(topic);
+        let Some(queues) = removed else {
+            return 0;
+        };
+        for cq in queues.values() {
+            if let Err(e) = cq.destroy() {
+                tracing::warn!(
+                    topic,
+                    queue_id = cq.queue_id(),
+                    "cannot delete a consume queue: {e}"
+                );
+            }
+        }
+        let dir = inner.config.consume_queue_dir().join(topic);
+        if let Err(e) = inner.io.remove_dir_all(&dir) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(topic, "cannot remove {}: {e}", dir.display());
+            }
+        }
+        tracing::info!(
+            topic,
+            queues = queues.len(),
+            "deleted the topic's consume queues"
+        );
+        queues.len()
     }
 
     /// Next offset to be written in the queue (0 if unknown).

@@ -244,6 +244,7 @@ pub(crate) fn open_inner(
         listener: RwLock::new(None),
         lock_guard: Mutex::new(Some(guard)),
         memory_window,
+        cq_generation: Default::default(),
     };
     inner.recover(last_exit_ok, index_dropped_from)?;
     Ok(inner)

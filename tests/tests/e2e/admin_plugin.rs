@@ -151,9 +151,23 @@ fn topics_are_created_listed_routed_and_deleted() {
         "NORMAL"
     );
 
-    // 215 deletes it: gone from 21 and from the route.
+    // A message gives it a consume queue on disk.
+    send(&mut client, "AdminTopic", 0, "k1");
+    let queues = broker.dir.path().join("store/consumequeue/AdminTopic");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !queues.join("0").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no consume queue written"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    // 215 deletes it: gone from 21, from the route, and its consume queues
+    // from the store.
     let response = client.call_code(215, &[("topic", "AdminTopic")]);
     assert_eq!(response.code, 0, "{:?}", response.remark);
+    assert!(!queues.exists(), "consume queues deleted with the topic");
     let (wrapper, _) = all_topics(&mut client);
     assert!(wrapper["topicConfigTable"].get("AdminTopic").is_none());
     assert_eq!(client.call_code(105, &[("topic", "AdminTopic")]).code, 17);
