@@ -110,6 +110,13 @@ impl BrokerSetup {
     }
 }
 
+/// Store sizes every test broker gets unless its setup says otherwise.
+const TEST_STORE_SIZES: [(&str, u64); 3] = [
+    ("mappedFileSizeCommitLog", 64 * 1024 * 1024),
+    ("maxHashSlotNum", 50_000),
+    ("maxIndexNum", 200_000),
+];
+
 /// A running broker process, killed on drop.
 pub struct BrokerProcess {
     child: Child,
@@ -125,11 +132,24 @@ impl BrokerProcess {
     pub fn start(setup: BrokerSetup) -> BrokerProcess {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port_pair();
-        let config = format!(
+        let mut config = format!(
             "brokerClusterName = \"DefaultCluster\"\nbrokerName = \"broker-a\"\nbrokerIP1 = \"127.0.0.1\"\nlistenPort = {port}\nstorePathRootDir = {:?}\n{}\n",
             dir.path().join("store").display().to_string(),
             setup.config_lines.join("\n")
         );
+        // Smaller store files than RocketMQ's defaults (1 GiB commit-log
+        // files, 420 MB index files, both reserved on disk at creation), so
+        // the suite's brokers fit on a small CI disk; a test that sets a key
+        // itself keeps its value.
+        for (key, value) in TEST_STORE_SIZES {
+            let set = setup
+                .config_lines
+                .iter()
+                .any(|line| line.trim_start().starts_with(key));
+            if !set {
+                config.push_str(&format!("{key} = {value}\n"));
+            }
+        }
         std::fs::write(dir.path().join("broker.toml"), config).expect("write config");
         std::fs::write(dir.path().join("plugins.toml"), &setup.manifest).expect("write manifest");
         let log = std::fs::File::create(dir.path().join("broker.log")).expect("log file");
