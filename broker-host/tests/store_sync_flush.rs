@@ -4,9 +4,10 @@
 
 mod store_support;
 
+use std::sync::mpsc;
 use std::time::Duration;
 
-use broker_host::store::{MessageFilter, PutMessageStatus, SimIo};
+use broker_host::store::{capture_flush_waits, MessageFilter, PutMessageStatus, SimIo};
 use store_support::*;
 
 fn durable(
@@ -79,13 +80,22 @@ fn concurrent_putters_share_flushes() {
     store.shutdown();
 }
 
-#[test]
-fn stalled_disk_times_out_but_keeps_the_message() {
+/// A started SYNC_FLUSH store whose flushes time out after 50 ms.
+fn started_with_short_timeout() -> (
+    SimIo,
+    std::sync::Arc<broker_host::store::DefaultMessageStore>,
+) {
     let io = SimIo::new();
     let mut cfg = sync_config(sim_root());
     cfg.sync_flush_timeout = Duration::from_millis(50);
-    let store = open_sim(cfg.clone(), &io);
+    let store = open_sim(cfg, &io);
     store.start().unwrap();
+    (io, store)
+}
+
+#[test]
+fn stalled_disk_times_out_but_keeps_the_message() {
+    let (io, store) = started_with_short_timeout();
     let p = props(None, None, None);
     assert!(store.put_message(&msg("S", 0, b"first", &p)).is_ok());
     io.stall_flushes(true);
@@ -113,10 +123,6 @@ fn stalled_disk_times_out_but_keeps_the_message() {
 /// and at that moment the record is on "disk". Many such puts share flushes.
 #[test]
 fn captured_puts_are_acknowledged_by_the_flusher_once_durable() {
-    use std::sync::mpsc;
-
-    use broker_host::store::capture_flush_waits;
-
     let io = SimIo::new();
     let cfg = sync_config(sim_root());
     let store = open_sim(cfg.clone(), &io);
@@ -155,15 +161,7 @@ fn captured_puts_are_acknowledged_by_the_flusher_once_durable() {
 /// after `syncFlushTimeout`, and the message is still stored.
 #[test]
 fn captured_put_on_a_stalled_disk_times_out_and_keeps_the_message() {
-    use std::sync::mpsc;
-
-    use broker_host::store::capture_flush_waits;
-
-    let io = SimIo::new();
-    let mut cfg = sync_config(sim_root());
-    cfg.sync_flush_timeout = Duration::from_millis(50);
-    let store = open_sim(cfg.clone(), &io);
-    store.start().unwrap();
+    let (io, store) = started_with_short_timeout();
     let p = props(None, None, None);
     io.stall_flushes(true);
     let (result, pending) = capture_flush_waits(|| store.put_message(&msg("S", 0, b"held", &p)));

@@ -462,7 +462,6 @@ impl StoreInner {
         // ReputMessageService it polls every millisecond, so one wake-up
         // dispatches every record written meanwhile (a wake per put cost a
         // futex call in the sender and a context switch per message).
-        self.prefault.want(end_offset);
         if self.config.is_sync_flush() {
             if !self.flusher_running.load(Ordering::Acquire) {
                 // Not started: no group-commit thread, flush inline.
@@ -486,6 +485,8 @@ impl StoreInner {
                 PutMessageStatus::PutOk
             }
         } else {
+            // The prefault thread runs under ASYNC_FLUSH only.
+            self.prefault.want(end_offset);
             if !self.config.flush_commit_log_timed {
                 self.flush_cv.notify_one();
             }
