@@ -93,6 +93,14 @@ impl BrokerSetup {
         BrokerSetup::default().processor(&plugin_library("route_plugin"), "")
     }
 
+    /// Adds a manifest entry, with no extra lines, for each built plugin crate
+    /// named (`send_plugin`, ...).
+    pub fn plugins(self, crate_names: &[&str]) -> Self {
+        crate_names.iter().fold(self, |setup, name| {
+            setup.processor(&plugin_library(name), "")
+        })
+    }
+
     /// Adds a manifest entry for `library` with extra TOML lines.
     pub fn processor(mut self, library: &Path, extra: &str) -> Self {
         self.manifest.push_str(&format!(

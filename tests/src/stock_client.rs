@@ -33,21 +33,17 @@ use rocketmq_runtime::{BlockingPoolPolicy, RuntimeConfig, RuntimeOwner};
 pub use rocketmq_model::common::consumer::consume_from_where::ConsumeFromWhere;
 pub use rocketmq_protocol::protocol::heartbeat::message_model::MessageModel;
 
-use crate::{broker_binary, plugin_library, BrokerProcess, BrokerSetup};
+use crate::{broker_binary, BrokerProcess, BrokerSetup};
 
 /// A broker with everything the stock client needs to produce and consume:
 /// send, pull, heartbeat and route plugins.
 pub fn full_broker() -> BrokerSetup {
-    [
+    BrokerSetup::default().plugins(&[
         "send_plugin",
         "pull_plugin",
         "heartbeat_plugin",
         "route_plugin",
-    ]
-    .iter()
-    .fold(BrokerSetup::default(), |setup, name| {
-        setup.processor(&plugin_library(name), "")
-    })
+    ])
 }
 
 /// Stops the broker with SIGTERM (if it runs) and starts it again on the

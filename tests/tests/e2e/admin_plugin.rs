@@ -4,25 +4,14 @@
 //! also decoded with `rocketmq-protocol` (the rocketmq-rust project's
 //! protocol types), to show a third-party reader accepts them.
 
-use e2e_tests::{plugin_library, BrokerProcess, BrokerSetup, RawClient};
+use e2e_tests::stock_client::full_broker;
+use e2e_tests::{BrokerProcess, RawClient};
 use plugin_api::codec::RemotingCommand;
 use rocketmq_protocol::protocol::RemotingDeserializable;
 use serde_json::Value;
 
 fn broker() -> BrokerProcess {
-    BrokerProcess::start(
-        [
-            "admin_plugin",
-            "send_plugin",
-            "pull_plugin",
-            "heartbeat_plugin",
-            "route_plugin",
-        ]
-        .iter()
-        .fold(BrokerSetup::default(), |setup, name| {
-            setup.processor(&plugin_library(name), "")
-        }),
-    )
+    BrokerProcess::start(full_broker().plugins(&["admin_plugin"]))
 }
 
 fn create_topic(

@@ -7,6 +7,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use e2e_tests::stock_client::full_broker;
 use e2e_tests::{broker_binary, plugin_library, BrokerProcess, BrokerSetup, RawClient};
 use plugin_api::codec::RemotingCommand;
 use plugin_api::serde_json::{self, Value};
@@ -14,16 +15,7 @@ use plugin_api::serde_json::{self, Value};
 const GET_BROKER_STATS: i32 = 9200;
 
 fn setup_without_stats() -> BrokerSetup {
-    [
-        "send_plugin",
-        "pull_plugin",
-        "heartbeat_plugin",
-        "route_plugin",
-    ]
-    .iter()
-    .fold(BrokerSetup::default(), |setup, name| {
-        setup.processor(&plugin_library(name), "")
-    })
+    full_broker()
 }
 
 fn stats_entry() -> String {

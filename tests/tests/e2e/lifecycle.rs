@@ -5,24 +5,15 @@
 
 use std::time::{Duration, Instant};
 
-use e2e_tests::{plugin_library, BrokerProcess, BrokerSetup, RawClient};
+use e2e_tests::stock_client::full_broker;
+use e2e_tests::{BrokerProcess, BrokerSetup, RawClient};
 
 fn full() -> BrokerSetup {
     with_offset_flush_every(500)
 }
 
 fn with_offset_flush_every(millis: u64) -> BrokerSetup {
-    let interval = format!("flushConsumerOffsetInterval = {millis}");
-    [
-        "send_plugin",
-        "pull_plugin",
-        "heartbeat_plugin",
-        "route_plugin",
-    ]
-    .iter()
-    .fold(BrokerSetup::default().config(&interval), |setup, name| {
-        setup.processor(&plugin_library(name), "")
-    })
+    full_broker().config(&format!("flushConsumerOffsetInterval = {millis}"))
 }
 
 fn pull_once(client: &mut RawClient, group: &str, topic: &str) {

@@ -2,23 +2,13 @@
 //! response fields, stored bytes, tag filtering, long polling, offsets and
 //! send-back, as request-codes.md §1–2 describe them.
 
-use e2e_tests::{plugin_library, BrokerProcess, BrokerSetup, RawClient};
+use e2e_tests::stock_client::full_broker;
+use e2e_tests::{BrokerProcess, RawClient};
 use plugin_api::codec::RemotingCommand;
 use plugin_api::message::{decode_offset_msg_id, decode_records};
 
 fn broker() -> BrokerProcess {
-    BrokerProcess::start(
-        [
-            "send_plugin",
-            "pull_plugin",
-            "heartbeat_plugin",
-            "route_plugin",
-        ]
-        .iter()
-        .fold(BrokerSetup::default(), |setup, name| {
-            setup.processor(&plugin_library(name), "")
-        }),
-    )
+    BrokerProcess::start(full_broker())
 }
 
 fn send(
