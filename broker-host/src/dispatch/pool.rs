@@ -13,7 +13,6 @@ use abi_stable::std_types::{ROption, RSlice, RStr};
 use bytes::Bytes;
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use parking_lot::Mutex;
-use plugin_api::codec::ExtFields;
 use plugin_api::codes::response_code;
 use plugin_api::ffi::{FfiField, FfiOutcome, FfiRequest, ProcessorBox};
 
@@ -309,13 +308,22 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
             if response.code != response_code::SUCCESS {
                 shared.stats.errors.fetch_add(1, Ordering::Relaxed);
             }
-            let ext_fields = (!response.ext_fields.is_empty()).then(|| {
-                response
-                    .ext_fields
-                    .into_iter()
-                    .map(|f| (f.key.into_string(), f.value.into_string()))
-                    .collect::<ExtFields>()
-            });
+            let ext_fields = if response.ext_fields.spans.is_empty() {
+                None
+            } else {
+                match response.ext_fields.to_ext_fields() {
+                    Ok(fields) => Some(fields),
+                    Err(error) => {
+                        shared.stats.errors.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(%error, "processor answered malformed header fields");
+                        job.reply_error(
+                            response_code::SYSTEM_ERROR,
+                            format!("processor {} answered {error}", shared.info.name),
+                        );
+                        return None;
+                    }
+                }
+            };
             let remark = match response.remark {
                 ROption::RSome(remark) => Some(remark.into_string()),
                 ROption::RNone => None,

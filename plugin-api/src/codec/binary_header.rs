@@ -112,10 +112,7 @@ fn decode_map(block: &[u8]) -> Result<ExtFields, CodecError> {
         if key.is_empty() || val.is_empty() {
             continue;
         }
-        fields.insert(
-            String::from_utf8_lossy(key).into_owned(),
-            String::from_utf8_lossy(val).into_owned(),
-        );
+        fields.insert(String::from_utf8_lossy(key), String::from_utf8_lossy(val));
     }
     Ok(fields)
 }

@@ -383,13 +383,15 @@ mod fast {
         fn string(&mut self) -> Option<Cow<'a, str>> {
             self.eat(b'"')?;
             let start = self.pos;
-            loop {
-                match *self.bytes.get(self.pos)? {
-                    b'"' => break,
-                    b'\\' => return self.escaped_string(start),
-                    0..=0x1F => return None,
-                    _ => self.pos += 1,
-                }
+            // One tight pass to the first byte that is not plain string text.
+            let run = self.bytes.get(start..)?;
+            self.pos += run
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            match self.bytes[self.pos] {
+                b'"' => {}
+                b'\\' => return self.escaped_string(start),
+                _ => return None,
             }
             let text = self.text.get(start..self.pos)?;
             self.pos += 1;
@@ -401,9 +403,11 @@ mod fast {
             let mut out = String::from(self.text.get(start..self.pos)?);
             loop {
                 let run = self.pos;
-                while !matches!(*self.bytes.get(self.pos)?, b'"' | b'\\' | 0..=0x1F) {
-                    self.pos += 1;
-                }
+                self.pos += self
+                    .bytes
+                    .get(run..)?
+                    .iter()
+                    .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
                 out.push_str(self.text.get(run..self.pos)?);
                 match self.bytes[self.pos] {
                     b'"' => {
@@ -454,7 +458,8 @@ mod fast {
 
         fn ext_fields(&mut self) -> Option<ExtFields> {
             self.eat(b'{')?;
-            let mut fields = ExtFields::new();
+            // Keys and values are shorter than the header they come from.
+            let mut fields = ExtFields::with_capacity(16, self.bytes.len() - self.pos);
             if self.peek()? == b'}' {
                 self.pos += 1;
                 return Some(fields);
@@ -463,7 +468,7 @@ mod fast {
                 let key = self.string()?;
                 self.eat(b':')?;
                 let value = self.string()?;
-                fields.insert(key.into_owned(), value.into_owned());
+                fields.insert(key, value);
                 match self.peek()? {
                     b',' => self.pos += 1,
                     b'}' => {

@@ -16,7 +16,9 @@ pub mod frame;
 pub mod json_header;
 
 pub use binary_header::{decode_binary_header, encode_binary_header};
-pub use command::{same_key, ExtFields, LanguageCode, RemotingCommand, SerializeType};
+pub use command::{
+    same_key, ExtFields, FieldSpan, InvalidFieldSpans, LanguageCode, RemotingCommand, SerializeType,
+};
 pub use error::CodecError;
 pub use frame::{decode_after_length, decode_frame, encode_frame, encode_to_vec};
 pub use json_header::{decode_json_header, encode_json_header};

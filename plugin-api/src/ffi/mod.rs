@@ -28,6 +28,8 @@ use abi_stable::{
     StableAbi,
 };
 
+use crate::codec::{ExtFields, FieldSpan, InvalidFieldSpans};
+
 /// The plugin ABI version. A plugin built against a plugin-api whose ABI
 /// version is not compatible with the host's (same minor for 0.x, see
 /// abi_stable's `VersionNumber::is_compatible`) is refused at load.
@@ -55,6 +57,35 @@ pub struct FfiOwnedField {
     pub key: RString,
     /// Field value as text.
     pub value: RString,
+}
+
+/// Header fields of a response as one text and the spans of each key and
+/// value in it ([`crate::codec::ExtFields::into_parts`]): one allocation for
+/// the whole header instead of two per field. The host checks the spans.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq, Default)]
+pub struct FfiFields {
+    /// Every key and value, concatenated.
+    pub text: RString,
+    /// One entry per field, in order.
+    pub spans: RVec<FieldSpan>,
+}
+
+impl From<ExtFields> for FfiFields {
+    fn from(fields: ExtFields) -> Self {
+        let (text, spans) = fields.into_parts();
+        FfiFields {
+            text: text.into(),
+            spans: spans.into(),
+        }
+    }
+}
+
+impl FfiFields {
+    /// The fields as a map, spans checked (they come from a plugin).
+    pub fn to_ext_fields(&self) -> Result<ExtFields, InvalidFieldSpans> {
+        ExtFields::from_parts(self.text.as_str().to_owned(), self.spans.to_vec())
+    }
 }
 
 /// A request as the host hands it to a processor. Borrowed: the host owns the
@@ -101,7 +132,7 @@ pub struct FfiResponse {
     /// Optional human-readable text.
     pub remark: ROption<RString>,
     /// Response header fields, written in this order.
-    pub ext_fields: RVec<FfiOwnedField>,
+    pub ext_fields: FfiFields,
     /// Response body.
     pub body: RVec<u8>,
 }

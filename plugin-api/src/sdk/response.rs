@@ -1,9 +1,12 @@
 //! What a processor answers.
 
+use std::fmt;
+
 use abi_stable::std_types::{ROption, RString, RVec};
 
+use crate::codec::{ExtFields, InvalidFieldSpans};
 use crate::codes::response_code;
-use crate::ffi::{FfiHold, FfiOutcome, FfiOwnedField, FfiResponse};
+use crate::ffi::{FfiHold, FfiOutcome, FfiResponse};
 
 /// A response; the host adds opaque, flags, language, version and serialization.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -13,7 +16,7 @@ pub struct Response {
     /// Optional text, usually set on errors.
     pub remark: Option<String>,
     /// Header fields, in the order they are written.
-    pub ext_fields: Vec<(String, String)>,
+    pub ext_fields: ExtFields,
     /// Body bytes.
     pub body: Vec<u8>,
 }
@@ -33,9 +36,9 @@ impl Response {
         }
     }
 
-    /// Adds one header field.
-    pub fn with_field(mut self, key: impl Into<String>, value: impl ToString) -> Self {
-        self.ext_fields.push((key.into(), value.to_string()));
+    /// Sets one header field (a second value for the same key replaces the first).
+    pub fn with_field(mut self, key: impl AsRef<str>, value: impl fmt::Display) -> Self {
+        self.ext_fields.insert_display(key.as_ref(), value);
         self
     }
 
@@ -55,33 +58,23 @@ impl Response {
         FfiResponse {
             code: self.code,
             remark: self.remark.map(RString::from).into(),
-            ext_fields: self
-                .ext_fields
-                .into_iter()
-                .map(|(key, value)| FfiOwnedField {
-                    key: key.into(),
-                    value: value.into(),
-                })
-                .collect(),
+            ext_fields: self.ext_fields.into(),
             body: RVec::from(self.body),
         }
     }
 
-    /// Converts a response received over the ABI back (host side, tests).
-    pub fn from_ffi(ffi: FfiResponse) -> Self {
-        Response {
+    /// Converts a response received over the ABI back (host side, tests);
+    /// fails when its field spans do not fit its field text.
+    pub fn from_ffi(ffi: FfiResponse) -> Result<Self, InvalidFieldSpans> {
+        Ok(Response {
             code: ffi.code,
+            ext_fields: ffi.ext_fields.to_ext_fields()?,
             remark: match ffi.remark {
                 ROption::RSome(remark) => Some(remark.into_string()),
                 ROption::RNone => None,
             },
-            ext_fields: ffi
-                .ext_fields
-                .into_iter()
-                .map(|field| (field.key.into_string(), field.value.into_string()))
-                .collect(),
             body: ffi.body.into_vec(),
-        }
+        })
     }
 }
 

@@ -158,11 +158,7 @@ fn body(response: &Response) -> serde_json::Value {
 }
 
 fn field<'a>(response: &'a Response, key: &str) -> Option<&'a str> {
-    response
-        .ext_fields
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+    response.ext_fields.get(key)
 }
 
 #[test]
