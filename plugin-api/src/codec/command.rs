@@ -221,9 +221,14 @@ impl ExtFields {
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|span| same_key(self.key_of(span), key))
+        // Lengths first, and bytes rather than `str` slices: no char-boundary
+        // checks on the entries that cannot match.
+        let text = self.text.as_bytes();
+        let key = key.as_bytes();
+        self.entries.iter().position(|span| {
+            let (start, end) = (span.key_start as usize, span.key_end as usize);
+            end.checked_sub(start) == Some(key.len()) && text.get(start..end) == Some(key)
+        })
     }
 
     /// Appends `text` to the buffer; its offsets.

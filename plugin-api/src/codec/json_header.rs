@@ -86,10 +86,25 @@ fn estimate_ext_len(ext: Option<&ExtFields>) -> usize {
     ext.map_or(0, |e| e.iter().map(|(k, v)| k.len() + v.len() + 6).sum())
 }
 
+/// Decimal `v`, without the formatting machinery (four per header).
 fn push_int(out: &mut String, v: i32) {
-    use fmt::Write;
-    // Writing to a String cannot fail.
-    let _ = write!(out, "{v}");
+    let mut digits = [0u8; 11];
+    let mut at = digits.len();
+    let mut rest = v.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        out.push('-');
+    }
+    for &digit in &digits[at..] {
+        out.push(char::from(digit));
+    }
 }
 
 /// Writes `s` as a JSON string literal with fastjson's escaping: `"` and `\` escaped,
@@ -100,9 +115,7 @@ fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
     // Nearly every header string is printable ASCII without quotes or
     // backslashes: copy it whole.
-    if s.bytes()
-        .all(|b| (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\')
-    {
+    if super::scan::is_plain_ascii_text(s.as_bytes()) {
         out.push_str(s);
         out.push('"');
         return;
@@ -354,7 +367,36 @@ impl<'de> Deserialize<'de> for LenientExtFields {
 mod fast {
     use std::borrow::Cow;
 
+    use super::super::scan::find_string_special;
     use super::{ExtFields, JsonHeader, LanguageCode};
+
+    /// Where a string read by [`Cursor::string_in`] is.
+    #[derive(Clone, Copy)]
+    enum Text<'a> {
+        /// Borrowed from the header text.
+        Input(&'a str),
+        /// Decoded into the scratch buffer passed in.
+        Scratch,
+    }
+
+    impl<'a> Text<'a> {
+        fn or<'s>(self, scratch: &'s str) -> &'s str
+        where
+            'a: 's,
+        {
+            match self {
+                Text::Input(text) => text,
+                Text::Scratch => scratch,
+            }
+        }
+    }
+
+    /// Four hex digits.
+    fn hex4(digits: &[u8]) -> Option<u32> {
+        digits.iter().try_fold(0, |code, &digit| {
+            Some(code * 16 + char::from(digit).to_digit(16)?)
+        })
+    }
 
     struct Cursor<'a> {
         bytes: &'a [u8],
@@ -381,38 +423,42 @@ mod fast {
         /// A string; borrowed unless it has escapes (the property
         /// separators \u0001 and \u0002 of every send header do).
         fn string(&mut self) -> Option<Cow<'a, str>> {
-            self.eat(b'"')?;
-            let start = self.pos;
-            // One tight pass to the first byte that is not plain string text.
-            let run = self.bytes.get(start..)?;
-            self.pos += run
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-            match self.bytes[self.pos] {
-                b'"' => {}
-                b'\\' => return self.escaped_string(start),
-                _ => return None,
-            }
-            let text = self.text.get(start..self.pos)?;
-            self.pos += 1;
-            Some(Cow::Borrowed(text))
+            let mut scratch = String::new();
+            Some(match self.string_in(&mut scratch)? {
+                Text::Input(text) => Cow::Borrowed(text),
+                Text::Scratch => Cow::Owned(scratch),
+            })
         }
 
-        /// The rest of a string with escapes, from `start` (just after the quote).
-        fn escaped_string(&mut self, start: usize) -> Option<Cow<'a, str>> {
-            let mut out = String::from(self.text.get(start..self.pos)?);
+        /// A string: borrowed from the input, or, when it has escapes,
+        /// decoded into `scratch` (cleared first; reused between strings).
+        fn string_in(&mut self, scratch: &mut String) -> Option<Text<'a>> {
+            self.eat(b'"')?;
+            let start = self.pos;
+            self.pos += find_string_special(self.bytes.get(start..)?)?;
+            match self.bytes[self.pos] {
+                b'"' => {
+                    let text = self.text.get(start..self.pos)?;
+                    self.pos += 1;
+                    Some(Text::Input(text))
+                }
+                b'\\' => {
+                    scratch.clear();
+                    scratch.push_str(self.text.get(start..self.pos)?);
+                    self.escaped_rest(scratch)?;
+                    Some(Text::Scratch)
+                }
+                _ => None,
+            }
+        }
+
+        /// The rest of a string with escapes, from an escape on, into `out`.
+        fn escaped_rest(&mut self, out: &mut String) -> Option<()> {
             loop {
-                let run = self.pos;
-                self.pos += self
-                    .bytes
-                    .get(run..)?
-                    .iter()
-                    .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-                out.push_str(self.text.get(run..self.pos)?);
                 match self.bytes[self.pos] {
                     b'"' => {
                         self.pos += 1;
-                        return Some(Cow::Owned(out));
+                        return Some(());
                     }
                     b'\\' => {
                         let escape = *self.bytes.get(self.pos + 1)?;
@@ -427,16 +473,19 @@ mod fast {
                             b'r' => '\r',
                             b't' => '\t',
                             b'u' => {
-                                let hex = self.text.get(self.pos..self.pos + 4)?;
+                                let code = hex4(self.bytes.get(self.pos..self.pos + 4)?)?;
                                 self.pos += 4;
                                 // Surrogate pairs are left to serde.
-                                char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+                                char::from_u32(code)?
                             }
                             _ => return None,
                         });
                     }
                     _ => return None,
                 }
+                let run = self.pos;
+                self.pos += find_string_special(self.bytes.get(run..)?)?;
+                out.push_str(self.text.get(run..self.pos)?);
             }
         }
 
@@ -464,11 +513,14 @@ mod fast {
                 self.pos += 1;
                 return Some(fields);
             }
+            // Escaped keys and values are decoded into these, so no string
+            // is allocated on its own.
+            let (mut key_scratch, mut value_scratch) = (String::new(), String::new());
             loop {
-                let key = self.string()?;
+                let key = self.string_in(&mut key_scratch)?;
                 self.eat(b':')?;
-                let value = self.string()?;
-                fields.insert(key, value);
+                let value = self.string_in(&mut value_scratch)?;
+                fields.insert(key.or(&key_scratch), value.or(&value_scratch));
                 match self.peek()? {
                     b',' => self.pos += 1,
                     b'}' => {
@@ -529,6 +581,15 @@ mod fast {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_are_written_as_display_writes_them() {
+        for v in [0, 1, -1, 9, 10, 479, -479, 1_000_000, i32::MAX, i32::MIN] {
+            let mut out = String::new();
+            push_int(&mut out, v);
+            assert_eq!(out, v.to_string());
+        }
+    }
 
     /// The fast parser, where it answers, agrees with the serde one.
     fn same_as_serde(text: &str) -> bool {

@@ -87,26 +87,54 @@ impl<'a> Request<'a> {
 
     /// The raw text of one `extFields` entry (the last one if repeated).
     pub fn ext(&self, key: &str) -> Option<&'a str> {
-        self.ext_fields()
-            .filter(|(k, _)| same_key(k, key))
-            .map(|(_, v)| v)
-            .last()
+        self.ffi
+            .ext_fields
+            .as_slice()
+            .iter()
+            .rev()
+            .find(|field| same_key(field.key.as_str(), key))
+            .map(|field| field.value.as_str())
+    }
+
+    /// The raw text of several `extFields` entries in one pass over the
+    /// header (the last one of each if repeated): `[ext(keys[0]), ...]`.
+    pub fn ext_many<const N: usize>(&self, keys: [&str; N]) -> [Option<&'a str>; N] {
+        let mut values = [None; N];
+        for (key, value) in self.ext_fields() {
+            if let Some(index) = keys.iter().position(|wanted| same_key(wanted, key)) {
+                values[index] = Some(value);
+            }
+        }
+        values
     }
 
     /// A required header field, parsed. Missing → the error Java gives
     /// (`the custom field <key> is null`), unparsable → a remark naming the
     /// field, value and expected type; both answer SYSTEM_ERROR (1).
     pub fn required<T: FieldValue>(&self, key: &'static str) -> Result<T, ProcessError> {
-        match self.ext(key) {
-            Some(text) => parse(key, text),
-            None => Err(ProcessError::MissingField(key)),
-        }
+        required(key, self.ext(key))
     }
 
     /// An optional header field, parsed; absent → `None`.
     pub fn optional<T: FieldValue>(&self, key: &'static str) -> Result<Option<T>, ProcessError> {
-        self.ext(key).map(|text| parse(key, text)).transpose()
+        optional(key, self.ext(key))
     }
+}
+
+/// [`Request::required`] for a value already looked up (e.g. by [`Request::ext_many`]).
+pub fn required<T: FieldValue>(key: &'static str, text: Option<&str>) -> Result<T, ProcessError> {
+    match text {
+        Some(text) => parse(key, text),
+        None => Err(ProcessError::MissingField(key)),
+    }
+}
+
+/// [`Request::optional`] for a value already looked up.
+pub fn optional<T: FieldValue>(
+    key: &'static str,
+    text: Option<&str>,
+) -> Result<Option<T>, ProcessError> {
+    text.map(|text| parse(key, text)).transpose()
 }
 
 fn parse<T: FieldValue>(key: &'static str, text: &str) -> Result<T, ProcessError> {

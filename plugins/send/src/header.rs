@@ -2,7 +2,7 @@
 //! names, codes 310/320), as `SendMessageRequestHeader(V2)` defines them.
 
 use plugin_api::codes::request_code;
-use plugin_api::sdk::{ProcessError, Request};
+use plugin_api::sdk::{self, ProcessError, Request};
 
 /// A parsed send header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,29 +50,24 @@ const FIELDS: [(&str, &str); 12] = [
 ];
 
 impl SendHeader {
-    /// Parses the header in the naming its code uses.
+    /// Parses the header in the naming its code uses (one pass over the fields).
     pub fn parse(request: &Request<'_>) -> Result<SendHeader, ProcessError> {
         let v2 = request.code() != request_code::SEND_MESSAGE;
-        let name = |index: usize| -> &'static str {
-            if v2 {
-                FIELDS[index].1
-            } else {
-                FIELDS[index].0
-            }
-        };
+        let names = FIELDS.map(|(v1, v2_name)| if v2 { v2_name } else { v1 });
+        let values = request.ext_many(names);
         Ok(SendHeader {
-            producer_group: request.required(name(0))?,
-            topic: request.required(name(1))?,
-            default_topic: request.required(name(2))?,
-            default_topic_queue_nums: request.required(name(3))?,
-            queue_id: request.required(name(4))?,
-            sys_flag: request.required(name(5))?,
-            born_timestamp: request.required(name(6))?,
-            flag: request.required(name(7))?,
-            properties: request.optional(name(8))?.unwrap_or_default(),
-            reconsume_times: request.optional(name(9))?.unwrap_or(0),
-            max_reconsume_times: request.optional(name(10))?,
-            batch: request.optional(name(11))?.unwrap_or(false)
+            producer_group: sdk::required(names[0], values[0])?,
+            topic: sdk::required(names[1], values[1])?,
+            default_topic: sdk::required(names[2], values[2])?,
+            default_topic_queue_nums: sdk::required(names[3], values[3])?,
+            queue_id: sdk::required(names[4], values[4])?,
+            sys_flag: sdk::required(names[5], values[5])?,
+            born_timestamp: sdk::required(names[6], values[6])?,
+            flag: sdk::required(names[7], values[7])?,
+            properties: sdk::optional(names[8], values[8])?.unwrap_or_default(),
+            reconsume_times: sdk::optional(names[9], values[9])?.unwrap_or(0),
+            max_reconsume_times: sdk::optional(names[10], values[10])?,
+            batch: sdk::optional(names[11], values[11])?.unwrap_or(false)
                 || request.code() == request_code::SEND_BATCH_MESSAGE,
         })
     }
