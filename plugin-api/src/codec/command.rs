@@ -167,6 +167,15 @@ pub fn same_key(a: &str, b: &str) -> bool {
 pub struct ExtFields {
     text: String,
     entries: Vec<FieldSpan>,
+    /// One bit per `first byte % 64` of every key ever stored: a clear bit
+    /// proves a key absent without a scan (V2 send headers, single letters,
+    /// never scan while being decoded).
+    first_bytes: u64,
+}
+
+/// The [`ExtFields::first_bytes`] bit of `key`.
+fn first_byte_bit(key: &[u8]) -> u64 {
+    1 << (key.first().copied().unwrap_or(0) % 64)
 }
 
 /// Where one entry's key and value are in an [`ExtFields`] text: byte offsets
@@ -204,6 +213,7 @@ impl ExtFields {
         ExtFields {
             text: String::with_capacity(text),
             entries: Vec::with_capacity(entries),
+            first_bytes: 0,
         }
     }
 
@@ -225,6 +235,9 @@ impl ExtFields {
         // checks on the entries that cannot match.
         let text = self.text.as_bytes();
         let key = key.as_bytes();
+        if self.first_bytes & first_byte_bit(key) == 0 {
+            return None;
+        }
         self.entries.iter().position(|span| {
             let (start, end) = (span.key_start as usize, span.key_end as usize);
             end.checked_sub(start) == Some(key.len()) && text.get(start..end) == Some(key)
@@ -256,6 +269,7 @@ impl ExtFields {
             None => {
                 // The key goes after the value in the buffer; order there does not matter.
                 let (key_start, key_end) = self.push_text(key);
+                self.first_bytes |= first_byte_bit(key.as_bytes());
                 self.entries.push(FieldSpan {
                     key_start,
                     key_end,
@@ -338,7 +352,14 @@ impl ExtFields {
         }) {
             return Err(InvalidFieldSpans { entry });
         }
-        Ok(ExtFields { text, entries })
+        let first_bytes = entries.iter().fold(0, |bits, span| {
+            bits | first_byte_bit(&text.as_bytes()[span.key_start as usize..span.key_end as usize])
+        });
+        Ok(ExtFields {
+            text,
+            entries,
+            first_bytes,
+        })
     }
 }
 
