@@ -217,6 +217,57 @@ impl ExtFields {
         }
     }
 
+    /// An empty map whose text starts as a copy of `source` (a JSON header),
+    /// for a decoder that records keys and values as offsets into it.
+    pub(crate) fn over_text(source: &str) -> Self {
+        let mut text = String::with_capacity(source.len() + 64);
+        text.push_str(source);
+        ExtFields {
+            text,
+            entries: Vec::with_capacity(16),
+            first_bytes: 0,
+        }
+    }
+
+    /// The text, for a decoder appending an unescaped string to it.
+    pub(crate) fn text_mut(&mut self) -> &mut String {
+        &mut self.text
+    }
+
+    /// [`ExtFields::insert`] for a key and value already in the text, as
+    /// `(start, end)` offsets on character boundaries.
+    pub(crate) fn insert_spans(&mut self, key: (u32, u32), value: (u32, u32)) {
+        let key_bytes = self
+            .text
+            .as_bytes()
+            .get(key.0 as usize..key.1 as usize)
+            .unwrap_or_default();
+        let bit = first_byte_bit(key_bytes);
+        let existing = if self.first_bytes & bit == 0 {
+            None
+        } else {
+            let text = self.text.as_bytes();
+            self.entries.iter().position(|span| {
+                text.get(span.key_start as usize..span.key_end as usize) == Some(key_bytes)
+            })
+        };
+        match existing {
+            Some(index) => {
+                let span = &mut self.entries[index];
+                (span.value_start, span.value_end) = value;
+            }
+            None => {
+                self.first_bytes |= bit;
+                self.entries.push(FieldSpan {
+                    key_start: key.0,
+                    key_end: key.1,
+                    value_start: value.0,
+                    value_end: value.1,
+                });
+            }
+        }
+    }
+
     fn key_of(&self, span: &FieldSpan) -> &str {
         // Spans are only ever made by this type (or checked by `from_parts`).
         self.text

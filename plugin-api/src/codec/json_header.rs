@@ -370,27 +370,6 @@ mod fast {
     use super::super::scan::find_string_special;
     use super::{ExtFields, JsonHeader, LanguageCode};
 
-    /// Where a string read by [`Cursor::string_in`] is.
-    #[derive(Clone, Copy)]
-    enum Text<'a> {
-        /// Borrowed from the header text.
-        Input(&'a str),
-        /// Decoded into the scratch buffer passed in.
-        Scratch,
-    }
-
-    impl<'a> Text<'a> {
-        fn or<'s>(self, scratch: &'s str) -> &'s str
-        where
-            'a: 's,
-        {
-            match self {
-                Text::Input(text) => text,
-                Text::Scratch => scratch,
-            }
-        }
-    }
-
     /// Four hex digits.
     fn hex4(digits: &[u8]) -> Option<u32> {
         digits.iter().try_fold(0, |code, &digit| {
@@ -420,19 +399,8 @@ mod fast {
             (self.peek()? == byte).then(|| self.pos += 1)
         }
 
-        /// A string; borrowed unless it has escapes (the property
-        /// separators \u0001 and \u0002 of every send header do).
+        /// A string; borrowed unless it has escapes.
         fn string(&mut self) -> Option<Cow<'a, str>> {
-            let mut scratch = String::new();
-            Some(match self.string_in(&mut scratch)? {
-                Text::Input(text) => Cow::Borrowed(text),
-                Text::Scratch => Cow::Owned(scratch),
-            })
-        }
-
-        /// A string: borrowed from the input, or, when it has escapes,
-        /// decoded into `scratch` (cleared first; reused between strings).
-        fn string_in(&mut self, scratch: &mut String) -> Option<Text<'a>> {
             self.eat(b'"')?;
             let start = self.pos;
             self.pos += find_string_special(self.bytes.get(start..)?)?;
@@ -440,13 +408,12 @@ mod fast {
                 b'"' => {
                     let text = self.text.get(start..self.pos)?;
                     self.pos += 1;
-                    Some(Text::Input(text))
+                    Some(Cow::Borrowed(text))
                 }
                 b'\\' => {
-                    scratch.clear();
-                    scratch.push_str(self.text.get(start..self.pos)?);
-                    self.escaped_rest(scratch)?;
-                    Some(Text::Scratch)
+                    let mut out = String::from(self.text.get(start..self.pos)?);
+                    self.escaped_rest(&mut out)?;
+                    Some(Cow::Owned(out))
                 }
                 _ => None,
             }
@@ -507,20 +474,19 @@ mod fast {
 
         fn ext_fields(&mut self) -> Option<ExtFields> {
             self.eat(b'{')?;
-            // Keys and values are shorter than the header they come from.
-            let mut fields = ExtFields::with_capacity(16, self.bytes.len() - self.pos);
+            // The map's text starts as a copy of the whole header, so a key
+            // or value without escapes is just its offsets in it; escaped
+            // ones are decoded onto the end.
+            let mut fields = ExtFields::over_text(self.text);
             if self.peek()? == b'}' {
                 self.pos += 1;
                 return Some(fields);
             }
-            // Escaped keys and values are decoded into these, so no string
-            // is allocated on its own.
-            let (mut key_scratch, mut value_scratch) = (String::new(), String::new());
             loop {
-                let key = self.string_in(&mut key_scratch)?;
+                let key = self.string_span(&mut fields)?;
                 self.eat(b':')?;
-                let value = self.string_in(&mut value_scratch)?;
-                fields.insert(key.or(&key_scratch), value.or(&value_scratch));
+                let value = self.string_span(&mut fields)?;
+                fields.insert_spans(key, value);
                 match self.peek()? {
                     b',' => self.pos += 1,
                     b'}' => {
@@ -531,6 +497,33 @@ mod fast {
                 }
             }
         }
+
+        /// A string as offsets into `fields`' text: in place when it has no
+        /// escapes (that text begins with the header), else decoded onto its end.
+        fn string_span(&mut self, fields: &mut ExtFields) -> Option<(u32, u32)> {
+            self.eat(b'"')?;
+            let start = self.pos;
+            self.pos += find_string_special(self.bytes.get(start..)?)?;
+            match self.bytes[self.pos] {
+                b'"' => {
+                    let span = (offset(start)?, offset(self.pos)?);
+                    self.pos += 1;
+                    Some(span)
+                }
+                b'\\' => {
+                    let out = fields.text_mut();
+                    let decoded_start = out.len();
+                    out.push_str(self.text.get(start..self.pos)?);
+                    self.escaped_rest(out)?;
+                    Some((offset(decoded_start)?, offset(out.len())?))
+                }
+                _ => None,
+            }
+        }
+    }
+
+    fn offset(position: usize) -> Option<u32> {
+        u32::try_from(position).ok()
     }
 
     pub(super) fn parse(text: &str) -> Option<JsonHeader> {

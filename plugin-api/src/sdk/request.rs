@@ -99,11 +99,26 @@ impl<'a> Request<'a> {
     /// The raw text of several `extFields` entries in one pass over the
     /// header (the last one of each if repeated): `[ext(keys[0]), ...]`.
     pub fn ext_many<const N: usize>(&self, keys: [&str; N]) -> [Option<&'a str>; N] {
+        // Which wanted keys start with each byte (mod 64): most fields are
+        // matched, or skipped, by one table read and one comparison.
+        let mut by_first_byte = [0u64; 64];
+        for (index, key) in keys.iter().enumerate().take(64) {
+            by_first_byte[first_byte_slot(key)] |= 1 << index;
+        }
         let mut values = [None; N];
         for (key, value) in self.ext_fields() {
-            if let Some(index) = keys.iter().position(|wanted| same_key(wanted, key)) {
-                values[index] = Some(value);
+            let mut candidates = by_first_byte[first_byte_slot(key)];
+            while candidates != 0 {
+                let index = candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                if same_key(keys[index], key) {
+                    values[index] = Some(value);
+                }
             }
+        }
+        // Past 64 keys, the plain scan.
+        for (index, key) in keys.iter().enumerate().skip(64) {
+            values[index] = self.ext(key);
         }
         values
     }
@@ -137,10 +152,67 @@ pub fn optional<T: FieldValue>(
     text.map(|text| parse(key, text)).transpose()
 }
 
+fn first_byte_slot(key: &str) -> usize {
+    usize::from(key.as_bytes().first().copied().unwrap_or(0) % 64)
+}
+
 fn parse<T: FieldValue>(key: &'static str, text: &str) -> Result<T, ProcessError> {
     T::parse_field(text).ok_or_else(|| ProcessError::InvalidField {
         field: key,
         value: text.to_owned(),
         expected: T::TYPE_NAME,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use abi_stable::std_types::{RSlice, RStr};
+
+    use super::*;
+    use crate::ffi::FfiField;
+
+    #[test]
+    fn ext_many_agrees_with_ext_for_every_key() {
+        // Repeats (last wins), first bytes shared and colliding mod 64
+        // ('a' = 0x61, '!' = 0x21), an empty key, absent keys.
+        let pairs = [
+            ("a", "1"),
+            ("ab", "2"),
+            ("!", "3"),
+            ("a", "4"),
+            ("", "5"),
+            ("topic", "T"),
+            ("!x", "6"),
+        ];
+        let fields: Vec<FfiField<'_>> = pairs
+            .iter()
+            .map(|(key, value)| FfiField {
+                key: RStr::from(*key),
+                value: RStr::from(*value),
+            })
+            .collect();
+        let ffi = FfiRequest {
+            code: 310,
+            language: 0,
+            version: 0,
+            opaque: 1,
+            flag: 0,
+            serialize_type: 0,
+            remark: ROption::RNone,
+            ext_fields: RSlice::from_slice(&fields),
+            body: RSlice::from_slice(&[]),
+            remote_addr: RStr::from("127.0.0.1:1"),
+            connection_id: 1,
+            allow_hold: true,
+        };
+        let request = Request::from_ffi(&ffi);
+        let keys = ["a", "ab", "!", "", "topic", "!x", "missing", "b", "a"];
+        let many = request.ext_many(keys);
+        assert_eq!(many, keys.map(|key| request.ext(key)));
+        assert_eq!(many[0], Some("4"));
+        assert_eq!(many[6], None);
+        // More keys than the table holds fall back to the scan.
+        let wide: [&str; 70] = std::array::from_fn(|i| if i == 69 { "topic" } else { "zz" });
+        assert_eq!(request.ext_many(wide)[69], Some("T"));
+    }
 }

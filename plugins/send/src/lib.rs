@@ -11,6 +11,7 @@ mod header;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use abi_stable::std_types::{RSlice, RStr};
+use plugin_api::codec::ExtFields;
 use plugin_api::codes::{request_code, response_code};
 use plugin_api::ffi::{
     FfiBatch, FfiBatchEntry, FfiMessage, FfiPutResult, FfiPutStatus, FfiSubscriptionGroup,
@@ -616,6 +617,8 @@ fn send_response(result: &FfiPutResult, queue_id: i32, transaction_id: Option<St
         .join(",");
     let mut response = Response {
         code,
+        // msgId, queueId, queueOffset, transactionId, MSG_REGION, TRACE_ON.
+        ext_fields: ExtFields::with_capacity(6, 160),
         ..Response::default()
     }
     .with_field("msgId", msg_ids)
