@@ -4,7 +4,8 @@
 //! CONSUMER_SEND_MSG_BACK (§9.2, request-codes.md SEND steps 5–7). Every
 //! change bumps the [`DataVersion`] and persists the file.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::FastMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use parking_lot::RwLock;
@@ -259,7 +260,7 @@ impl TopicConfig {
 
 #[derive(Debug, Default)]
 struct TopicTable {
-    topics: HashMap<String, TopicConfig>,
+    topics: FastMap<String, TopicConfig>,
     data_version: DataVersion,
 }
 

@@ -2,7 +2,7 @@
 //! every record back to back. Appends (offset assignment per (topic, queue)
 //! and the copy into the mapped file) happen under one short lock.
 
-use std::collections::HashMap;
+use crate::FastMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -24,7 +24,7 @@ pub fn now_ms() -> i64 {
 }
 
 /// Next logical offset per (topic, queue) (`topicQueueTable`).
-pub type QueueOffsetTable = HashMap<String, HashMap<i32, i64>>;
+pub type QueueOffsetTable = FastMap<String, FastMap<i32, i64>>;
 
 struct AppendState {
     current: Option<Arc<MappedFile>>,
@@ -94,7 +94,7 @@ impl CommitLog {
             queue: MappedFileQueue::new(io, dir, file_size, "mappedFileSizeCommitLog"),
             append: Mutex::new(AppendState {
                 current: None,
-                queue_offsets: HashMap::new(),
+                queue_offsets: FastMap::default(),
                 last_store_timestamp: 0,
             }),
             max_offset: AtomicI64::new(0),
@@ -259,8 +259,10 @@ impl CommitLog {
                     q.insert(req.queue_id, next);
                 }
                 None => {
-                    st.queue_offsets
-                        .insert(req.topic.to_owned(), HashMap::from([(req.queue_id, next)]));
+                    st.queue_offsets.insert(
+                        req.topic.to_owned(),
+                        FastMap::from_iter([(req.queue_id, next)]),
+                    );
                 }
             }
         }

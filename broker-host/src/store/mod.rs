@@ -31,7 +31,8 @@ pub mod mapped_file_queue;
 mod prefault;
 pub mod recovery;
 
-use std::collections::{HashMap, HashSet};
+use crate::FastMap;
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -340,7 +341,7 @@ pub struct QueryMessageResult {
 /// The arrival listener: (topic, queue id, new max offset, tagsCode).
 pub type ArrivalListener = dyn Fn(&str, i32, i64, i64) + Send + Sync;
 
-type CqTable = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
+pub(crate) type CqTable = FastMap<String, FastMap<i32, Arc<ConsumeQueue>>>;
 
 /// Shared state of the store and its threads.
 pub(crate) struct StoreInner {

@@ -2,7 +2,6 @@
 //! consume-queue recovery, normal or abnormal commit-log recovery,
 //! truncation, dispatch catch-up and the queue-offset table.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -15,6 +14,7 @@ use super::consume_queue::ConsumeQueue;
 use super::dispatch::{CqCache, DispatchMode, ReputState};
 use super::index::IndexService;
 use super::mapped_file::MappedFile;
+use super::CqTable;
 use super::{StorageIo, StoreConfig, StoreError, StoreInner};
 
 /// Where a commit-log walk stopped.
@@ -100,12 +100,9 @@ pub(crate) fn walk_commit_log(
     Ok(end)
 }
 
-fn load_consume_queues(
-    cfg: &StoreConfig,
-    io: &Arc<dyn StorageIo>,
-) -> Result<HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>, StoreError> {
+fn load_consume_queues(cfg: &StoreConfig, io: &Arc<dyn StorageIo>) -> Result<CqTable, StoreError> {
     let dir = cfg.consume_queue_dir();
-    let mut table: HashMap<String, HashMap<i32, Arc<ConsumeQueue>>> = HashMap::new();
+    let mut table = CqTable::default();
     let topics = match io.list_dir(&dir) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(table),
@@ -299,7 +296,7 @@ impl StoreInner {
         self.reput_until_caught_up()?;
 
         // §10.5: next offsets and min offsets.
-        let mut table: QueueOffsetTable = HashMap::new();
+        let mut table = QueueOffsetTable::default();
         for cq in self.all_cqs() {
             cq.correct_min_offset(min);
             table
