@@ -163,7 +163,9 @@ pub fn find_property<'a>(properties: &'a str, name: &str) -> Option<&'a str> {
 /// rules (see [`PropertyIter`]). A later duplicate overwrites the value of an
 /// earlier one, which keeps its position.
 pub fn decode_properties(properties: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
+    // A client message carries a handful (TAGS, KEYS, WAIT, UNIQ_KEY, ...);
+    // the broker adds two or three.
+    let mut out: Vec<(String, String)> = Vec::with_capacity(8);
     for (k, v) in iter_properties(properties) {
         match out.iter_mut().find(|(name, _)| name == k) {
             Some(slot) => slot.1 = v.to_owned(),
@@ -181,7 +183,8 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    let mut out = String::new();
+    // Room for a few typical properties; grows past that.
+    let mut out = String::with_capacity(128);
     for (k, v) in properties {
         out.push_str(k.as_ref());
         out.push(NAME_VALUE_SEPARATOR);

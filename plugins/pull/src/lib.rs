@@ -20,13 +20,6 @@ use plugin_api::topics::perm;
 
 pub use filter::TagFilter;
 
-/// Each request allocates and frees a few dozen short strings inside the
-/// plugin, which has its own allocator (a cdylib): mimalloc, as in the host,
-/// instead of glibc's malloc. Values crossing the ABI carry their own
-/// deallocator (abi_stable), so two allocators in one process is safe.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// `PullSysFlag` bits.
 pub mod pull_sys_flag {
     /// `commitOffset` is valid: store it.

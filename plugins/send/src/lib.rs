@@ -10,7 +10,7 @@ mod header;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use abi_stable::std_types::{RSlice, RStr};
+use abi_stable::std_types::{RSlice, RStr, RString};
 use plugin_api::codec::ExtFields;
 use plugin_api::codes::{request_code, response_code};
 use plugin_api::ffi::{
@@ -25,13 +25,6 @@ use plugin_api::sdk::{Host, Outcome, Plugin, ProcessError, Processor, Request, R
 use plugin_api::topics::{self, perm};
 
 pub use header::SendHeader;
-
-/// Each request allocates and frees a few dozen short strings inside the
-/// plugin, which has its own allocator (a cdylib): mimalloc, as in the host,
-/// instead of glibc's malloc. Values crossing the ABI carry their own
-/// deallocator (abi_stable), so two allocators in one process is safe.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Java's `FAQUrl.suggestTodo(FAQUrl.APPLY_TOPIC_URL)`.
 const APPLY_TOPIC_FAQ: &str = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
@@ -187,7 +180,7 @@ impl SendPlugin {
             wait_store: wait_store(&properties),
         };
         let result = self.host.put_message(&message);
-        let transaction_id = properties.get(prop::UNIQ_KEY).map(str::to_owned);
+        let transaction_id = properties.get(prop::UNIQ_KEY);
         Ok(send_response(&result, queue_id, transaction_id))
     }
 
@@ -580,7 +573,7 @@ fn put_status_name(status: FfiPutStatus) -> &'static str {
 }
 
 /// Step 14: store status → response (request-codes.md SEND table).
-fn send_response(result: &FfiPutResult, queue_id: i32, transaction_id: Option<String>) -> Response {
+fn send_response(result: &FfiPutResult, queue_id: i32, transaction_id: Option<&str>) -> Response {
     let stored_code = match result.status {
         FfiPutStatus::PutOk => Some(response_code::SUCCESS),
         FfiPutStatus::FlushDiskTimeout => Some(response_code::FLUSH_DISK_TIMEOUT),
@@ -609,12 +602,8 @@ fn send_response(result: &FfiPutResult, queue_id: i32, transaction_id: Option<St
             _ => Response::error(response_code::SYSTEM_ERROR, "UNKNOWN_ERROR"),
         };
     };
-    let msg_ids = result
-        .msg_ids
-        .iter()
-        .map(|id| id.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
+    // One id for a single send, comma-joined for a batch.
+    let msg_ids = MsgIds(result.msg_ids.as_slice());
     let mut response = Response {
         code,
         // msgId, queueId, queueOffset, transactionId, MSG_REGION, TRACE_ON.
@@ -631,3 +620,18 @@ fn send_response(result: &FfiPutResult, queue_id: i32, transaction_id: Option<St
 }
 
 plugin_api::export_plugin!(SendPlugin);
+
+/// The stored ids as the `msgId` field writes them: comma-separated.
+struct MsgIds<'a>(&'a [RString]);
+
+impl std::fmt::Display for MsgIds<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (index, id) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(id.as_str())?;
+        }
+        Ok(())
+    }
+}
