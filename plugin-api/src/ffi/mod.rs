@@ -485,3 +485,30 @@ impl RootModule for PluginModuleRef {
 
 /// plugin-api's crate version, recorded for diagnostics.
 pub const PLUGIN_API_CRATE_VERSION: VersionStrings = package_version_strings!();
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_fields_round_trip_and_spans_from_a_plugin_are_checked() {
+        let mut fields = ExtFields::new();
+        fields.insert("msgId", "7F00000100002A9F0000000000000000");
+        fields.insert_display("queueOffset", 42);
+        let ffi = FfiFields::from(fields.clone());
+        assert_eq!(ffi.to_ext_fields(), Ok(fields));
+
+        // What a plugin that bypasses the SDK could hand over: a span past
+        // the end of the text. The host gets an error, not a panic.
+        let bad = FfiFields {
+            text: RString::from("msgIdX"),
+            spans: RVec::from(vec![FieldSpan {
+                key_start: 0,
+                key_end: 5,
+                value_start: 5,
+                value_end: 60,
+            }]),
+        };
+        assert_eq!(bad.to_ext_fields(), Err(InvalidFieldSpans { entry: 0 }));
+    }
+}
