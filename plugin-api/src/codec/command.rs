@@ -237,35 +237,15 @@ impl ExtFields {
     /// [`ExtFields::insert`] for a key and value already in the text, as
     /// `(start, end)` offsets on character boundaries.
     pub(crate) fn insert_spans(&mut self, key: (u32, u32), value: (u32, u32)) {
-        let key_bytes = self
-            .text
+        let existing = self.position_bytes(self.bytes_at(key.0, key.1));
+        self.set_value(existing, value, |_| key);
+    }
+
+    fn bytes_at(&self, start: u32, end: u32) -> &[u8] {
+        self.text
             .as_bytes()
-            .get(key.0 as usize..key.1 as usize)
-            .unwrap_or_default();
-        let bit = first_byte_bit(key_bytes);
-        let existing = if self.first_bytes & bit == 0 {
-            None
-        } else {
-            let text = self.text.as_bytes();
-            self.entries.iter().position(|span| {
-                text.get(span.key_start as usize..span.key_end as usize) == Some(key_bytes)
-            })
-        };
-        match existing {
-            Some(index) => {
-                let span = &mut self.entries[index];
-                (span.value_start, span.value_end) = value;
-            }
-            None => {
-                self.first_bytes |= bit;
-                self.entries.push(FieldSpan {
-                    key_start: key.0,
-                    key_end: key.1,
-                    value_start: value.0,
-                    value_end: value.1,
-                });
-            }
-        }
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
     }
 
     fn key_of(&self, span: &FieldSpan) -> &str {
@@ -282,17 +262,17 @@ impl ExtFields {
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        // Lengths first, and bytes rather than `str` slices: no char-boundary
-        // checks on the entries that cannot match.
-        let text = self.text.as_bytes();
-        let key = key.as_bytes();
+        self.position_bytes(key.as_bytes())
+    }
+
+    fn position_bytes(&self, key: &[u8]) -> Option<usize> {
         if self.first_bytes & first_byte_bit(key) == 0 {
             return None;
         }
-        self.entries.iter().position(|span| {
-            let (start, end) = (span.key_start as usize, span.key_end as usize);
-            end.checked_sub(start) == Some(key.len()) && text.get(start..end) == Some(key)
-        })
+        // Bytes rather than `str` slices: no char-boundary checks.
+        self.entries
+            .iter()
+            .position(|span| self.bytes_at(span.key_start, span.key_end) == key)
     }
 
     /// Appends `text` to the buffer; its offsets.
@@ -311,16 +291,22 @@ impl ExtFields {
         (offset(start), offset(self.text.len()))
     }
 
-    fn set_value(&mut self, key: &str, value: (u32, u32), existing: Option<usize>) {
+    /// Points entry `existing` at `value`, or appends an entry whose key
+    /// `new_key` puts in the text.
+    fn set_value(
+        &mut self,
+        existing: Option<usize>,
+        value: (u32, u32),
+        new_key: impl FnOnce(&mut Self) -> (u32, u32),
+    ) {
         match existing {
             Some(index) => {
                 let span = &mut self.entries[index];
                 (span.value_start, span.value_end) = value;
             }
             None => {
-                // The key goes after the value in the buffer; order there does not matter.
-                let (key_start, key_end) = self.push_text(key);
-                self.first_bytes |= first_byte_bit(key.as_bytes());
+                let (key_start, key_end) = new_key(self);
+                self.first_bytes |= first_byte_bit(self.bytes_at(key_start, key_end));
                 self.entries.push(FieldSpan {
                     key_start,
                     key_end,
@@ -347,7 +333,8 @@ impl ExtFields {
         let key = key.as_ref();
         let existing = self.position(key);
         let value = self.push_text(value.as_ref());
-        self.set_value(key, value, existing);
+        // The key goes after the value in the buffer; order there does not matter.
+        self.set_value(existing, value, |fields| fields.push_text(key));
     }
 
     /// Like [`ExtFields::insert`], with the value written by its `Display` (no
@@ -355,7 +342,7 @@ impl ExtFields {
     pub fn insert_display(&mut self, key: &str, value: impl fmt::Display) {
         let existing = self.position(key);
         let value = self.push_display(value);
-        self.set_value(key, value, existing);
+        self.set_value(existing, value, |fields| fields.push_text(key));
     }
 
     /// Removes `key`, returning its value; the order of the other entries is kept.
@@ -398,14 +385,15 @@ impl ExtFields {
         }) {
             return Err(InvalidFieldSpans { entry });
         }
-        let first_bytes = entries.iter().fold(0, |bits, span| {
-            bits | first_byte_bit(&text.as_bytes()[span.key_start as usize..span.key_end as usize])
-        });
-        Ok(ExtFields {
+        let mut fields = ExtFields {
             text,
             entries,
-            first_bytes,
-        })
+            first_bytes: 0,
+        };
+        fields.first_bytes = fields.entries.iter().fold(0, |bits, span| {
+            bits | first_byte_bit(fields.bytes_at(span.key_start, span.key_end))
+        });
+        Ok(fields)
     }
 }
 

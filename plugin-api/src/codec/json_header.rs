@@ -155,8 +155,9 @@ fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// The header fields as parsed from JSON.
-#[derive(Debug, PartialEq)]
+/// The header fields as parsed from JSON; absent ones keep these defaults
+/// (zeros, JAVA, no remark, no extFields).
+#[derive(Debug, PartialEq, Default)]
 struct JsonHeader {
     code: i32,
     language: LanguageCode,
@@ -183,15 +184,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonHeader, A::Error> {
-        let mut h = JsonHeader {
-            code: 0,
-            language: LanguageCode::Java,
-            version: 0,
-            opaque: 0,
-            flag: 0,
-            remark: None,
-            ext_fields: None,
-        };
+        let mut h = JsonHeader::default();
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "code" => h.code = map.next_value::<LenientInt>()?.0,
@@ -532,15 +525,7 @@ mod fast {
             text,
             pos: 0,
         };
-        let mut header = JsonHeader {
-            code: 0,
-            language: LanguageCode::Java,
-            version: 0,
-            opaque: 0,
-            flag: 0,
-            remark: None,
-            ext_fields: None,
-        };
+        let mut header = JsonHeader::default();
         cursor.eat(b'{')?;
         if cursor.peek()? != b'}' {
             loop {
