@@ -572,6 +572,8 @@ define_keys! {
     section Host {
         /// Plugin manifest path; empty = conf/plugins.toml (the --manifest option wins).
         "pluginManifest" plugin_manifest: String = String::new();
+        /// Flushed commit-log bytes kept in the page cache behind the dispatch position; older pages are released (0 = leave them to the kernel).
+        "commitLogResidentBytes" commit_log_resident_bytes: u64 = 256 << 20;
     }
 }
 

@@ -102,6 +102,9 @@ pub struct StoreConfig {
     pub os_page_cache_busy_timeout: Duration,
     /// `messageDelayLevel` in milliseconds, level 1 first.
     pub message_delay_level_millis: Vec<i64>,
+    /// `commitLogResidentBytes`: flushed commit-log pages further than this
+    /// behind the dispatch position are released from the page cache; 0 = never.
+    pub commit_log_resident_bytes: u64,
     /// Store host written into records and message ids: `brokerIP1:listenPort`.
     pub store_host: SocketAddr,
 }
@@ -177,6 +180,7 @@ impl StoreConfig {
             delete_file_batch_max: c.delete_file_batch_max as usize,
             os_page_cache_busy_timeout: Duration::from_millis(c.os_page_cache_busy_time_out_mills),
             message_delay_level_millis: delay,
+            commit_log_resident_bytes: c.commit_log_resident_bytes,
             store_host: resolve_store_host(&c.broker_ip1, c.listen_port),
         }
     }

@@ -246,6 +246,7 @@ impl StoreInner {
             self.group_commit.set_flushed(flushed);
             self.reput.wake();
         }
+        self.release_behind(flushed);
         Ok(flushed)
     }
 

@@ -46,6 +46,26 @@ pub trait MappedRegion: Send + Sync {
         let _ = (offset, len);
         Ok(())
     }
+    /// Gives the page cache of `[offset, offset + len)` back to the kernel
+    /// (only whole pages inside the range): the bytes stay in the file and a
+    /// later read faults them in again. Only for flushed ranges nobody
+    /// writes any more. Best effort: a region that cannot does nothing.
+    fn release(&self, offset: usize, len: usize) -> io::Result<()> {
+        let _ = (offset, len);
+        Ok(())
+    }
+    /// Whether the page holding `offset` is in memory (a region that cannot
+    /// tell says yes).
+    fn is_resident(&self, offset: usize) -> bool {
+        let _ = offset;
+        true
+    }
+    /// Starts reading `[offset, offset + len)` into the page cache in the
+    /// background (MADV_WILLNEED). Best effort.
+    fn read_ahead(&self, offset: usize, len: usize) -> io::Result<()> {
+        let _ = (offset, len);
+        Ok(())
+    }
 }
 
 /// One directory entry.
@@ -155,6 +175,66 @@ impl MappedRegion for FsRegion {
                 libc::MADV_POPULATE_WRITE,
             )
         };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    fn release(&self, offset: usize, len: usize) -> io::Result<()> {
+        let start = offset.next_multiple_of(OS_PAGE_SIZE);
+        let end = (offset + len).min(self.len);
+        let end = end - end % OS_PAGE_SIZE;
+        if start >= end {
+            return Ok(());
+        }
+        // SAFETY: a page-aligned range inside our own shared file mapping;
+        // dropping its page-table entries loses nothing (the pages are clean
+        // and the file keeps the bytes) and a later access faults them back.
+        let rc =
+            unsafe { libc::madvise(self.ptr.add(start).cast(), end - start, libc::MADV_DONTNEED) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // Unmapped clean pages can now leave the page cache.
+        // SAFETY: plain syscall on an open descriptor.
+        let rc = unsafe {
+            libc::posix_fadvise(
+                self.file.as_raw_fd(),
+                start as libc::off_t,
+                (end - start) as libc::off_t,
+                libc::POSIX_FADV_DONTNEED,
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::from_raw_os_error(rc))
+        }
+    }
+
+    fn is_resident(&self, offset: usize) -> bool {
+        if offset >= self.len {
+            return true;
+        }
+        let page = offset - offset % OS_PAGE_SIZE;
+        let mut flag = 0u8;
+        // SAFETY: one page-aligned page inside our mapping, one result byte.
+        let rc = unsafe { libc::mincore(self.ptr.add(page).cast(), 1, &mut flag) };
+        rc != 0 || flag & 1 == 1
+    }
+
+    fn read_ahead(&self, offset: usize, len: usize) -> io::Result<()> {
+        let start = offset - offset % OS_PAGE_SIZE;
+        let end = (offset + len).next_multiple_of(OS_PAGE_SIZE).min(self.len);
+        if start >= end {
+            return Ok(());
+        }
+        // SAFETY: a page-aligned range inside our own mapping; WILLNEED only
+        // schedules reads into the page cache.
+        let rc =
+            unsafe { libc::madvise(self.ptr.add(start).cast(), end - start, libc::MADV_WILLNEED) };
         if rc == 0 {
             Ok(())
         } else {

@@ -223,6 +223,21 @@ impl MappedFile {
         self.region.prefault(pos, len)
     }
 
+    /// Releases the page cache of `[pos, pos + len)` (see `store::residency`).
+    pub fn release(&self, pos: usize, len: usize) -> std::io::Result<()> {
+        self.region.release(pos, len)
+    }
+
+    /// Whether the page holding `pos` is in memory.
+    pub fn is_resident(&self, pos: usize) -> bool {
+        self.region.is_resident(pos)
+    }
+
+    /// Starts reading `[pos, pos + len)` into memory in the background.
+    pub fn read_ahead(&self, pos: usize, len: usize) -> std::io::Result<()> {
+        self.region.read_ahead(pos, len)
+    }
+
     /// Flushes `[flushed, wrote)` if [`MappedFile::is_able_to_flush`]; returns
     /// the flushed position.
     pub fn flush(&self, least_pages: usize) -> Result<usize, StoreError> {

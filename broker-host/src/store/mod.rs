@@ -30,6 +30,7 @@ pub mod mapped_file;
 pub mod mapped_file_queue;
 mod prefault;
 pub mod recovery;
+mod residency;
 
 use crate::FastMap;
 use std::collections::HashSet;
@@ -353,6 +354,7 @@ pub(crate) struct StoreInner {
     checkpoint: Arc<Checkpoint>,
     reput: ReputState,
     prefault: prefault::Prefaulter,
+    residency: residency::Residency,
     group_commit: Arc<GroupCommit>,
     signal: Mutex<()>,
     stop_cv: Condvar,
@@ -930,6 +932,9 @@ impl DefaultMessageStore {
                     );
                 }
                 Some(slice) => {
+                    if let Some((_, first)) = slice.iter().next() {
+                        inner.read_ahead_released(first.phy_offset, max_py);
+                    }
                     let mut next_phy_file_start = i64::MIN;
                     for (q_off, e) in slice.iter() {
                         if next >= max {

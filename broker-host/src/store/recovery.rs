@@ -227,6 +227,7 @@ pub(crate) fn open_inner(
         checkpoint,
         reput: ReputState::default(),
         prefault: Default::default(),
+        residency: Default::default(),
         group_commit: Default::default(),
         signal: Mutex::new(()),
         stop_cv: Condvar::new(),
