@@ -1,6 +1,6 @@
 //! The producer benchmark (RocketMQ `benchmark/Producer`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -90,8 +90,11 @@ pub async fn run(args: ProducerArgs) -> anyhow::Result<()> {
     };
 
     let mut latencies = Latencies::default();
+    let mut failures = Failures::default();
     for task in tasks {
-        latencies.extend(task.await??);
+        let (connection_latencies, connection_failures) = task.await??;
+        latencies.extend(connection_latencies);
+        failures.extend(connection_failures);
     }
     reporter.abort();
     let count = latencies.len() as f64;
@@ -107,6 +110,12 @@ pub async fn run(args: ProducerArgs) -> anyhow::Result<()> {
         counters.send_failed.load(Ordering::Relaxed),
         counters.response_failed.load(Ordering::Relaxed),
     );
+    for (code, (count, remark)) in &failures.by_code {
+        println!(
+            "Response Failed with code {code}: {count} (first remark: {})",
+            remark.as_deref().unwrap_or("none")
+        );
+    }
     Ok(())
 }
 
@@ -157,7 +166,7 @@ async fn connection_loop(
     counters: Arc<Counters>,
     measure_from: Instant,
     stop_at: Instant,
-) -> anyhow::Result<Latencies> {
+) -> anyhow::Result<(Latencies, Failures)> {
     let stream = TcpStream::connect(&args.addr).await?;
     stream.set_nodelay(true)?;
     let (mut reader, mut writer) = stream.into_split();
@@ -169,6 +178,7 @@ async fn connection_loop(
     let mut out = BytesMut::with_capacity(64 * 1024);
     let mut input = BytesMut::with_capacity(256 * 1024);
     let mut latencies = Latencies::default();
+    let mut failures = Failures::default();
 
     loop {
         let now = Instant::now();
@@ -210,6 +220,7 @@ async fn connection_loop(
             }
             if response.code != 0 {
                 counters.response_failed.fetch_add(1, Ordering::Relaxed);
+                failures.record(response.code, response.remark);
                 continue;
             }
             let micros = done.duration_since(sent_at).as_micros() as u64;
@@ -221,5 +232,25 @@ async fn connection_loop(
             counters.max_rt_micros.fetch_max(micros, Ordering::Relaxed);
         }
     }
-    Ok(latencies)
+    Ok((latencies, failures))
+}
+
+/// Failed answers by response code, with the first remark of each code.
+#[derive(Default)]
+struct Failures {
+    by_code: BTreeMap<i32, (u64, Option<String>)>,
+}
+
+impl Failures {
+    fn record(&mut self, code: i32, remark: Option<String>) {
+        let entry = self.by_code.entry(code).or_insert((0, remark));
+        entry.0 += 1;
+    }
+
+    fn extend(&mut self, other: Failures) {
+        for (code, (count, remark)) in other.by_code {
+            let entry = self.by_code.entry(code).or_insert((0, remark));
+            entry.0 += count;
+        }
+    }
 }
