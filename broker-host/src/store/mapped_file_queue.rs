@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 use super::io::StorageIo;
 use super::mapped_file::{offset_to_file_name, MappedFile};
@@ -20,6 +20,9 @@ pub struct MappedFileQueue {
     size_key: &'static str,
     files: RwLock<Vec<Arc<MappedFile>>>,
     flushed_where: AtomicI64,
+    /// The next file, created ahead of the writer (RocketMQ's
+    /// `AllocateMappedFileService`): on disk, not yet part of the queue.
+    preallocated: Mutex<Option<Arc<MappedFile>>>,
 }
 
 impl std::fmt::Debug for MappedFileQueue {
@@ -48,6 +51,7 @@ impl MappedFileQueue {
             size_key,
             files: RwLock::new(Vec::new()),
             flushed_where: AtomicI64::new(0),
+            preallocated: Mutex::new(None),
         }
     }
 
@@ -160,28 +164,71 @@ impl MappedFileQueue {
 
     /// Creates the file starting at `from` and appends it to the queue.
     pub fn create_file(&self, from: i64) -> Result<Arc<MappedFile>, StoreError> {
-        self.io
-            .create_dir_all(&self.dir)
-            .map_err(|e| StoreError::io("create directory", &self.dir, e))?;
-        let path = self.dir.join(offset_to_file_name(from));
-        let file = Arc::new(MappedFile::map(
-            self.io.as_ref(),
-            &path,
-            from,
-            self.file_size,
-            true,
-        )?);
+        // Held until the file is in the queue, so `preallocate` never maps
+        // a file the writer has just created.
+        let mut slot = self.preallocated.lock();
+        let file = match slot.take_if(|file| file.from() == from) {
+            Some(file) => file,
+            None => self.map_new(from)?,
+        };
         let mut files = self.files.write();
         if let Some(last) = files.last() {
             if last.from() >= from {
                 return Err(StoreError::BadFileName {
-                    path,
+                    path: file.path().to_path_buf(),
                     reason: "new file does not follow the last file",
                 });
             }
         }
         files.push(file.clone());
         Ok(file)
+    }
+
+    fn map_new(&self, from: i64) -> Result<Arc<MappedFile>, StoreError> {
+        self.io
+            .create_dir_all(&self.dir)
+            .map_err(|e| StoreError::io("create directory", &self.dir, e))?;
+        let path = self.dir.join(offset_to_file_name(from));
+        Ok(Arc::new(MappedFile::map(
+            self.io.as_ref(),
+            &path,
+            from,
+            self.file_size,
+            true,
+        )?))
+    }
+
+    /// The file that will start at `from` once the last one is full, created
+    /// now, off the writer's path: creating a file (allocating its blocks,
+    /// syncing the directory) took a sender 200+ ms while the disk was busy
+    /// with a flush, and requests queued behind it were refused as
+    /// TIMEOUT_CLEAN_QUEUE. `None` when `from` is not where the last file
+    /// ends. The file is taken by [`MappedFileQueue::create_file`]; left
+    /// unused, it is an all-zero file that recovery truncates or deletes.
+    pub fn preallocate(&self, from: i64) -> Result<Option<Arc<MappedFile>>, StoreError> {
+        let mut slot = self.preallocated.lock();
+        if let Some(file) = slot.as_ref().filter(|f| f.from() == from) {
+            return Ok(Some(file.clone()));
+        }
+        if self.last().map(|last| last.end()) != Some(from) {
+            return Ok(None);
+        }
+        let file = self.map_new(from)?;
+        *slot = Some(file.clone());
+        Ok(Some(file))
+    }
+
+    /// Deletes the preallocated file, if any.
+    fn discard_preallocated(&self) -> Result<(), StoreError> {
+        let Some(file) = self.preallocated.lock().take() else {
+            return Ok(());
+        };
+        match self.io.remove_file(file.path()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(StoreError::io("remove", file.path(), e))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The last file if it has room, else a new one: at `start - start %
@@ -263,6 +310,7 @@ impl MappedFileQueue {
     /// Truncates at `offset` (`truncateDirtyFiles`): the file containing it
     /// gets that write position and a zeroed tail; later files are deleted.
     pub fn truncate_dirty(&self, offset: i64) -> Result<(), StoreError> {
+        self.discard_preallocated()?;
         let files = self.files();
         let mut removed = Vec::new();
         for f in &files {
@@ -311,6 +359,7 @@ impl MappedFileQueue {
 
     /// Deletes every file and the directory.
     pub fn destroy(&self) -> Result<(), StoreError> {
+        self.discard_preallocated()?;
         let files = self.files();
         self.remove_files(&files)?;
         if self.io.exists(&self.dir) {
