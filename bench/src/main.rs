@@ -11,6 +11,7 @@
 //! Both talk raw remoting frames (no client library) so the client's own
 //! cost stays small next to the broker's on a 2-core machine.
 
+mod answer;
 mod consumer;
 mod producer;
 mod stats;

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::{BufMut, BytesMut};
 use clap::Args;
-use plugin_api::codec::{decode_frame, DEFAULT_MAX_FRAME_LENGTH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::answer::next_answer;
 use crate::stats::Latencies;
 
 /// Producer options.
@@ -210,7 +210,7 @@ async fn connection_loop(
                 .fetch_add(pending.len() as u64, Ordering::Relaxed);
             break;
         }
-        while let Some(response) = decode_frame(&mut input, DEFAULT_MAX_FRAME_LENGTH)? {
+        while let Some(response) = next_answer(&mut input)? {
             let Some(sent_at) = pending.remove(&response.opaque) else {
                 continue;
             };
