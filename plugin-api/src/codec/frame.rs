@@ -5,7 +5,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use super::binary_header::{decode_binary_header, encode_binary_header};
 use super::command::{RemotingCommand, SerializeType};
 use super::error::CodecError;
-use super::json_header::{decode_json_header, encode_json_header};
+use super::json_header::{decode_json_header, json_header_capacity, write_json_header};
 
 /// Largest header length the 24-bit header-length field can carry.
 const MAX_HEADER_LEN: usize = 0x00FF_FFFF;
@@ -93,25 +93,50 @@ pub fn decode_after_length(frame: Bytes) -> Result<RemotingCommand, CodecError> 
 /// would exceed `i32::MAX` ([`CodecError::FrameTooLong`]). Nothing is written on error.
 /// The frame is not checked against [`super::DEFAULT_MAX_FRAME_LENGTH`].
 pub fn encode_frame(cmd: &RemotingCommand, dst: &mut BytesMut) -> Result<(), CodecError> {
-    let header = match cmd.serialize_type {
-        SerializeType::Json => encode_json_header(cmd),
-        SerializeType::RocketMq => encode_binary_header(cmd)?,
-    };
-    if header.len() > MAX_HEADER_LEN {
-        return Err(CodecError::HeaderTooLong(header.len()));
+    let start = dst.len();
+    match cmd.serialize_type {
+        SerializeType::Json => {
+            // The header goes straight into `dst` behind room for the two
+            // length words, which are filled in once its length is known.
+            dst.reserve(8 + json_header_capacity(cmd) + cmd.body.len());
+            dst.put_slice(&[0; 8]);
+            write_json_header(cmd, dst);
+        }
+        SerializeType::RocketMq => {
+            let header = encode_binary_header(cmd)?;
+            dst.reserve(8 + header.len() + cmd.body.len());
+            dst.put_slice(&[0; 8]);
+            dst.put_slice(&header);
+        }
     }
-    let length = 4 + header.len() + cmd.body.len();
+    let header_len = dst.len() - start - 8;
+    let (length_field, word) = match frame_words(cmd, header_len) {
+        Ok(words) => words,
+        Err(error) => {
+            // Nothing is written on error.
+            dst.truncate(start);
+            return Err(error);
+        }
+    };
+    dst[start..start + 4].copy_from_slice(&length_field.to_be_bytes());
+    dst[start + 4..start + 8].copy_from_slice(&word.to_be_bytes());
+    dst.put_slice(&cmd.body);
+    Ok(())
+}
+
+/// The frame's length field and header word for a header of `header_len`
+/// bytes, or why there is no such frame.
+fn frame_words(cmd: &RemotingCommand, header_len: usize) -> Result<(i32, u32), CodecError> {
+    if header_len > MAX_HEADER_LEN {
+        return Err(CodecError::HeaderTooLong(header_len));
+    }
+    let length = 4 + header_len + cmd.body.len();
     let length_field = i32::try_from(length).map_err(|_| CodecError::FrameTooLong {
         length: i64::try_from(length).unwrap_or(i64::MAX),
         max: i32::MAX as usize,
     })?;
-    let word = (u32::from(cmd.serialize_type.as_byte()) << 24) | header.len() as u32;
-    dst.reserve(4 + length);
-    dst.put_i32(length_field);
-    dst.put_u32(word);
-    dst.put_slice(&header);
-    dst.put_slice(&cmd.body);
-    Ok(())
+    let word = (u32::from(cmd.serialize_type.as_byte()) << 24) | header_len as u32;
+    Ok((length_field, word))
 }
 
 /// Encodes `cmd` as one frame into a new vector (see [`encode_frame`]).

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use bytes::BufMut;
+
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::command::{ExtFields, LanguageCode, RemotingCommand, SerializeType};
@@ -18,37 +20,48 @@ use super::error::CodecError;
 /// with `extFields`/`remark` left out when `None`, `extFields` entries in [`ExtFields`] order.
 /// `serializeTypeCurrentRPC` is always `"JSON"` (the header is JSON).
 pub fn encode_json_header(cmd: &RemotingCommand) -> Vec<u8> {
-    let mut out = String::with_capacity(128 + estimate_ext_len(cmd.ext_fields.as_ref()));
-    out.push_str("{\"code\":");
-    push_int(&mut out, cmd.code);
+    let mut out = Vec::with_capacity(json_header_capacity(cmd));
+    write_json_header(cmd, &mut out);
+    out
+}
+
+/// A capacity that holds `cmd`'s JSON header in most cases.
+pub(crate) fn json_header_capacity(cmd: &RemotingCommand) -> usize {
+    128 + estimate_ext_len(cmd.ext_fields.as_ref())
+}
+
+/// Appends `cmd`'s JSON header (see [`encode_json_header`]) to `out`, so a
+/// frame can be encoded straight into a connection's buffer.
+pub(crate) fn write_json_header<B: BufMut>(cmd: &RemotingCommand, out: &mut B) {
+    out.put_slice(b"{\"code\":");
+    push_int(out, cmd.code);
     if let Some(ext) = &cmd.ext_fields {
-        out.push_str(",\"extFields\":{");
+        out.put_slice(b",\"extFields\":{");
         for (i, (k, v)) in ext.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                out.put_u8(b',');
             }
-            push_json_string(&mut out, k);
-            out.push(':');
-            push_json_string(&mut out, v);
+            push_json_string(out, k);
+            out.put_u8(b':');
+            push_json_string(out, v);
         }
-        out.push('}');
+        out.put_u8(b'}');
     }
-    out.push_str(",\"flag\":");
-    push_int(&mut out, cmd.flag);
-    out.push_str(",\"language\":\"");
-    out.push_str(cmd.language.name());
-    out.push_str("\",\"opaque\":");
-    push_int(&mut out, cmd.opaque);
+    out.put_slice(b",\"flag\":");
+    push_int(out, cmd.flag);
+    out.put_slice(b",\"language\":\"");
+    out.put_slice(cmd.language.name().as_bytes());
+    out.put_slice(b"\",\"opaque\":");
+    push_int(out, cmd.opaque);
     if let Some(remark) = &cmd.remark {
-        out.push_str(",\"remark\":");
-        push_json_string(&mut out, remark);
+        out.put_slice(b",\"remark\":");
+        push_json_string(out, remark);
     }
-    out.push_str(",\"serializeTypeCurrentRPC\":\"");
-    out.push_str(SerializeType::Json.name());
-    out.push_str("\",\"version\":");
-    push_int(&mut out, cmd.version);
-    out.push('}');
-    out.into_bytes()
+    out.put_slice(b",\"serializeTypeCurrentRPC\":\"");
+    out.put_slice(SerializeType::Json.name().as_bytes());
+    out.put_slice(b"\",\"version\":");
+    push_int(out, cmd.version);
+    out.put_u8(b'}');
 }
 
 /// Parses a JSON header leniently.
@@ -87,7 +100,7 @@ fn estimate_ext_len(ext: Option<&ExtFields>) -> usize {
 }
 
 /// Decimal `v`, without the formatting machinery (four per header).
-fn push_int(out: &mut String, v: i32) {
+fn push_int<B: BufMut>(out: &mut B, v: i32) {
     let mut digits = [0u8; 11];
     let mut at = digits.len();
     let mut rest = v.unsigned_abs();
@@ -100,36 +113,34 @@ fn push_int(out: &mut String, v: i32) {
         }
     }
     if v < 0 {
-        out.push('-');
+        out.put_u8(b'-');
     }
-    for &digit in &digits[at..] {
-        out.push(char::from(digit));
-    }
+    out.put_slice(&digits[at..]);
 }
 
 /// Writes `s` as a JSON string literal with fastjson's escaping: `"` and `\` escaped,
 /// `\b \t \n \f \r` as short escapes, other C0 controls, U+007F..U+009F and U+2028/U+2029
 /// as `\uXXXX` (upper-case hex); everything else (including non-ASCII) raw UTF-8.
-fn push_json_string(out: &mut String, s: &str) {
+fn push_json_string<B: BufMut>(out: &mut B, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    out.push('"');
+    out.put_u8(b'"');
     // Nearly every header string is printable ASCII without quotes or
     // backslashes: copy it whole.
     if super::scan::is_plain_ascii_text(s.as_bytes()) {
-        out.push_str(s);
-        out.push('"');
+        out.put_slice(s.as_bytes());
+        out.put_u8(b'"');
         return;
     }
     let mut start = 0;
     for (i, c) in s.char_indices() {
         let short = match c {
-            '"' => Some('"'),
-            '\\' => Some('\\'),
-            '\u{08}' => Some('b'),
-            '\t' => Some('t'),
-            '\n' => Some('n'),
-            '\u{0C}' => Some('f'),
-            '\r' => Some('r'),
+            '"' => Some(b'"'),
+            '\\' => Some(b'\\'),
+            '\u{08}' => Some(b'b'),
+            '\t' => Some(b't'),
+            '\n' => Some(b'n'),
+            '\u{0C}' => Some(b'f'),
+            '\r' => Some(b'r'),
             _ => None,
         };
         let needs_unicode =
@@ -137,22 +148,22 @@ fn push_json_string(out: &mut String, s: &str) {
         if short.is_none() && !needs_unicode {
             continue;
         }
-        out.push_str(&s[start..i]);
+        out.put_slice(&s.as_bytes()[start..i]);
         start = i + c.len_utf8();
-        out.push('\\');
+        out.put_u8(b'\\');
         match short {
-            Some(e) => out.push(e),
+            Some(e) => out.put_u8(e),
             None => {
                 let cp = c as u32;
-                out.push('u');
+                out.put_u8(b'u');
                 for shift in [12u32, 8, 4, 0] {
-                    out.push(char::from(HEX[((cp >> shift) & 0xF) as usize]));
+                    out.put_u8(HEX[((cp >> shift) & 0xF) as usize]);
                 }
             }
         }
     }
-    out.push_str(&s[start..]);
-    out.push('"');
+    out.put_slice(&s.as_bytes()[start..]);
+    out.put_u8(b'"');
 }
 
 /// The header fields as parsed from JSON; absent ones keep these defaults
@@ -563,9 +574,9 @@ mod tests {
     #[test]
     fn integers_are_written_as_display_writes_them() {
         for v in [0, 1, -1, 9, 10, 479, -479, 1_000_000, i32::MAX, i32::MIN] {
-            let mut out = String::new();
+            let mut out = Vec::new();
             push_int(&mut out, v);
-            assert_eq!(out, v.to_string());
+            assert_eq!(out, v.to_string().into_bytes());
         }
     }
 
@@ -644,11 +655,12 @@ mod tests {
 
     #[test]
     fn escapes_like_fastjson() {
-        let mut s = String::new();
+        let mut bytes = Vec::new();
         push_json_string(
-            &mut s,
+            &mut bytes,
             "a\u{1}b\u{2}\"\\\n\t\u{b}\u{7f}\u{85}\u{a0}é\u{2028}😀/",
         );
+        let s = String::from_utf8(bytes).expect("utf-8");
         assert_eq!(
             s,
             "\"a\\u0001b\\u0002\\\"\\\\\\n\\t\\u000B\\u007F\\u0085\u{a0}é\\u2028😀/\""
