@@ -9,9 +9,11 @@
 //! against 1,700–1,900 MB/s with a 256 MiB window), and that populate was
 //! the largest single item of broker CPU under load. Released pages are the
 //! next ones the kernel hands out, so the store keeps reusing a warm set.
-//! A consumer reading further back than the window is served from disk, as
-//! RocketMQ's pull path already assumes beyond `accessMessageInMemoryMaxRatio`
-//! (the store's in-memory estimate uses the smaller of the two).
+//! A consumer reading further back than the window is served from disk,
+//! with read-ahead ([`StoreInner::read_ahead_released`]); the pull path's
+//! in-memory estimate stays RocketMQ's `accessMessageInMemoryMaxRatio`, so
+//! such pulls keep the in-memory batch limits (the on-disk ones, 8 messages
+//! per pull, made a catch-up consumer 2.5x slower).
 
 use parking_lot::Mutex;
 
