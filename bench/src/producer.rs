@@ -243,14 +243,16 @@ struct Failures {
 
 impl Failures {
     fn record(&mut self, code: i32, remark: Option<String>) {
-        let entry = self.by_code.entry(code).or_insert((0, remark));
-        entry.0 += 1;
+        self.add(code, 1, remark);
     }
 
     fn extend(&mut self, other: Failures) {
         for (code, (count, remark)) in other.by_code {
-            let entry = self.by_code.entry(code).or_insert((0, remark));
-            entry.0 += count;
+            self.add(code, count, remark);
         }
+    }
+
+    fn add(&mut self, code: i32, count: u64, remark: Option<String>) {
+        self.by_code.entry(code).or_insert((0, remark)).0 += count;
     }
 }

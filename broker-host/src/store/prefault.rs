@@ -35,7 +35,8 @@ pub(crate) struct Prefaulter {
     requested: AtomicBool,
     /// Populating failed once (the file system cannot): only files are prepared.
     populate_failed: AtomicBool,
-    /// Creating the file at this offset failed: not retried for it.
+    /// Creating the file at this offset failed: not retried for it (0 means
+    /// none: the file at offset 0 is always created by the writer).
     preallocate_failed_at: AtomicI64,
     lock: Mutex<()>,
     cv: Condvar,
