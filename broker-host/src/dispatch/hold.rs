@@ -93,6 +93,8 @@ impl HoldService {
     pub fn hold(&self, hold: FfiHold, mut job: Job) {
         let key = hold.key.to_string();
         job.allow_hold = false;
+        // Re-run from the hold thread: never on that thread itself.
+        job.may_run_inline = false;
         let timeout = Duration::from_millis(hold.timeout_millis).min(MAX_HOLD);
         let held = Held {
             job,

@@ -29,17 +29,24 @@ pub struct Job {
     pub enqueued_at: Instant,
     /// False on the re-run of a held request.
     pub allow_hold: bool,
+    /// The network thread that read this request may run it itself when its
+    /// processor is idle: set by the connection when this is the only request
+    /// it has in flight and nothing more was read behind it (see
+    /// `ProcessorPool::try_run_here`).
+    pub may_run_inline: bool,
 }
 
 impl Job {
     /// A fresh request.
     pub fn new(request: RemotingCommand, connection: ConnectionHandle, port: PortKind) -> Job {
+        connection.request_started();
         Job {
             request,
             connection,
             port,
             enqueued_at: Instant::now(),
             allow_hold: true,
+            may_run_inline: false,
         }
     }
 
@@ -77,5 +84,13 @@ impl Job {
     /// Sends an error response with a remark.
     pub fn reply_error(&self, code: i32, remark: String) {
         self.reply(code, Some(remark), None, bytes::Bytes::new());
+    }
+}
+
+impl Drop for Job {
+    /// A job ends when it is answered, dropped, or its hold expires: its
+    /// connection has one request fewer in flight.
+    fn drop(&mut self) {
+        self.connection.request_finished();
     }
 }

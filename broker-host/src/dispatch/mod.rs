@@ -73,6 +73,10 @@ impl Dispatcher {
             );
             return;
         };
+        let job = match pool.try_run_here(job) {
+            Ok(()) => return,
+            Err(job) => job,
+        };
         match pool.submit(job) {
             Ok(()) => {}
             Err(SubmitError::Full(job)) => {

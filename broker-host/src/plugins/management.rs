@@ -47,6 +47,7 @@ impl ManagementProcessor {
             queue_capacity: 64,
             max_queue_wait: Duration::ZERO,
             fast_port: true,
+            inline_codes: Vec::new(),
         };
         let processor = guard_in_process(ManagementProcessor {
             registry: Arc::downgrade(registry),
@@ -100,7 +101,7 @@ impl Processor for ManagementProcessor {
     }
 }
 
-/// `[{"name":…,"version":…,"library":…,"hash":…,"codes":[…],"threads":…,"queueCapacity":…,"queueDepth":…,"served":…,"errors":…,"panics":…,"busy":…,"previousVersion":…}]`
+/// `[{"name":…,"version":…,"library":…,"hash":…,"codes":[…],"threads":…,"queueCapacity":…,"queueDepth":…,"served":…,"errors":…,"panics":…,"busy":…,"inline":…,"previousVersion":…}]`
 fn list_json(list: &[ProcessorStatus]) -> String {
     let style = JsonStyle::Fastjson;
     let mut out = String::from("[");
@@ -118,8 +119,8 @@ fn list_json(list: &[ProcessorStatus]) -> String {
         out.push_str(",\"hash\":");
         style.write_str(&mut out, &info.library_hash);
         out.push_str(&format!(
-            ",\"codes\":{:?},\"threads\":{},\"queueCapacity\":{},\"queueDepth\":{},\"served\":{},\"errors\":{},\"panics\":{},\"busy\":{}",
-            info.codes, info.threads, info.queue_capacity, status.queue_depth, status.served, status.errors, status.panics, status.busy
+            ",\"codes\":{:?},\"threads\":{},\"queueCapacity\":{},\"queueDepth\":{},\"served\":{},\"errors\":{},\"panics\":{},\"busy\":{},\"inline\":{}",
+            info.codes, info.threads, info.queue_capacity, status.queue_depth, status.served, status.errors, status.panics, status.busy, status.inline
         ));
         if let Some(previous) = &status.previous_version {
             out.push_str(",\"previousVersion\":");

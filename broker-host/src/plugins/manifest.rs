@@ -50,6 +50,11 @@ pub struct ProcessorEntry {
     /// only on the main port.
     #[serde(default = "default_true")]
     pub fast_port: bool,
+    /// Codes the network thread may run itself when the pool is idle and the
+    /// request is its connection's only one in flight (saves waking a
+    /// worker). Only for codes that never block: sends, not pulls or queries.
+    #[serde(default)]
+    pub inline_codes: Vec<i32>,
     /// Free-form settings handed to the plugin's constructor as JSON.
     #[serde(default)]
     pub settings: Option<toml::Table>,

@@ -41,6 +41,16 @@ pub enum EntryError {
         /// Cause.
         source: std::io::Error,
     },
+    /// `inline_codes` names a code the entry does not serve.
+    #[error("processor {name}: inline code {code} is not one of the codes it serves {codes:?}")]
+    InlineCode {
+        /// Processor label.
+        name: String,
+        /// The stray code.
+        code: i32,
+        /// The codes it serves.
+        codes: Vec<i32>,
+    },
     /// Its threads could not be started.
     #[error("cannot start worker threads for {name}: {source}")]
     Threads {
@@ -90,6 +100,8 @@ pub struct ProcessorStatus {
     pub panics: u64,
     /// SYSTEM_BUSY refusals.
     pub busy: u64,
+    /// Requests run on the network thread (`inline_codes`).
+    pub inline: u64,
     /// Version kept for rollback, if any.
     pub previous_version: Option<String>,
 }
@@ -289,6 +301,7 @@ impl PluginRegistry {
                 errors: pool.stats().errors(),
                 panics: pool.stats().panics(),
                 busy: pool.stats().busy(),
+                inline: pool.stats().inline(),
                 previous_version,
             })
             .collect()
@@ -359,9 +372,12 @@ impl PluginRegistry {
         let entry = &version.entry;
         let plugin = &version.plugin;
         let codes = plugin.serve_codes(entry.codes.as_deref())?;
+        let name = entry.name.clone().unwrap_or_else(|| plugin.name.clone());
+        if let Some(&code) = entry.inline_codes.iter().find(|c| !codes.contains(c)) {
+            return Err(EntryError::InlineCode { name, code, codes });
+        }
         let processor: ProcessorBox =
             plugin.new_processor(self.services.context(), &entry.settings_json())?;
-        let name = entry.name.clone().unwrap_or_else(|| plugin.name.clone());
         let info = ProcessorInfo {
             name: name.clone(),
             version: plugin.version.clone(),
@@ -372,6 +388,7 @@ impl PluginRegistry {
             queue_capacity: entry.queue_capacity,
             max_queue_wait: Duration::from_millis(entry.max_queue_wait_millis),
             fast_port: entry.fast_port,
+            inline_codes: entry.inline_codes.clone(),
         };
         ProcessorPool::start(info, processor, self.dispatcher.hold_service().clone())
             .map_err(|source| EntryError::Threads { name, source })

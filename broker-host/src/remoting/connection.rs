@@ -2,7 +2,7 @@
 //! and an outbound side (`outbound`) that sends responses as they complete.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +29,9 @@ struct HandleInner {
     id: u64,
     remote_addr: String,
     outbound: Arc<Outbound>,
+    /// Requests read and not yet finished (queued, running, held or awaiting
+    /// a flush).
+    in_flight: AtomicUsize,
 }
 
 impl Drop for HandleInner {
@@ -44,6 +47,7 @@ impl ConnectionHandle {
                 id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
                 remote_addr,
                 outbound,
+                in_flight: AtomicUsize::new(0),
             }),
         }
     }
@@ -76,6 +80,19 @@ impl ConnectionHandle {
     /// Writes whatever is queued.
     pub fn flush(&self) {
         self.inner.outbound.flush();
+    }
+
+    /// Requests read on this connection and not yet finished.
+    pub fn requests_in_flight(&self) -> usize {
+        self.inner.in_flight.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn request_started(&self) {
+        self.inner.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn request_finished(&self) {
+        self.inner.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Same connection?
@@ -134,7 +151,14 @@ pub async fn serve(
                     // The broker sends no requests that expect answers yet.
                     tracing::debug!(peer = %peer, opaque = command.opaque, "response with no pending request dropped");
                 }
-                Ok(Some(command)) => dispatcher.dispatch(Job::new(command, handle.clone(), port)),
+                Ok(Some(command)) => {
+                    // A lone request (nothing else in flight, nothing read
+                    // behind it) may be run by this thread: see `try_run_here`.
+                    let alone = buffer.is_empty() && handle.requests_in_flight() == 0;
+                    let mut job = Job::new(command, handle.clone(), port);
+                    job.may_run_inline = alone;
+                    dispatcher.dispatch(job);
+                }
                 Ok(None) => break,
                 Err(error) => {
                     tracing::warn!(peer = %peer, %error, "malformed frame; closing this connection");

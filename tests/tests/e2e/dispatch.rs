@@ -1,7 +1,12 @@
 //! The host's dispatch rules: unknown codes, panics, full queues, held
-//! requests, fast-port restrictions, and responses matched by opaque.
+//! requests, fast-port restrictions, responses matched by opaque, and lone
+//! requests run on the network thread (`inline_codes`).
 
 use e2e_tests::{plugin_library, BrokerProcess, BrokerSetup, RawClient};
+use plugin_api::serde_json::{self, Value};
+
+/// LIST_PROCESSORS (the host's management code).
+const LIST_PROCESSORS: i32 = 9100;
 
 fn with_panic_plugin(extra: &str) -> BrokerSetup {
     BrokerSetup::with_route_plugin().processor(&plugin_library("panic_plugin"), extra)
@@ -125,4 +130,105 @@ fn a_manifest_may_narrow_the_codes_a_plugin_serves() {
     let mut client = broker.client();
     assert_eq!(client.call_code(9902, &[("text", "x")]).code, 0);
     assert_eq!(client.call_code(9901, &[]).code, 3);
+}
+
+/// `(served, inline)` of the panic-test processor, from LIST_PROCESSORS.
+fn panic_test_counts(client: &mut RawClient) -> (u64, u64) {
+    let response = client.call_code(LIST_PROCESSORS, &[]);
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    let list: Value = serde_json::from_slice(&response.body).expect("JSON listing");
+    let entry = list
+        .as_array()
+        .and_then(|all| all.iter().find(|p| p["name"] == "panic-test"))
+        .unwrap_or_else(|| panic!("panic-test listed: {list}"));
+    let count = |key: &str| {
+        entry[key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{key} in {entry}"))
+    };
+    (count("served"), count("inline"))
+}
+
+#[test]
+fn a_lone_request_with_an_inline_code_runs_on_the_network_thread() {
+    let broker = BrokerProcess::start(with_panic_plugin("inline_codes = [9901, 9902]"));
+    let mut client = broker.client();
+    for round in 0..20 {
+        let text = format!("inline {round}");
+        let echo = client.call_code(9902, &[("text", &text)]);
+        assert_eq!((echo.code, &echo.body[..]), (0, text.as_bytes()));
+    }
+    assert_eq!(
+        panic_test_counts(&mut client),
+        (20, 20),
+        "one request at a time, idle pool: every one ran in place"
+    );
+    // A panic in place is caught like one on a worker: SYSTEM_ERROR, and the
+    // network thread goes on serving this and every other connection.
+    let panicked = client.call_code(9901, &[]);
+    assert_eq!(panicked.code, 1);
+    assert!(
+        panicked
+            .remark
+            .as_deref()
+            .is_some_and(|r| r.contains("deliberate panic")),
+        "{:?}",
+        panicked.remark
+    );
+    let echo = client.call_code(9902, &[("text", "after")]);
+    assert_eq!((echo.code, &echo.body[..]), (0, &b"after"[..]));
+    let mut other = broker.client();
+    assert_eq!(other.call_code(9902, &[("text", "x")]).code, 0);
+    assert_eq!(panic_test_counts(&mut client), (23, 23));
+}
+
+#[test]
+fn requests_behind_another_in_flight_or_of_other_codes_go_through_the_pool() {
+    let broker = BrokerProcess::start(with_panic_plugin("threads = 2\ninline_codes = [9902]"));
+    let mut client = broker.client();
+    // 9904 is not an inline code: it runs on a worker, and while it is in
+    // flight the echo behind it on the same connection is queued too, even
+    // though the other worker is idle.
+    let slow = client.request(9904, &[("sleep_millis", "500")]);
+    let echo = client.request(9902, &[("text", "queued")]);
+    client.send(&slow);
+    client.send(&echo);
+    let first = client.read_frame().expect("first response");
+    let second = client.read_frame().expect("second response");
+    assert_eq!(
+        (first.opaque, &first.body[..]),
+        (echo.opaque, &b"queued"[..])
+    );
+    assert_eq!((second.opaque, second.code), (slow.opaque, 0));
+    // Fifty echoes in one write: read together, so at most the last one read
+    // can be alone; each is answered once, in full, whichever thread ran it.
+    let requests: Vec<_> = (0..50)
+        .map(|i| client.request(9902, &[("text", &format!("p{i}"))]))
+        .collect();
+    let wire: Vec<u8> = requests
+        .iter()
+        .flat_map(|r| plugin_api::codec::encode_to_vec(r).expect("encodes"))
+        .collect();
+    client.send_raw(&wire);
+    let mut answered: Vec<(i32, Vec<u8>)> = (0..requests.len())
+        .map(|_| {
+            let response = client.read_frame().expect("response");
+            assert_eq!(response.code, 0);
+            (response.opaque, response.body.to_vec())
+        })
+        .collect();
+    answered.sort();
+    let mut expected: Vec<(i32, Vec<u8>)> = requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.opaque, format!("p{i}").into_bytes()))
+        .collect();
+    expected.sort();
+    assert_eq!(answered, expected);
+    let (served, inline) = panic_test_counts(&mut client);
+    assert_eq!(served, 52);
+    assert!(
+        inline < 50,
+        "requests read together are queued: {inline} in place"
+    );
 }

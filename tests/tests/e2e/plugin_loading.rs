@@ -136,3 +136,23 @@ fn a_code_the_plugin_does_not_declare_is_refused() {
         broker.log()
     );
 }
+
+#[test]
+fn an_inline_code_the_entry_does_not_serve_is_refused() {
+    let broker = BrokerProcess::start(
+        BrokerSetup::default()
+            .processor(&plugin_library("route_plugin"), "inline_codes = [105, 11]"),
+    );
+    assert_eq!(
+        broker.client().call_code(105, &[("topic", "TBW102")]).code,
+        3,
+        "the entry is not served"
+    );
+    assert!(
+        broker
+            .log()
+            .contains("inline code 11 is not one of the codes it serves"),
+        "{}",
+        broker.log()
+    );
+}
