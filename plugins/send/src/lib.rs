@@ -26,6 +26,16 @@ use plugin_api::topics::{self, perm};
 
 pub use header::SendHeader;
 
+/// A cdylib otherwise allocates with glibc's malloc even though the host runs
+/// mimalloc: a send allocates a dozen small blocks (header strings,
+/// properties, the response's fields), and glibc's malloc/free were ~10% of a
+/// send thread's samples. Safe across the ABI: abi_stable values free through
+/// the vtable of the side that allocated them, and a loaded library is never
+/// unloaded. `local_dynamic_tls` because this library is `dlopen`ed.
+/// 2×64 sends, seven alternated pairs: median 148.8k vs 141.0k msgs/s.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Java's `FAQUrl.suggestTodo(FAQUrl.APPLY_TOPIC_URL)`.
 const APPLY_TOPIC_FAQ: &str = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
 
