@@ -8,7 +8,7 @@
 
 use anyhow::Context;
 use bytes::{Buf, BytesMut};
-use plugin_api::codec::{decode_after_length, DEFAULT_MAX_FRAME_LENGTH};
+use plugin_api::codec::{decode_after_length, find_string_special, DEFAULT_MAX_FRAME_LENGTH};
 
 /// What the producer keeps of one answer.
 #[derive(Debug, PartialEq, Eq)]
@@ -110,16 +110,19 @@ impl<'a> Scan<'a> {
     }
 
     /// A string's raw bytes between its quotes (escapes left as written).
+    /// Plain runs are skipped a word at a time (the codec's scanner).
     fn string(&mut self) -> Option<&'a [u8]> {
         self.expect(b'"')?;
         let start = self.at;
         loop {
-            match *self.bytes.get(self.at)? {
+            self.at += find_string_special(self.bytes.get(self.at..)?)?;
+            match self.bytes[self.at] {
                 b'"' => {
                     self.at += 1;
                     return Some(&self.bytes[start..self.at - 1]);
                 }
                 b'\\' => self.at += 2,
+                // A raw control character: not this scan's business.
                 _ => self.at += 1,
             }
         }
@@ -128,17 +131,23 @@ impl<'a> Scan<'a> {
     /// A decimal integer in i32 range.
     fn int(&mut self) -> Option<i32> {
         self.peek()?;
+        let negative = self.bytes.get(self.at) == Some(&b'-');
+        if negative {
+            self.at += 1;
+        }
         let start = self.at;
-        if self.bytes.get(self.at) == Some(&b'-') {
+        let mut value: i64 = 0;
+        while let Some(digit) = self.bytes.get(self.at).filter(|b| b.is_ascii_digit()) {
+            value = value * 10 + i64::from(digit - b'0');
+            if value > i64::from(i32::MAX) + 1 {
+                return None;
+            }
             self.at += 1;
         }
-        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
-            self.at += 1;
+        if self.at == start {
+            return None;
         }
-        std::str::from_utf8(&self.bytes[start..self.at])
-            .ok()?
-            .parse()
-            .ok()
+        i32::try_from(if negative { -value } else { value }).ok()
     }
 
     /// Skips one value: a string, an object or array (nesting counted,
@@ -251,6 +260,19 @@ mod tests {
         assert_eq!(code_and_opaque(br#"{"code":0,"opaque":1.5}"#), None);
         assert_eq!(code_and_opaque(br#"{"code":0,"opaque":"#), None);
         assert_eq!(code_and_opaque(b"[]"), None);
+        // Long strings with escapes and a raw control byte past word boundaries.
+        let header = b"{\"extFields\":{\"properties\":\"KEYS\\u0001k1\\u0002WAIT\\\"\\\\\x01\\u0001true}\"},\"code\":0,\"opaque\":-2147483648}";
+        assert_eq!(code_and_opaque(header), Some((0, i32::MIN)));
+        assert_eq!(
+            code_and_opaque(br#"{"code":0,"opaque":2147483647}"#),
+            Some((0, i32::MAX))
+        );
+        assert_eq!(code_and_opaque(br#"{"code":0,"opaque":2147483648}"#), None);
+        assert_eq!(code_and_opaque(br#"{"code":0,"opaque":-}"#), None);
+        assert_eq!(
+            code_and_opaque(br#"{"code":0,"opaque":99999999999999999999}"#),
+            None
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub use command::{
 pub use error::CodecError;
 pub use frame::{decode_after_length, decode_frame, encode_frame, encode_to_vec};
 pub use json_header::{decode_json_header, encode_json_header};
+pub use scan::find_string_special;
 
 /// Bytes as text, invalid UTF-8 replaced with U+FFFD (as Java decodes).
 /// Valid input, nearly all of it, is borrowed after std's fast check;
