@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use abi_stable::std_types::{RSlice, RStr};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use plugin_api::ffi::{FfiBrokerIdentity, FfiField, FfiOutcome, FfiRequest};
+use plugin_api::ffi::{FfiBrokerIdentity, FfiFieldsRef, FfiOutcome, FfiRequest};
 use plugin_api::sdk::glue::guard_in_process;
 use plugin_api::sdk::{Host, Plugin, Processor, Request};
 
@@ -82,10 +82,8 @@ impl Processor for Noop {
 fn boundary(c: &mut Criterion) {
     let config_dir = tempfile::tempdir().expect("temp dir");
     let services = services(config_dir.path());
-    let fields = [FfiField {
-        key: RStr::from("topic"),
-        value: RStr::from("TBW102"),
-    }];
+    let mut fields = plugin_api::codec::ExtFields::new();
+    fields.insert("topic", "TBW102");
     let request = FfiRequest {
         code: 105,
         language: 0,
@@ -94,7 +92,7 @@ fn boundary(c: &mut Criterion) {
         flag: 0,
         serialize_type: 0,
         remark: None.into(),
-        ext_fields: RSlice::from_slice(&fields),
+        ext_fields: FfiFieldsRef::of(&fields),
         body: RSlice::from_slice(&[]),
         remote_addr: RStr::from("127.0.0.1:5000"),
         connection_id: 1,

@@ -22,7 +22,7 @@ use bytes::Bytes;
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use parking_lot::Mutex;
 use plugin_api::codes::response_code;
-use plugin_api::ffi::{FfiField, FfiOutcome, FfiRequest, ProcessorBox};
+use plugin_api::ffi::{FfiFieldsRef, FfiOutcome, FfiRequest, ProcessorBox};
 
 use super::hold::HoldService;
 use super::job::Job;
@@ -347,15 +347,6 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
     );
     let _entered = span.enter();
 
-    let fields: Vec<FfiField<'_>> = request
-        .ext_fields
-        .iter()
-        .flat_map(|fields| fields.iter())
-        .map(|(key, value)| FfiField {
-            key: RStr::from(key),
-            value: RStr::from(value),
-        })
-        .collect();
     let view = FfiRequest {
         code: request.code,
         language: request.language.as_byte(),
@@ -364,14 +355,16 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
         flag: request.flag,
         serialize_type: request.serialize_type as u8,
         remark: request.remark.as_deref().map(RStr::from).into(),
-        ext_fields: RSlice::from_slice(&fields),
+        ext_fields: request
+            .ext_fields
+            .as_ref()
+            .map_or(FfiFieldsRef::EMPTY, FfiFieldsRef::of),
         body: RSlice::from_slice(&request.body),
         remote_addr: RStr::from(job.connection.remote_addr()),
         connection_id: job.connection.id(),
         allow_hold: job.allow_hold,
     };
     let (outcome, pending_flush) = capture_flush_waits(|| shared.processor.process(&view));
-    drop(fields);
     shared.stats.served.fetch_add(1, Ordering::Relaxed);
 
     match outcome {

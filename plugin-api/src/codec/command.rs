@@ -375,6 +375,11 @@ impl ExtFields {
         (self.text, self.entries)
     }
 
+    /// The text and spans, borrowed (how a request's fields reach a plugin).
+    pub fn parts(&self) -> (&str, &[FieldSpan]) {
+        (&self.text, &self.entries)
+    }
+
     /// Rebuilds a map from parts, checking every span (they may come from a
     /// plugin). Duplicate keys are kept as given.
     pub fn from_parts(text: String, entries: Vec<FieldSpan>) -> Result<Self, InvalidFieldSpans> {

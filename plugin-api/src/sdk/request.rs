@@ -77,23 +77,16 @@ impl<'a> Request<'a> {
     }
 
     /// Every `extFields` entry, in wire order.
-    pub fn ext_fields(&self) -> impl Iterator<Item = (&'a str, &'a str)> {
-        self.ffi
-            .ext_fields
-            .as_slice()
-            .iter()
-            .map(|field| (field.key.as_str(), field.value.as_str()))
+    pub fn ext_fields(&self) -> impl DoubleEndedIterator<Item = (&'a str, &'a str)> {
+        self.ffi.ext_fields.iter()
     }
 
     /// The raw text of one `extFields` entry (the last one if repeated).
     pub fn ext(&self, key: &str) -> Option<&'a str> {
-        self.ffi
-            .ext_fields
-            .as_slice()
-            .iter()
+        self.ext_fields()
             .rev()
-            .find(|field| same_key(field.key.as_str(), key))
-            .map(|field| field.value.as_str())
+            .find(|(name, _)| same_key(name, key))
+            .map(|(_, value)| value)
     }
 
     /// The raw text of several `extFields` entries in one pass over the
@@ -169,7 +162,8 @@ mod tests {
     use abi_stable::std_types::{RSlice, RStr};
 
     use super::*;
-    use crate::ffi::FfiField;
+    use crate::codec::{ExtFields, FieldSpan};
+    use crate::ffi::FfiFieldsRef;
 
     #[test]
     fn ext_many_agrees_with_ext_for_every_key() {
@@ -184,13 +178,22 @@ mod tests {
             ("topic", "T"),
             ("!x", "6"),
         ];
-        let fields: Vec<FfiField<'_>> = pairs
-            .iter()
-            .map(|(key, value)| FfiField {
-                key: RStr::from(*key),
-                value: RStr::from(*value),
-            })
-            .collect();
+        // Built from parts: the repeated key stays repeated, as on the wire.
+        let mut text = String::new();
+        let mut spans = Vec::new();
+        for (key, value) in pairs {
+            let key_start = text.len() as u32;
+            text.push_str(key);
+            let key_end = text.len() as u32;
+            text.push_str(value);
+            spans.push(FieldSpan {
+                key_start,
+                key_end,
+                value_start: key_end,
+                value_end: text.len() as u32,
+            });
+        }
+        let fields = ExtFields::from_parts(text, spans).expect("valid spans");
         let ffi = FfiRequest {
             code: 310,
             language: 0,
@@ -199,7 +202,7 @@ mod tests {
             flag: 0,
             serialize_type: 0,
             remark: ROption::RNone,
-            ext_fields: RSlice::from_slice(&fields),
+            ext_fields: FfiFieldsRef::of(&fields),
             body: RSlice::from_slice(&[]),
             remote_addr: RStr::from("127.0.0.1:1"),
             connection_id: 1,

@@ -1,7 +1,8 @@
 use std::collections::HashMap;
 
 use abi_stable::std_types::{RSlice, RStr};
-use plugin_api::ffi::{FfiField, FfiRequest};
+use plugin_api::codec::ExtFields;
+use plugin_api::ffi::{FfiFieldsRef, FfiRequest};
 use plugin_api::serde_json::{self, json};
 
 use super::*;
@@ -125,13 +126,10 @@ fn broker() -> FakeBroker {
 
 /// Runs `process` on a request with these header fields, as the host would.
 fn call(plugin: &StatsPlugin<FakeBroker>, code: i32, fields: &[(&str, &str)]) -> Response {
-    let fields: Vec<FfiField<'_>> = fields
-        .iter()
-        .map(|(k, v)| FfiField {
-            key: RStr::from(*k),
-            value: RStr::from(*v),
-        })
-        .collect();
+    let mut ext_fields = ExtFields::new();
+    for (key, value) in fields {
+        ext_fields.insert(key, value);
+    }
     let ffi = FfiRequest {
         code,
         language: 0,
@@ -140,7 +138,7 @@ fn call(plugin: &StatsPlugin<FakeBroker>, code: i32, fields: &[(&str, &str)]) ->
         flag: 0,
         serialize_type: 0,
         remark: None.into(),
-        ext_fields: RSlice::from_slice(&fields),
+        ext_fields: FfiFieldsRef::of(&ext_fields),
         body: RSlice::from_slice(&[]),
         remote_addr: RStr::from("127.0.0.1:50000"),
         connection_id: 1,
