@@ -39,7 +39,7 @@ mod response;
 
 pub use fields::FieldValue;
 pub use host::Host;
-pub use request::{optional, required, Request};
+pub use request::{optional, required, required_text, Request};
 pub use response::{Hold, Outcome, ProcessError, Response};
 
 pub use crate::ffi::FfiTopicConfig as TopicConfig;

@@ -137,6 +137,15 @@ pub fn required<T: FieldValue>(key: &'static str, text: Option<&str>) -> Result<
     }
 }
 
+/// A required text field as it is in the request (no copy): missing → the
+/// same error as [`required`].
+pub fn required_text<'a>(
+    key: &'static str,
+    text: Option<&'a str>,
+) -> Result<&'a str, ProcessError> {
+    text.ok_or(ProcessError::MissingField(key))
+}
+
 /// [`Request::optional`] for a value already looked up.
 pub fn optional<T: FieldValue>(
     key: &'static str,

@@ -4,15 +4,16 @@
 use plugin_api::codes::request_code;
 use plugin_api::sdk::{self, ProcessError, Request};
 
-/// A parsed send header.
+/// A parsed send header; its text fields borrow the request's (a send copies
+/// nothing it does not change).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendHeader {
+pub struct SendHeader<'a> {
     /// Producer group.
-    pub producer_group: String,
+    pub producer_group: &'a str,
     /// Target topic.
-    pub topic: String,
+    pub topic: &'a str,
     /// Auto-create template (normally TBW102).
-    pub default_topic: String,
+    pub default_topic: &'a str,
     /// Queues wanted when auto-created.
     pub default_topic_queue_nums: i32,
     /// Target queue (< 0 = broker picks).
@@ -24,7 +25,7 @@ pub struct SendHeader {
     /// User flag.
     pub flag: i32,
     /// Encoded properties.
-    pub properties: String,
+    pub properties: &'a str,
     /// Delivery attempts so far.
     pub reconsume_times: i32,
     /// Max attempts (retry topics).
@@ -49,22 +50,22 @@ const FIELDS: [(&str, &str); 12] = [
     ("batch", "m"),
 ];
 
-impl SendHeader {
+impl<'a> SendHeader<'a> {
     /// Parses the header in the naming its code uses (one pass over the fields).
-    pub fn parse(request: &Request<'_>) -> Result<SendHeader, ProcessError> {
+    pub fn parse(request: &Request<'a>) -> Result<SendHeader<'a>, ProcessError> {
         let v2 = request.code() != request_code::SEND_MESSAGE;
         let names = FIELDS.map(|(v1, v2_name)| if v2 { v2_name } else { v1 });
         let values = request.ext_many(names);
         Ok(SendHeader {
-            producer_group: sdk::required(names[0], values[0])?,
-            topic: sdk::required(names[1], values[1])?,
-            default_topic: sdk::required(names[2], values[2])?,
+            producer_group: sdk::required_text(names[0], values[0])?,
+            topic: sdk::required_text(names[1], values[1])?,
+            default_topic: sdk::required_text(names[2], values[2])?,
             default_topic_queue_nums: sdk::required(names[3], values[3])?,
             queue_id: sdk::required(names[4], values[4])?,
             sys_flag: sdk::required(names[5], values[5])?,
             born_timestamp: sdk::required(names[6], values[6])?,
             flag: sdk::required(names[7], values[7])?,
-            properties: sdk::optional(names[8], values[8])?.unwrap_or_default(),
+            properties: values[8].unwrap_or_default(),
             reconsume_times: sdk::optional(names[9], values[9])?.unwrap_or(0),
             max_reconsume_times: sdk::optional(names[10], values[10])?,
             batch: sdk::optional(names[11], values[11])?.unwrap_or(false)

@@ -8,6 +8,7 @@
 
 mod header;
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use abi_stable::std_types::{RSlice, RStr, RString};
@@ -133,8 +134,8 @@ impl SendPlugin {
     ) -> Result<Response, ProcessError> {
         let topic_config = self.check_topic(request, header)?;
         let mut queue_id = self.choose_queue(&topic_config, header.queue_id)?;
-        let mut topic = header.topic.clone();
-        let mut properties = Properties::parse(&header.properties);
+        let mut topic = Cow::Borrowed(header.topic);
+        let mut properties = Properties::parse(header.properties);
         let mut reconsume_times = header.reconsume_times;
 
         if let Some(group) = topic.strip_prefix(topics::RETRY_GROUP_TOPIC_PREFIX) {
@@ -144,7 +145,7 @@ impl SendPlugin {
                 self.max_reconsume_times(request, header.max_reconsume_times, &group_config);
             if reconsume_times > max_reconsume {
                 let dlq = self.ensure_dlq_topic(&group)?;
-                topic = dlq.topic_name.to_string();
+                topic = Cow::Owned(dlq.topic_name.to_string());
                 queue_id = 0;
                 properties.insert(prop::DELAY, "-1");
                 reconsume_times = header.reconsume_times;
@@ -177,7 +178,7 @@ impl SendPlugin {
 
         let encoded = properties.encode();
         let message = FfiMessage {
-            topic: RStr::from(topic.as_str()),
+            topic: RStr::from(topic.as_ref()),
             queue_id,
             flag: header.flag,
             sys_flag,
@@ -222,7 +223,7 @@ impl SendPlugin {
                 "batch message does not support transaction",
             ));
         }
-        let mut batch_properties = Properties::parse(&header.properties);
+        let mut batch_properties = Properties::parse(header.properties);
         if batch_properties
             .get(prop::DELAY)
             .and_then(|level| level.parse::<i32>().ok())
@@ -269,7 +270,7 @@ impl SendPlugin {
             sys_flag |= sysflag::MULTI_TAGS_FLAG;
         }
         let batch = FfiBatch {
-            topic: RStr::from(header.topic.as_str()),
+            topic: RStr::from(header.topic),
             queue_id,
             sys_flag,
             born_timestamp: header.born_timestamp,
@@ -365,11 +366,11 @@ impl SendPlugin {
         } else {
             properties.remove(prop::DELAY);
         }
-        let (topic, queue_id) = self.apply_delay(&mut properties, topic, queue_id);
+        let (topic, queue_id) = self.apply_delay(&mut properties, Cow::Owned(topic), queue_id);
         let encoded = properties.encode();
         let born_host = original.header.born_host.to_string();
         let message = FfiMessage {
-            topic: RStr::from(topic.as_str()),
+            topic: RStr::from(topic.as_ref()),
             queue_id,
             flag: original.header.flag,
             sys_flag: original.header.sys_flag,
@@ -396,23 +397,23 @@ impl SendPlugin {
         header: &SendHeader,
     ) -> Result<FfiTopicConfig, ProcessError> {
         let broker_name = || self.host.broker_identity().broker_name.to_string();
-        topics::validate_topic_name(&header.topic)
+        topics::validate_topic_name(header.topic)
             .map_err(|remark| ProcessError::respond(response_code::INVALID_PARAMETER, remark))?;
-        if topics::is_not_allowed_send_topic(&header.topic) {
+        if topics::is_not_allowed_send_topic(header.topic) {
             return Err(ProcessError::respond(
                 response_code::NO_PERMISSION,
                 format!("Sending message to topic[{}] is forbidden.", header.topic),
             ));
         }
-        let existing = self.host.topic_config(&header.topic);
+        let existing = self.host.topic_config(header.topic);
         let config = match existing {
             Some(config) => config,
             None => {
                 let created = self
                     .host
                     .create_topic_in_send(
-                        RStr::from(header.topic.as_str()),
-                        RStr::from(header.default_topic.as_str()),
+                        RStr::from(header.topic),
+                        RStr::from(header.default_topic),
                         header.default_topic_queue_nums,
                         0,
                     )
@@ -421,7 +422,7 @@ impl SendPlugin {
                     Some(config) => config,
                     None if header.topic.starts_with(topics::RETRY_GROUP_TOPIC_PREFIX) => {
                         self.host.create_topic_if_absent(&topic_config(
-                            &header.topic,
+                            header.topic,
                             1,
                             perm::READ | perm::WRITE,
                         ))
@@ -519,12 +520,12 @@ impl SendPlugin {
 
     /// Step 11: a `DELAY` level > 0 parks the message in SCHEDULE_TOPIC_XXXX,
     /// queue `level - 1`, remembering the real destination.
-    fn apply_delay(
+    fn apply_delay<'t>(
         &self,
         properties: &mut Properties,
-        topic: String,
+        topic: Cow<'t, str>,
         queue_id: i32,
-    ) -> (String, i32) {
+    ) -> (Cow<'t, str>, i32) {
         let level = properties
             .get(prop::DELAY)
             .and_then(|level| level.trim().parse::<i32>().ok())
@@ -536,7 +537,7 @@ impl SendPlugin {
         properties.insert(prop::DELAY, level.to_string());
         properties.insert(prop::REAL_TOPIC, topic);
         properties.insert(prop::REAL_QID, queue_id.to_string());
-        (topics::SCHEDULE_TOPIC.to_owned(), level - 1)
+        (Cow::Borrowed(topics::SCHEDULE_TOPIC), level - 1)
     }
 }
 
