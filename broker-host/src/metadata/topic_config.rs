@@ -398,6 +398,12 @@ impl TopicConfigManager {
         self.table.read().topics.get(topic).cloned()
     }
 
+    /// `f` of a topic's config, read in place (no clone of the whole config:
+    /// the send path asks once per message).
+    pub fn read<T>(&self, topic: &str, f: impl FnOnce(&TopicConfig) -> T) -> Option<T> {
+        self.table.read().topics.get(topic).map(f)
+    }
+
     /// True if the topic exists.
     pub fn contains(&self, topic: &str) -> bool {
         self.table.read().topics.contains_key(topic)

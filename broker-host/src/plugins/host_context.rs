@@ -258,8 +258,7 @@ impl FfiHostContext for HostServices {
             self.inner
                 .metadata
                 .topics()
-                .get(topic.as_str())
-                .map(|config| config.to_ffi())
+                .read(topic.as_str(), TopicConfig::to_ffi)
                 .into()
         })
     }
