@@ -4,10 +4,10 @@
 //! own copy of tokio's and tracing's globals, so it must not rely on ours).
 //!
 //! A processor whose manifest entry lists `inline_codes` may also run a
-//! request with one of those codes on the network thread that read it, but only when that saves a
-//! hand-off and costs nobody anything: its pool is idle (nothing queued,
-//! every worker waiting) and the request is its connection's only one in
-//! flight. Waking an idle worker takes 10–15 µs on this 2-core VM, a quarter
+//! request with one of those codes on the network thread that read it, but
+//! only when that saves a hand-off and costs nobody anything: its pool is
+//! idle (nothing queued, every worker waiting) and the request is its
+//! connection's only one in flight. Waking an idle worker takes 10–15 µs on this 2-core VM, a quarter
 //! of a one-at-a-time send's round trip (PERFORMANCE.md); under load the pool
 //! is never idle and every request goes through the queue as before.
 
@@ -201,10 +201,9 @@ impl ProcessorPool {
     }
 
     /// Runs `job` on the calling thread if its code is one of the processor's
-    /// `inline_codes` and it
-    /// saves a hand-off: the job is its connection's only request in flight
-    /// (`may_run_inline`), nothing is queued and every worker is waiting.
-    /// Otherwise hands the job back, to be queued.
+    /// `inline_codes` and that saves a hand-off: the job is its connection's
+    /// only request in flight (`may_run_inline`), nothing is queued and every
+    /// worker is waiting. Otherwise hands the job back, to be queued.
     // As in `submit`, the error hands the job back without boxing it.
     #[allow(clippy::result_large_err)]
     pub fn try_run_here(&self, job: Job) -> Result<(), Job> {
