@@ -11,6 +11,8 @@ use clap::Args;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use plugin_api::codec::{fill_frame_words, CodecError, SerializeType};
+
 use crate::answer::next_answer;
 use crate::stats::Latencies;
 
@@ -145,8 +147,16 @@ impl Template {
     }
 
     /// Appends one request frame; the numbers are formatted in place and the
-    /// two length words filled in afterwards (no allocation per request).
-    fn write(&self, out: &mut BytesMut, queue: usize, born: u64, opaque: i32, body: &[u8]) {
+    /// two length words filled in afterwards by the codec (no allocation per
+    /// request). Nothing usable is left on error (a body too large for a frame).
+    fn write(
+        &self,
+        out: &mut BytesMut,
+        queue: usize,
+        born: u64,
+        opaque: i32,
+        body: &[u8],
+    ) -> Result<(), CodecError> {
         let prefix = &self.prefixes[queue % self.prefixes.len()];
         let start = out.len();
         out.put_slice(&[0; 8]);
@@ -158,9 +168,13 @@ impl Template {
         out.put_slice(&self.suffix);
         let header_len = out.len() - start - 8;
         out.put_slice(body);
-        let frame_len = out.len() - start - 4;
-        out[start..start + 4].copy_from_slice(&(frame_len as u32).to_be_bytes());
-        out[start + 4..start + 8].copy_from_slice(&(header_len as u32).to_be_bytes());
+        fill_frame_words(
+            &mut out[start..start + 8],
+            SerializeType::Json,
+            header_len,
+            body.len(),
+        )
+        .inspect_err(|_| out.truncate(start))
     }
 }
 
@@ -193,7 +207,7 @@ async fn connection_loop(
         if sending {
             let born = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
             while pending.len() < args.inflight {
-                template.write(&mut out, queue, born, next_opaque, &body);
+                template.write(&mut out, queue, born, next_opaque, &body)?;
                 pending.insert(next_opaque, now);
                 next_opaque = next_opaque.wrapping_add(1);
                 queue += 1;
@@ -303,8 +317,12 @@ mod tests {
         let template = Template::new("BenchTopic", 4);
         let mut out = BytesMut::new();
         let body = vec![b'x'; 1024];
-        template.write(&mut out, 6, 1_700_000_000_123, -7, &body);
-        template.write(&mut out, 1, 5, i32::MAX, b"second");
+        template
+            .write(&mut out, 6, 1_700_000_000_123, -7, &body)
+            .expect("fits a frame");
+        template
+            .write(&mut out, 1, 5, i32::MAX, b"second")
+            .expect("fits a frame");
         let first = decode_frame(&mut out, DEFAULT_MAX_FRAME_LENGTH)
             .expect("valid")
             .expect("whole frame");

@@ -110,33 +110,44 @@ pub fn encode_frame(cmd: &RemotingCommand, dst: &mut BytesMut) -> Result<(), Cod
         }
     }
     let header_len = dst.len() - start - 8;
-    let (length_field, word) = match frame_words(cmd, header_len) {
-        Ok(words) => words,
-        Err(error) => {
-            // Nothing is written on error.
-            dst.truncate(start);
-            return Err(error);
-        }
-    };
-    dst[start..start + 4].copy_from_slice(&length_field.to_be_bytes());
-    dst[start + 4..start + 8].copy_from_slice(&word.to_be_bytes());
+    if let Err(error) = fill_frame_words(
+        &mut dst[start..start + 8],
+        cmd.serialize_type,
+        header_len,
+        cmd.body.len(),
+    ) {
+        // Nothing is written on error.
+        dst.truncate(start);
+        return Err(error);
+    }
     dst.put_slice(&cmd.body);
     Ok(())
 }
 
-/// The frame's length field and header word for a header of `header_len`
-/// bytes, or why there is no such frame.
-fn frame_words(cmd: &RemotingCommand, header_len: usize) -> Result<(i32, u32), CodecError> {
+/// Writes a frame's length field and header word into `words` (the 8 bytes
+/// left in front of a header written in place): for a header of
+/// `header_len` bytes in `serialize_type` and a body of `body_len` bytes.
+/// `words` is left as it was when there is no such frame.
+///
+/// Errors: [`CodecError::HeaderTooLong`], [`CodecError::FrameTooLong`].
+pub fn fill_frame_words(
+    words: &mut [u8],
+    serialize_type: SerializeType,
+    header_len: usize,
+    body_len: usize,
+) -> Result<(), CodecError> {
     if header_len > MAX_HEADER_LEN {
         return Err(CodecError::HeaderTooLong(header_len));
     }
-    let length = 4 + header_len + cmd.body.len();
+    let length = 4 + header_len + body_len;
     let length_field = i32::try_from(length).map_err(|_| CodecError::FrameTooLong {
         length: i64::try_from(length).unwrap_or(i64::MAX),
         max: i32::MAX as usize,
     })?;
-    let word = (u32::from(cmd.serialize_type.as_byte()) << 24) | header_len as u32;
-    Ok((length_field, word))
+    let word = (u32::from(serialize_type.as_byte()) << 24) | header_len as u32;
+    words[..4].copy_from_slice(&length_field.to_be_bytes());
+    words[4..8].copy_from_slice(&word.to_be_bytes());
+    Ok(())
 }
 
 /// Encodes `cmd` as one frame into a new vector (see [`encode_frame`]).

@@ -21,7 +21,7 @@ pub use command::{
     same_key, ExtFields, FieldSpan, InvalidFieldSpans, LanguageCode, RemotingCommand, SerializeType,
 };
 pub use error::CodecError;
-pub use frame::{decode_after_length, decode_frame, encode_frame, encode_to_vec};
+pub use frame::{decode_after_length, decode_frame, encode_frame, encode_to_vec, fill_frame_words};
 pub use json_header::{decode_json_header, encode_json_header};
 pub use scan::find_string_special;
 

@@ -29,7 +29,7 @@ pub use header::SendHeader;
 
 /// A cdylib otherwise allocates with glibc's malloc even though the host runs
 /// mimalloc: a send allocates a dozen small blocks (header strings,
-/// properties, the response's fields), and glibc's malloc/free were ~10% of a
+/// properties, the response's fields), and glibc's malloc/free were ~7% of a
 /// send thread's samples. Safe across the ABI: abi_stable values free through
 /// the vtable of the side that allocated them, and a loaded library is never
 /// unloaded. `local_dynamic_tls` because this library is `dlopen`ed.
