@@ -218,9 +218,11 @@ impl ExtFields {
     }
 
     /// An empty map whose text starts as a copy of `source` (a JSON header),
-    /// for a decoder that records keys and values as offsets into it.
+    /// for a decoder that records keys and values as offsets into it and
+    /// decodes escaped strings onto its end: room is left for all of
+    /// `source` once more, as an escaped string never decodes longer.
     pub(crate) fn over_text(source: &str) -> Self {
-        let mut text = String::with_capacity(source.len() + 64);
+        let mut text = String::with_capacity(source.len() * 2);
         text.push_str(source);
         ExtFields {
             text,

@@ -369,16 +369,43 @@ impl<'de> Deserialize<'de> for LenientExtFields {
 /// strings, nulls, unknown keys, malformed input) returns `None` and goes
 /// through the lenient serde path, which also produces every error.
 mod fast {
-    use std::borrow::Cow;
-
     use super::super::scan::find_string_special;
     use super::{ExtFields, JsonHeader, LanguageCode};
 
+    /// Value of each byte as a hex digit, or 0xFF.
+    const HEX_VALUES: [u8; 256] = {
+        let mut table = [0xFF; 256];
+        let mut digit = 0;
+        while digit < 10 {
+            table[b'0' as usize + digit] = digit as u8;
+            digit += 1;
+        }
+        let mut letter = 0;
+        while letter < 6 {
+            table[b'a' as usize + letter] = 10 + letter as u8;
+            table[b'A' as usize + letter] = 10 + letter as u8;
+            letter += 1;
+        }
+        table
+    };
+
     /// Four hex digits.
+    #[inline]
     fn hex4(digits: &[u8]) -> Option<u32> {
-        digits.iter().try_fold(0, |code, &digit| {
-            Some(code * 16 + char::from(digit).to_digit(16)?)
-        })
+        let [a, b, c, d] = *digits else { return None };
+        let [a, b, c, d] = [a, b, c, d].map(|digit| HEX_VALUES[usize::from(digit)]);
+        if (a | b | c | d) & 0xF0 != 0 {
+            return None;
+        }
+        Some(u32::from(a) << 12 | u32::from(b) << 8 | u32::from(c) << 4 | u32::from(d))
+    }
+
+    /// A string as the scan first finds it.
+    enum Scanned {
+        /// No escapes: `start..end` of the text; the cursor is past the quote.
+        Plain(usize, usize),
+        /// An escape at the cursor; the string's text began at this offset.
+        Escaped(usize),
     }
 
     struct Cursor<'a> {
@@ -388,38 +415,68 @@ mod fast {
     }
 
     impl<'a> Cursor<'a> {
+        /// Skips JSON whitespace; stock clients write none, so the first
+        /// test nearly always ends it.
+        #[inline]
         fn skip_ws(&mut self) {
             while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
                 self.pos += 1;
             }
         }
 
+        #[inline]
         fn peek(&mut self) -> Option<u8> {
             self.skip_ws();
             self.bytes.get(self.pos).copied()
         }
 
+        #[inline]
         fn eat(&mut self, byte: u8) -> Option<()> {
             (self.peek()? == byte).then(|| self.pos += 1)
         }
 
-        /// A string; borrowed unless it has escapes.
-        fn string(&mut self) -> Option<Cow<'a, str>> {
+        /// Scans a string up to its end or its first escape.
+        #[inline]
+        fn scan_string(&mut self) -> Option<Scanned> {
             self.eat(b'"')?;
             let start = self.pos;
-            self.pos += find_string_special(self.bytes.get(start..)?)?;
-            match self.bytes[self.pos] {
+            let end = start + find_string_special(self.bytes.get(start..)?)?;
+            self.pos = end;
+            match self.bytes[end] {
                 b'"' => {
-                    let text = self.text.get(start..self.pos)?;
                     self.pos += 1;
-                    Some(Cow::Borrowed(text))
+                    Some(Scanned::Plain(start, end))
                 }
-                b'\\' => {
+                b'\\' => Some(Scanned::Escaped(start)),
+                _ => None,
+            }
+        }
+
+        /// A string, copied.
+        fn string(&mut self) -> Option<String> {
+            match self.scan_string()? {
+                Scanned::Plain(start, end) => self.text.get(start..end).map(str::to_owned),
+                Scanned::Escaped(start) => {
                     let mut out = String::from(self.text.get(start..self.pos)?);
                     self.escaped_rest(&mut out)?;
-                    Some(Cow::Owned(out))
+                    Some(out)
                 }
-                _ => None,
+            }
+        }
+
+        /// A string that is not kept.
+        fn skip_string(&mut self) -> Option<()> {
+            match self.scan_string()? {
+                Scanned::Plain(..) => Some(()),
+                Scanned::Escaped(_) => self.escaped_rest(&mut String::new()),
+            }
+        }
+
+        /// A key; its bytes when it has no escapes.
+        fn plain_span(&mut self) -> Option<&'a [u8]> {
+            match self.scan_string()? {
+                Scanned::Plain(start, end) => self.bytes.get(start..end),
+                Scanned::Escaped(_) => None,
             }
         }
 
@@ -435,6 +492,12 @@ mod fast {
                         let escape = *self.bytes.get(self.pos + 1)?;
                         self.pos += 2;
                         out.push(match escape {
+                            b'u' => {
+                                let code = hex4(self.bytes.get(self.pos..self.pos + 4)?)?;
+                                self.pos += 4;
+                                // Surrogate pairs are left to serde.
+                                char::from_u32(code)?
+                            }
                             b'"' => '"',
                             b'\\' => '\\',
                             b'/' => '/',
@@ -443,12 +506,6 @@ mod fast {
                             b'n' => '\n',
                             b'r' => '\r',
                             b't' => '\t',
-                            b'u' => {
-                                let code = hex4(self.bytes.get(self.pos..self.pos + 4)?)?;
-                                self.pos += 4;
-                                // Surrogate pairs are left to serde.
-                                char::from_u32(code)?
-                            }
                             _ => return None,
                         });
                     }
@@ -456,31 +513,44 @@ mod fast {
                 }
                 let run = self.pos;
                 self.pos += find_string_special(self.bytes.get(run..)?)?;
-                out.push_str(self.text.get(run..self.pos)?);
+                if self.pos > run {
+                    out.push_str(self.text.get(run..self.pos)?);
+                }
             }
         }
 
         /// An integer in i32 range, not followed by a fraction or exponent.
         fn int(&mut self) -> Option<i32> {
             self.skip_ws();
-            let start = self.pos;
-            if self.bytes.get(self.pos) == Some(&b'-') {
+            let negative = self.bytes.get(self.pos) == Some(&b'-');
+            if negative {
                 self.pos += 1;
             }
-            while self.bytes.get(self.pos).is_some_and(u8::is_ascii_digit) {
+            let start = self.pos;
+            let mut value: i64 = 0;
+            while let Some(&digit) = self.bytes.get(self.pos) {
+                if !digit.is_ascii_digit() {
+                    break;
+                }
+                // Leading zeros keep it small; anything past i32 fails below.
+                value = (value * 10 + i64::from(digit - b'0')).min(1 << 32);
                 self.pos += 1;
+            }
+            if self.pos == start {
+                return None;
             }
             if let Some(b'.' | b'e' | b'E') = self.bytes.get(self.pos) {
                 return None;
             }
-            self.text.get(start..self.pos)?.parse().ok()
+            i32::try_from(if negative { -value } else { value }).ok()
         }
 
         fn ext_fields(&mut self) -> Option<ExtFields> {
             self.eat(b'{')?;
             // The map's text starts as a copy of the whole header, so a key
             // or value without escapes is just its offsets in it; escaped
-            // ones are decoded onto the end.
+            // ones are decoded onto the end (never longer than their source,
+            // so the room reserved here is enough).
             let mut fields = ExtFields::over_text(self.text);
             if self.peek()? == b'}' {
                 self.pos += 1;
@@ -504,28 +574,22 @@ mod fast {
 
         /// A string as offsets into `fields`' text: in place when it has no
         /// escapes (that text begins with the header), else decoded onto its end.
+        #[inline]
         fn string_span(&mut self, fields: &mut ExtFields) -> Option<(u32, u32)> {
-            self.eat(b'"')?;
-            let start = self.pos;
-            self.pos += find_string_special(self.bytes.get(start..)?)?;
-            match self.bytes[self.pos] {
-                b'"' => {
-                    let span = (offset(start)?, offset(self.pos)?);
-                    self.pos += 1;
-                    Some(span)
-                }
-                b'\\' => {
+            match self.scan_string()? {
+                Scanned::Plain(start, end) => Some((offset(start)?, offset(end)?)),
+                Scanned::Escaped(start) => {
                     let out = fields.text_mut();
                     let decoded_start = out.len();
                     out.push_str(self.text.get(start..self.pos)?);
                     self.escaped_rest(out)?;
                     Some((offset(decoded_start)?, offset(out.len())?))
                 }
-                _ => None,
             }
         }
     }
 
+    #[inline]
     fn offset(position: usize) -> Option<u32> {
         u32::try_from(position).ok()
     }
@@ -540,19 +604,29 @@ mod fast {
         cursor.eat(b'{')?;
         if cursor.peek()? != b'}' {
             loop {
-                let key = cursor.string()?;
+                // Keys with escapes are left to serde.
+                let key = cursor.plain_span()?;
                 cursor.eat(b':')?;
-                match key.as_ref() {
-                    "code" => header.code = cursor.int()?,
-                    "version" => header.version = cursor.int()?,
-                    "opaque" => header.opaque = cursor.int()?,
-                    "flag" => header.flag = cursor.int()?,
-                    "language" => header.language = LanguageCode::from_name(&cursor.string()?),
-                    "remark" => header.remark = Some(cursor.string()?.into_owned()),
-                    "serializeTypeCurrentRPC" => {
-                        cursor.string()?;
+                match key {
+                    b"code" => header.code = cursor.int()?,
+                    b"extFields" => header.ext_fields = Some(cursor.ext_fields()?),
+                    b"flag" => header.flag = cursor.int()?,
+                    b"language" => {
+                        header.language = match cursor.scan_string()? {
+                            Scanned::Plain(start, end) => {
+                                LanguageCode::from_name(text.get(start..end)?)
+                            }
+                            Scanned::Escaped(start) => {
+                                let mut name = String::from(text.get(start..cursor.pos)?);
+                                cursor.escaped_rest(&mut name)?;
+                                LanguageCode::from_name(&name)
+                            }
+                        }
                     }
-                    "extFields" => header.ext_fields = Some(cursor.ext_fields()?),
+                    b"opaque" => header.opaque = cursor.int()?,
+                    b"remark" => header.remark = Some(cursor.string()?),
+                    b"serializeTypeCurrentRPC" => cursor.skip_string()?,
+                    b"version" => header.version = cursor.int()?,
                     _ => return None,
                 }
                 if cursor.peek()? != b',' {
@@ -629,6 +703,31 @@ mod tests {
             assert!(fast::parse(text).is_none(), "{text}");
             assert!(decode_json_header(text.as_bytes()).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn fast_parser_integers_stop_at_the_i32_limits() {
+        for (text, code) in [
+            (r#"{"code":2147483647}"#, i32::MAX),
+            (r#"{"code":-2147483648}"#, i32::MIN),
+        ] {
+            assert!(same_as_serde(text), "{text}");
+            assert_eq!(fast::parse(text).map(|h| h.code), Some(code), "{text}");
+        }
+        // serde_json reads -0 as a float; fastjson, like this parser, as 0.
+        assert_eq!(fast::parse(r#"{"code":-0}"#).map(|h| h.code), Some(0));
+        for text in [
+            r#"{"code":2147483648}"#,
+            r#"{"code":-2147483649}"#,
+            r#"{"code":99999999999999999999999999}"#,
+            r#"{"code":-}"#,
+        ] {
+            assert!(fast::parse(text).is_none(), "{text}");
+            assert!(decode_json_header(text.as_bytes()).is_err(), "{text}");
+        }
+        // A key written with an escape is still a known key (serde reads it).
+        let header = decode_json_header(br#"{"c\u006fde":7,"opaque":3}"#).expect("valid header");
+        assert_eq!((header.code, header.opaque), (7, 3));
     }
 
     proptest::proptest! {
