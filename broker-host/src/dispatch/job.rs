@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use plugin_api::codec::{ExtFields, RemotingCommand};
+use plugin_api::codec::{ExtFields, FieldsView, RemotingCommand};
 use plugin_api::codes::BROKER_VERSION;
 
 use crate::remoting::ConnectionHandle;
@@ -71,14 +71,25 @@ impl Job {
         ext_fields: Option<ExtFields>,
         body: bytes::Bytes,
     ) {
+        self.queue_reply_with_fields(code, remark, ext_fields.as_ref().map(ExtFields::view), body);
+    }
+
+    /// [`Job::queue_reply`] with borrowed header fields (a plugin's answer,
+    /// written without being copied first).
+    pub fn queue_reply_with_fields(
+        &self,
+        code: i32,
+        remark: Option<String>,
+        fields: Option<FieldsView<'_>>,
+        body: bytes::Bytes,
+    ) {
         if self.request.is_oneway() {
             return;
         }
         let mut response = RemotingCommand::response_to(&self.request, code, remark);
         response.version = BROKER_VERSION;
-        response.ext_fields = ext_fields;
         response.body = body;
-        self.connection.queue_command(&response);
+        self.connection.queue_command_with_fields(&response, fields);
     }
 
     /// Sends an error response with a remark.

@@ -371,10 +371,10 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
             if response.code != response_code::SUCCESS {
                 shared.stats.errors.fetch_add(1, Ordering::Relaxed);
             }
-            let ext_fields = if response.ext_fields.spans.is_empty() {
+            let fields = if response.ext_fields.spans.is_empty() {
                 None
             } else {
-                match response.ext_fields.to_ext_fields() {
+                match response.ext_fields.view() {
                     Ok(fields) => Some(fields),
                     Err(error) => {
                         shared.stats.errors.fetch_add(1, Ordering::Relaxed);
@@ -396,6 +396,7 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
                 // SYNC_FLUSH: answered by the flusher once the put is durable
                 // (FLUSH_DISK_TIMEOUT, message kept, if that takes too long).
                 Some(pending) if response.code == response_code::SUCCESS => {
+                    let ext_fields = fields.map(|fields| fields.to_ext_fields());
                     pending.when_flushed(Box::new(move |flushed| {
                         let code = if flushed {
                             response_code::SUCCESS
@@ -407,7 +408,7 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
                     None
                 }
                 _ => {
-                    job.queue_reply(response.code, remark, ext_fields, body);
+                    job.queue_reply_with_fields(response.code, remark, fields, body);
                     Some(job.connection.clone())
                 }
             }

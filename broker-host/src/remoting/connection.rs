@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use plugin_api::codec::{decode_frame, RemotingCommand};
+use plugin_api::codec::{decode_frame, ExtFields, FieldsView, RemotingCommand};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -74,7 +74,20 @@ impl ConnectionHandle {
     /// [`ConnectionHandle::flush`] sends it (a pool thread answers several
     /// requests, then flushes once).
     pub fn queue_command(&self, command: &RemotingCommand) -> bool {
-        self.inner.outbound.queue(command, &self.inner.remote_addr)
+        let fields = command.ext_fields.as_ref().map(ExtFields::view);
+        self.queue_command_with_fields(command, fields)
+    }
+
+    /// [`ConnectionHandle::queue_command`] with `fields` as the command's
+    /// `extFields` (its own are not read).
+    pub fn queue_command_with_fields(
+        &self,
+        command: &RemotingCommand,
+        fields: Option<FieldsView<'_>>,
+    ) -> bool {
+        self.inner
+            .outbound
+            .queue(command, fields, &self.inner.remote_addr)
     }
 
     /// Writes whatever is queued.

@@ -21,7 +21,7 @@ use std::io;
 
 use bytes::{Buf, BytesMut};
 use parking_lot::{Mutex, MutexGuard};
-use plugin_api::codec::{encode_frame, RemotingCommand};
+use plugin_api::codec::{encode_frame_with_fields, FieldsView, RemotingCommand};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::Notify;
 
@@ -66,13 +66,19 @@ impl Outbound {
         }
     }
 
-    /// Encodes `command` into the backlog; false if the socket has failed.
-    pub(crate) fn queue(&self, command: &RemotingCommand, peer: &str) -> bool {
+    /// Encodes `command`, with `fields` as its `extFields`, into the
+    /// backlog; false if the socket has failed.
+    pub(crate) fn queue(
+        &self,
+        command: &RemotingCommand,
+        fields: Option<FieldsView<'_>>,
+        peer: &str,
+    ) -> bool {
         let mut state = self.state.lock();
         if state.failed {
             return false;
         }
-        if let Err(error) = encode_frame(command, &mut state.backlog) {
+        if let Err(error) = encode_frame_with_fields(command, fields, &mut state.backlog) {
             tracing::error!(%error, code = command.code, peer, "cannot encode a response");
             return false;
         }
@@ -270,7 +276,7 @@ mod tests {
                         let mut response = RemotingCommand::request(0);
                         response.opaque = thread * 1000 + n;
                         response.body = vec![n as u8; 64 * 1024].into();
-                        assert!(outbound.queue(&response, "test"));
+                        assert!(outbound.queue(&response, None, "test"));
                         outbound.flush();
                     }
                 })

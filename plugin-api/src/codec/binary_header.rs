@@ -5,7 +5,7 @@
 //! `flag` i32, `remarkLen` i32 + UTF-8 remark, `extLen` i32 + map block of entries
 //! `keyLen` u16 + key, `valLen` i32 + value.
 
-use super::command::{ExtFields, LanguageCode, RemotingCommand, SerializeType};
+use super::command::{ExtFields, FieldsView, LanguageCode, RemotingCommand, SerializeType};
 use super::error::CodecError;
 
 /// Size of the fixed part: code, language, version, opaque, flag, remarkLen, extLen.
@@ -18,6 +18,15 @@ const FIXED_LEN: usize = 2 + 1 + 2 + 4 + 4 + 4 + 4;
 /// fit in an i16 or a key is longer than 65535 bytes, and with
 /// [`CodecError::HeaderTooLong`] if a length does not fit in an i32.
 pub fn encode_binary_header(cmd: &RemotingCommand) -> Result<Vec<u8>, CodecError> {
+    encode_binary_header_with(cmd, cmd.ext_fields.as_ref().map(ExtFields::view))
+}
+
+/// [`encode_binary_header`] with `fields` as the header's `extFields`
+/// (`cmd.ext_fields` is not read).
+pub(crate) fn encode_binary_header_with(
+    cmd: &RemotingCommand,
+    fields: Option<FieldsView<'_>>,
+) -> Result<Vec<u8>, CodecError> {
     let code = i16::try_from(cmd.code).map_err(|_| CodecError::FieldOutOfRange {
         field: "code",
         value: i64::from(cmd.code),
@@ -27,7 +36,7 @@ pub fn encode_binary_header(cmd: &RemotingCommand) -> Result<Vec<u8>, CodecError
         value: i64::from(cmd.version),
     })?;
     let remark = cmd.remark.as_deref().unwrap_or("").as_bytes();
-    let ext_len: usize = cmd.ext_fields.as_ref().map_or(0, |e| {
+    let ext_len: usize = fields.map_or(0, |e| {
         e.iter().map(|(k, v)| 2 + k.len() + 4 + v.len()).sum()
     });
     let total = FIXED_LEN + remark.len() + ext_len;
@@ -41,7 +50,7 @@ pub fn encode_binary_header(cmd: &RemotingCommand) -> Result<Vec<u8>, CodecError
     out.extend_from_slice(&len_i32(remark.len(), total)?.to_be_bytes());
     out.extend_from_slice(remark);
     out.extend_from_slice(&len_i32(ext_len, total)?.to_be_bytes());
-    if let Some(ext) = &cmd.ext_fields {
+    if let Some(ext) = fields {
         for (k, v) in ext.iter() {
             let key_len = u16::try_from(k.len()).map_err(|_| CodecError::FieldOutOfRange {
                 field: "extFields key length",

@@ -347,6 +347,14 @@ impl ExtFields {
         self.set_value(existing, value, |fields| fields.push_text(key));
     }
 
+    /// Like [`ExtFields::insert`], for an integer (written as Java prints it,
+    /// without the formatting machinery: responses carry several per request).
+    pub fn insert_int(&mut self, key: &str, value: i64) {
+        let existing = self.position(key);
+        let value = self.push_text(super::format_decimal(value, &mut [0; 20]));
+        self.set_value(existing, value, |fields| fields.push_text(key));
+    }
+
     /// Removes `key`, returning its value; the order of the other entries is kept.
     pub fn remove(&mut self, key: &str) -> Option<String> {
         let index = self.position(key)?;
@@ -382,16 +390,23 @@ impl ExtFields {
         (&self.text, &self.entries)
     }
 
+    /// A borrowed view for encoding.
+    pub fn view(&self) -> FieldsView<'_> {
+        FieldsView {
+            text: &self.text,
+            spans: &self.entries,
+        }
+    }
+
     /// Rebuilds a map from parts, checking every span (they may come from a
     /// plugin). Duplicate keys are kept as given.
     pub fn from_parts(text: String, entries: Vec<FieldSpan>) -> Result<Self, InvalidFieldSpans> {
-        let valid =
-            |start: u32, end: u32| start <= end && text.get(start as usize..end as usize).is_some();
-        if let Some(entry) = entries.iter().position(|span| {
-            !valid(span.key_start, span.key_end) || !valid(span.value_start, span.value_end)
-        }) {
-            return Err(InvalidFieldSpans { entry });
-        }
+        FieldsView::new(&text, &entries)?;
+        Ok(Self::from_checked_parts(text, entries))
+    }
+
+    /// [`ExtFields::from_parts`] for spans already checked.
+    fn from_checked_parts(text: String, entries: Vec<FieldSpan>) -> Self {
         let mut fields = ExtFields {
             text,
             entries,
@@ -400,7 +415,54 @@ impl ExtFields {
         fields.first_bytes = fields.entries.iter().fold(0, |bits, span| {
             bits | first_byte_bit(fields.bytes_at(span.key_start, span.key_end))
         });
-        Ok(fields)
+        fields
+    }
+}
+
+/// Header fields to encode, borrowed as a text and its spans (checked), so
+/// a response built elsewhere (by a plugin) is written without first being
+/// copied into an [`ExtFields`].
+#[derive(Debug, Clone, Copy)]
+pub struct FieldsView<'a> {
+    text: &'a str,
+    spans: &'a [FieldSpan],
+}
+
+impl<'a> FieldsView<'a> {
+    /// A view of `spans` into `text`; fails when a span is outside the text
+    /// or splits a UTF-8 character.
+    pub fn new(text: &'a str, spans: &'a [FieldSpan]) -> Result<Self, InvalidFieldSpans> {
+        let valid =
+            |start: u32, end: u32| start <= end && text.get(start as usize..end as usize).is_some();
+        match spans.iter().position(|span| {
+            !valid(span.key_start, span.key_end) || !valid(span.value_start, span.value_end)
+        }) {
+            Some(entry) => Err(InvalidFieldSpans { entry }),
+            None => Ok(FieldsView { text, spans }),
+        }
+    }
+
+    /// Every `(key, value)`, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let text = self.text;
+        // Checked in `new` (or made by `ExtFields`).
+        let part = move |start: u32, end: u32| text.get(start as usize..end as usize).unwrap_or("");
+        self.spans.iter().map(move |span| {
+            (
+                part(span.key_start, span.key_end),
+                part(span.value_start, span.value_end),
+            )
+        })
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// An owned copy (duplicate keys kept as they are).
+    pub fn to_ext_fields(&self) -> ExtFields {
+        ExtFields::from_checked_parts(self.text.to_owned(), self.spans.to_vec())
     }
 }
 
@@ -529,6 +591,27 @@ impl RemotingCommand {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn insert_int_writes_what_display_writes() {
+        for value in [
+            0,
+            7,
+            -7,
+            10,
+            479,
+            -1_000_000,
+            i64::from(i32::MIN),
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let mut fields = ExtFields::new();
+            fields.insert_int("queueOffset", value);
+            fields.insert_int("queueOffset", value);
+            assert_eq!(fields.len(), 1);
+            assert_eq!(fields.get("queueOffset"), Some(value.to_string().as_str()));
+        }
+    }
 
     #[test]
     fn ext_fields_replace_in_place_and_remove_keep_order() {

@@ -2,8 +2,8 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use super::binary_header::{decode_binary_header, encode_binary_header};
-use super::command::{RemotingCommand, SerializeType};
+use super::binary_header::{decode_binary_header, encode_binary_header_with};
+use super::command::{ExtFields, FieldsView, RemotingCommand, SerializeType};
 use super::error::CodecError;
 use super::json_header::{decode_json_header, json_header_capacity, write_json_header};
 
@@ -93,17 +93,28 @@ pub fn decode_after_length(frame: Bytes) -> Result<RemotingCommand, CodecError> 
 /// would exceed `i32::MAX` ([`CodecError::FrameTooLong`]). Nothing is written on error.
 /// The frame is not checked against [`super::DEFAULT_MAX_FRAME_LENGTH`].
 pub fn encode_frame(cmd: &RemotingCommand, dst: &mut BytesMut) -> Result<(), CodecError> {
+    encode_frame_with_fields(cmd, cmd.ext_fields.as_ref().map(ExtFields::view), dst)
+}
+
+/// [`encode_frame`] with `fields` as the header's `extFields` instead of
+/// `cmd.ext_fields` (which is not read): a response whose fields a plugin
+/// built is written from them without a copy.
+pub fn encode_frame_with_fields(
+    cmd: &RemotingCommand,
+    fields: Option<FieldsView<'_>>,
+    dst: &mut BytesMut,
+) -> Result<(), CodecError> {
     let start = dst.len();
     match cmd.serialize_type {
         SerializeType::Json => {
             // The header goes straight into `dst` behind room for the two
             // length words, which are filled in once its length is known.
-            dst.reserve(8 + json_header_capacity(cmd) + cmd.body.len());
+            dst.reserve(8 + json_header_capacity(fields) + cmd.body.len());
             dst.put_slice(&[0; 8]);
-            write_json_header(cmd, dst);
+            write_json_header(cmd, fields, dst);
         }
         SerializeType::RocketMq => {
-            let header = encode_binary_header(cmd)?;
+            let header = encode_binary_header_with(cmd, fields)?;
             dst.reserve(8 + header.len() + cmd.body.len());
             dst.put_slice(&[0; 8]);
             dst.put_slice(&header);

@@ -11,7 +11,7 @@ use bytes::BufMut;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::command::{ExtFields, LanguageCode, RemotingCommand, SerializeType};
+use super::command::{ExtFields, FieldsView, LanguageCode, RemotingCommand, SerializeType};
 use super::error::CodecError;
 
 /// Serializes the header of `cmd` as fastjson would.
@@ -20,22 +20,30 @@ use super::error::CodecError;
 /// with `extFields`/`remark` left out when `None`, `extFields` entries in [`ExtFields`] order.
 /// `serializeTypeCurrentRPC` is always `"JSON"` (the header is JSON).
 pub fn encode_json_header(cmd: &RemotingCommand) -> Vec<u8> {
-    let mut out = Vec::with_capacity(json_header_capacity(cmd));
-    write_json_header(cmd, &mut out);
+    let fields = cmd.ext_fields.as_ref().map(ExtFields::view);
+    let mut out = Vec::with_capacity(json_header_capacity(fields));
+    write_json_header(cmd, fields, &mut out);
     out
 }
 
-/// A capacity that holds `cmd`'s JSON header in most cases.
-pub(crate) fn json_header_capacity(cmd: &RemotingCommand) -> usize {
-    128 + estimate_ext_len(cmd.ext_fields.as_ref())
+/// A capacity that holds a JSON header with `fields` in most cases.
+pub(crate) fn json_header_capacity(fields: Option<FieldsView<'_>>) -> usize {
+    128 + fields.map_or(0, |fields| {
+        fields.iter().map(|(k, v)| k.len() + v.len() + 6).sum()
+    })
 }
 
-/// Appends `cmd`'s JSON header (see [`encode_json_header`]) to `out`, so a
-/// frame can be encoded straight into a connection's buffer.
-pub(crate) fn write_json_header<B: BufMut>(cmd: &RemotingCommand, out: &mut B) {
+/// Appends `cmd`'s JSON header (see [`encode_json_header`]) to `out`, with
+/// `fields` as its `extFields` (`cmd.ext_fields` is not read), so a frame
+/// can be encoded straight into a connection's buffer.
+pub(crate) fn write_json_header<B: BufMut>(
+    cmd: &RemotingCommand,
+    fields: Option<FieldsView<'_>>,
+    out: &mut B,
+) {
     out.put_slice(b"{\"code\":");
     push_int(out, cmd.code);
-    if let Some(ext) = &cmd.ext_fields {
+    if let Some(ext) = fields {
         out.put_slice(b",\"extFields\":{");
         for (i, (k, v)) in ext.iter().enumerate() {
             if i > 0 {
@@ -95,27 +103,9 @@ pub fn decode_json_header(bytes: &[u8]) -> Result<RemotingCommand, CodecError> {
     })
 }
 
-fn estimate_ext_len(ext: Option<&ExtFields>) -> usize {
-    ext.map_or(0, |e| e.iter().map(|(k, v)| k.len() + v.len() + 6).sum())
-}
-
 /// Decimal `v`, without the formatting machinery (four per header).
 fn push_int<B: BufMut>(out: &mut B, v: i32) {
-    let mut digits = [0u8; 11];
-    let mut at = digits.len();
-    let mut rest = v.unsigned_abs();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        out.put_u8(b'-');
-    }
-    out.put_slice(&digits[at..]);
+    out.put_slice(super::format_decimal(v.into(), &mut [0; 20]).as_bytes());
 }
 
 /// Writes `s` as a JSON string literal with fastjson's escaping: `"` and `\` escaped,

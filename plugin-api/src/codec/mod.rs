@@ -18,10 +18,14 @@ mod scan;
 
 pub use binary_header::{decode_binary_header, encode_binary_header};
 pub use command::{
-    same_key, ExtFields, FieldSpan, InvalidFieldSpans, LanguageCode, RemotingCommand, SerializeType,
+    same_key, ExtFields, FieldSpan, FieldsView, InvalidFieldSpans, LanguageCode, RemotingCommand,
+    SerializeType,
 };
 pub use error::CodecError;
-pub use frame::{decode_after_length, decode_frame, encode_frame, encode_to_vec, fill_frame_words};
+pub use frame::{
+    decode_after_length, decode_frame, encode_frame, encode_frame_with_fields, encode_to_vec,
+    fill_frame_words,
+};
 pub use json_header::{decode_json_header, encode_json_header};
 pub use scan::find_string_special;
 
@@ -33,6 +37,28 @@ pub fn text_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
         Ok(text) => std::borrow::Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(bytes),
     }
+}
+
+/// `value` in decimal as Java prints it, written into the end of `buffer`
+/// (20 bytes fit every i64); the formatting machinery costs several times
+/// more, and headers carry a few integers per request.
+pub(crate) fn format_decimal(value: i64, buffer: &mut [u8; 20]) -> &str {
+    let mut at = buffer.len();
+    let mut rest = value.unsigned_abs();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        at -= 1;
+        buffer[at] = b'-';
+    }
+    // ASCII digits and sign only.
+    std::str::from_utf8(&buffer[at..]).unwrap_or_default()
 }
 
 /// Default maximum frame size (`com.rocketmq.remoting.frameMaxLength`); Netty compares

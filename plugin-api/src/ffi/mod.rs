@@ -28,7 +28,7 @@ use abi_stable::{
     StableAbi,
 };
 
-use crate::codec::{ExtFields, FieldSpan, InvalidFieldSpans};
+use crate::codec::{ExtFields, FieldSpan, FieldsView, InvalidFieldSpans};
 
 /// The plugin ABI version. A plugin built against a plugin-api whose ABI
 /// version is not compatible with the host's (same minor for 0.x, see
@@ -117,7 +117,12 @@ impl From<ExtFields> for FfiFields {
 impl FfiFields {
     /// The fields as a map, spans checked (they come from a plugin).
     pub fn to_ext_fields(&self) -> Result<ExtFields, InvalidFieldSpans> {
-        ExtFields::from_parts(self.text.as_str().to_owned(), self.spans.to_vec())
+        Ok(self.view()?.to_ext_fields())
+    }
+
+    /// The fields borrowed for encoding, spans checked.
+    pub fn view(&self) -> Result<FieldsView<'_>, InvalidFieldSpans> {
+        FieldsView::new(self.text.as_str(), self.spans.as_slice())
     }
 }
 

@@ -42,6 +42,18 @@ impl Response {
         self
     }
 
+    /// [`Response::with_field`] for text (no formatting pass).
+    pub fn with_text(mut self, key: &str, value: &str) -> Self {
+        self.ext_fields.insert(key, value);
+        self
+    }
+
+    /// [`Response::with_field`] for an integer (no formatting pass).
+    pub fn with_int(mut self, key: &str, value: impl Into<i64>) -> Self {
+        self.ext_fields.insert_int(key, value.into());
+        self
+    }
+
     /// Sets the body.
     pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();

@@ -123,8 +123,8 @@ impl SendPlugin {
             return response;
         }
         response
-            .with_field(prop::MSG_REGION, &self.settings.region_id)
-            .with_field(prop::TRACE_ON, &self.settings.trace_on)
+            .with_text(prop::MSG_REGION, &self.settings.region_id)
+            .with_text(prop::TRACE_ON, &self.settings.trace_on)
     }
 
     fn send_one(
@@ -613,19 +613,21 @@ fn send_response(result: &FfiPutResult, queue_id: i32, transaction_id: Option<&s
             _ => Response::error(response_code::SYSTEM_ERROR, "UNKNOWN_ERROR"),
         };
     };
-    // One id for a single send, comma-joined for a batch.
-    let msg_ids = MsgIds(result.msg_ids.as_slice());
-    let mut response = Response {
+    let response = Response {
         code,
         // msgId, queueId, queueOffset, transactionId, MSG_REGION, TRACE_ON.
         ext_fields: ExtFields::with_capacity(6, 160),
         ..Response::default()
+    };
+    // One id for a single send, comma-joined for a batch.
+    let mut response = match result.msg_ids.as_slice() {
+        [id] => response.with_text("msgId", id.as_str()),
+        ids => response.with_field("msgId", MsgIds(ids)),
     }
-    .with_field("msgId", msg_ids)
-    .with_field("queueId", queue_id)
-    .with_field("queueOffset", result.queue_offset);
+    .with_int("queueId", queue_id)
+    .with_int("queueOffset", result.queue_offset);
     if let Some(transaction_id) = transaction_id {
-        response = response.with_field("transactionId", transaction_id);
+        response = response.with_text("transactionId", transaction_id);
     }
     response
 }
