@@ -221,9 +221,9 @@ fn properties_decode_edge_cases() {
     assert_eq!(properties::find_property("A\u{1}1\u{2}", "B"), None);
 
     let mut p = Properties::parse("TAGS\u{1}a\u{2}KEYS\u{1}k1 k2\u{2}");
-    assert_eq!(p.insert("TAGS", "b"), Some("a".to_string()));
+    assert_eq!(p.insert("TAGS", "b"), Some("a".into()));
     assert_eq!(p.insert("WAIT", "false"), None);
-    assert_eq!(p.remove("KEYS"), Some("k1 k2".to_string()));
+    assert_eq!(p.remove("KEYS"), Some("k1 k2".into()));
     assert_eq!(p.encode(), "TAGS\u{1}b\u{2}WAIT\u{1}false\u{2}");
     assert_eq!(Properties::parse(&p.encode()), p);
     let dp = DispatchProperties::scan(

@@ -2,6 +2,7 @@
 //! `name U+0001 value U+0002` string encoding stored in commit-log records
 //! (`MessageDecoder.messageProperties2String` / `string2messageProperties`).
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Separator between a property name and its value (U+0001).
@@ -160,19 +161,9 @@ pub fn find_property<'a>(properties: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Decodes an encoded properties string with Java's `string2messageProperties`
-/// rules (see [`PropertyIter`]). A later duplicate overwrites the value of an
-/// earlier one, which keeps its position.
+/// rules (see [`Properties::parse`]), as owned pairs.
 pub fn decode_properties(properties: &str) -> Vec<(String, String)> {
-    // A client message carries a handful (TAGS, KEYS, WAIT, UNIQ_KEY, ...);
-    // the broker adds two or three.
-    let mut out: Vec<(String, String)> = Vec::with_capacity(8);
-    for (k, v) in iter_properties(properties) {
-        match out.iter_mut().find(|(name, _)| name == k) {
-            Some(slot) => slot.1 = v.to_owned(),
-            None => out.push((k.to_owned(), v.to_owned())),
-        }
-    }
-    out
+    Properties::parse(properties).into_vec()
 }
 
 /// Encodes properties like `messageProperties2String`: `name U+0001 value
@@ -194,23 +185,34 @@ where
     out
 }
 
-/// Ordered message properties (insertion order, unique names).
+/// Ordered message properties (insertion order, unique names). Names and
+/// values borrow the encoded string they were parsed from, so reading a
+/// message's properties and adding one or two allocates only what is added.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Properties {
-    entries: Vec<(String, String)>,
+pub struct Properties<'a> {
+    entries: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
-impl Properties {
+impl<'a> Properties<'a> {
     /// An empty set.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Decodes an encoded properties string ([`decode_properties`]).
-    pub fn parse(encoded: &str) -> Self {
-        Properties {
-            entries: decode_properties(encoded),
+    /// Decodes an encoded properties string with Java's
+    /// `string2messageProperties` rules (see [`PropertyIter`]). A later
+    /// duplicate overwrites the value of an earlier one, which keeps its
+    /// position.
+    pub fn parse(encoded: &'a str) -> Self {
+        // A client message carries a handful (TAGS, KEYS, WAIT, UNIQ_KEY, ...);
+        // the broker adds two or three.
+        let mut properties = Properties {
+            entries: Vec::with_capacity(8),
+        };
+        for (name, value) in iter_properties(encoded) {
+            properties.insert(name, value);
         }
+        properties
     }
 
     /// The value of `name`.
@@ -218,7 +220,7 @@ impl Properties {
         self.entries
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// Whether `name` is present.
@@ -228,7 +230,11 @@ impl Properties {
 
     /// Sets `name` (replacing the value in place if present, else appending);
     /// returns the previous value.
-    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) -> Option<String> {
+    pub fn insert(
+        &mut self,
+        name: impl Into<Cow<'a, str>>,
+        value: impl Into<Cow<'a, str>>,
+    ) -> Option<Cow<'a, str>> {
         let name = name.into();
         let value = value.into();
         match self.entries.iter_mut().find(|(k, _)| *k == name) {
@@ -241,7 +247,7 @@ impl Properties {
     }
 
     /// Removes `name`; returns its value.
-    pub fn remove(&mut self, name: &str) -> Option<String> {
+    pub fn remove(&mut self, name: &str) -> Option<Cow<'a, str>> {
         let pos = self.entries.iter().position(|(k, _)| k == name)?;
         Some(self.entries.remove(pos).1)
     }
@@ -258,7 +264,7 @@ impl Properties {
 
     /// The pairs in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.entries.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
     }
 
     /// Encodes with [`encode_properties`].
@@ -266,20 +272,23 @@ impl Properties {
         encode_properties(self.iter())
     }
 
-    /// The pairs, consuming the set.
+    /// The pairs as owned strings, consuming the set.
     pub fn into_vec(self) -> Vec<(String, String)> {
         self.entries
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
     }
 }
 
-impl fmt::Display for Properties {
+impl fmt::Display for Properties<'_> {
     /// The encoded form ([`Properties::encode`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.encode())
     }
 }
 
-impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Properties {
+impl<'a, K: Into<Cow<'a, str>>, V: Into<Cow<'a, str>>> FromIterator<(K, V)> for Properties<'a> {
     fn from_iter<T: IntoIterator<Item = (K, V)>>(iter: T) -> Self {
         let mut p = Properties::new();
         for (k, v) in iter {
@@ -289,7 +298,7 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Properties {
     }
 }
 
-impl From<Vec<(String, String)>> for Properties {
+impl From<Vec<(String, String)>> for Properties<'static> {
     fn from(pairs: Vec<(String, String)>) -> Self {
         pairs.into_iter().collect()
     }

@@ -342,7 +342,7 @@ pub struct MessageRecord {
 
 impl MessageRecord {
     /// The decoded properties.
-    pub fn properties_map(&self) -> Properties {
+    pub fn properties_map(&self) -> Properties<'_> {
         Properties::parse(&self.properties)
     }
 

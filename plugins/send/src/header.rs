@@ -50,12 +50,34 @@ const FIELDS: [(&str, &str); 12] = [
     ("batch", "m"),
 ];
 
+/// Which of [`FIELDS`] `key` is, in the naming of the request's code.
+#[inline]
+fn field_index(key: &str, v2: bool) -> Option<usize> {
+    if v2 {
+        // One letter: 'a'..='m', 'k' (unitMode) not read.
+        match key.as_bytes() {
+            [letter @ b'a'..=b'j'] => Some(usize::from(letter - b'a')),
+            [b'l'] => Some(10),
+            [b'm'] => Some(11),
+            _ => None,
+        }
+    } else {
+        FIELDS.iter().position(|(v1, _)| *v1 == key)
+    }
+}
+
 impl<'a> SendHeader<'a> {
-    /// Parses the header in the naming its code uses (one pass over the fields).
+    /// Parses the header in the naming its code uses (one pass over the
+    /// fields; the last of a repeated key wins, as in a map).
     pub fn parse(request: &Request<'a>) -> Result<SendHeader<'a>, ProcessError> {
         let v2 = request.code() != request_code::SEND_MESSAGE;
         let names = FIELDS.map(|(v1, v2_name)| if v2 { v2_name } else { v1 });
-        let values = request.ext_many(names);
+        let mut values: [Option<&'a str>; 12] = [None; 12];
+        for (key, value) in request.ext_fields() {
+            if let Some(index) = field_index(key, v2) {
+                values[index] = Some(value);
+            }
+        }
         Ok(SendHeader {
             producer_group: sdk::required_text(names[0], values[0])?,
             topic: sdk::required_text(names[1], values[1])?,
@@ -71,5 +93,23 @@ impl<'a> SendHeader<'a> {
             batch: sdk::optional(names[11], values[11])?.unwrap_or(false)
                 || request.code() == request_code::SEND_BATCH_MESSAGE,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_index_knows_both_namings_and_nothing_else() {
+        for (index, (v1, v2_name)) in FIELDS.iter().enumerate() {
+            assert_eq!(field_index(v1, false), Some(index), "{v1}");
+            assert_eq!(field_index(v2_name, true), Some(index), "{v2_name}");
+            assert_eq!(field_index(v1, true), None, "{v1}");
+        }
+        for other in ["k", "n", "", "aa", "A", "unitMode", "topicX"] {
+            assert_eq!(field_index(other, true), None, "{other}");
+            assert_eq!(field_index(other, false), None, "{other}");
+        }
     }
 }

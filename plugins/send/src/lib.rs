@@ -522,7 +522,7 @@ impl SendPlugin {
     /// queue `level - 1`, remembering the real destination.
     fn apply_delay<'t>(
         &self,
-        properties: &mut Properties,
+        properties: &mut Properties<'t>,
         topic: Cow<'t, str>,
         queue_id: i32,
     ) -> (Cow<'t, str>, i32) {
