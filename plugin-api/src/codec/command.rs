@@ -351,7 +351,12 @@ impl ExtFields {
     /// without the formatting machinery: responses carry several per request).
     pub fn insert_int(&mut self, key: &str, value: i64) {
         let existing = self.position(key);
-        let value = self.push_text(super::format_decimal(value, &mut [0; 20]));
+        let start = self.text.len();
+        // ASCII digits and sign, pushed as chars (no UTF-8 check).
+        for &byte in super::format_decimal(value, &mut [0; 20]) {
+            self.text.push(char::from(byte));
+        }
+        let value = (offset(start), offset(self.text.len()));
         self.set_value(existing, value, |fields| fields.push_text(key));
     }
 

@@ -105,7 +105,7 @@ pub fn decode_json_header(bytes: &[u8]) -> Result<RemotingCommand, CodecError> {
 
 /// Decimal `v`, without the formatting machinery (four per header).
 fn push_int<B: BufMut>(out: &mut B, v: i32) {
-    out.put_slice(super::format_decimal(v.into(), &mut [0; 20]).as_bytes());
+    out.put_slice(super::format_decimal(v.into(), &mut [0; 20]));
 }
 
 /// Writes `s` as a JSON string literal with fastjson's escaping: `"` and `\` escaped,
@@ -416,6 +416,10 @@ mod fast {
 
         #[inline]
         fn peek(&mut self) -> Option<u8> {
+            let byte = *self.bytes.get(self.pos)?;
+            if byte > b' ' {
+                return Some(byte);
+            }
             self.skip_ws();
             self.bytes.get(self.pos).copied()
         }
@@ -511,7 +515,7 @@ mod fast {
 
         /// An integer in i32 range, not followed by a fraction or exponent.
         fn int(&mut self) -> Option<i32> {
-            self.skip_ws();
+            self.peek()?;
             let negative = self.bytes.get(self.pos) == Some(&b'-');
             if negative {
                 self.pos += 1;

@@ -42,7 +42,7 @@ pub fn text_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 /// `value` in decimal as Java prints it, written into the end of `buffer`
 /// (20 bytes fit every i64); the formatting machinery costs several times
 /// more, and headers carry a few integers per request.
-pub(crate) fn format_decimal(value: i64, buffer: &mut [u8; 20]) -> &str {
+pub(crate) fn format_decimal(value: i64, buffer: &mut [u8; 20]) -> &[u8] {
     let mut at = buffer.len();
     let mut rest = value.unsigned_abs();
     loop {
@@ -57,8 +57,7 @@ pub(crate) fn format_decimal(value: i64, buffer: &mut [u8; 20]) -> &str {
         at -= 1;
         buffer[at] = b'-';
     }
-    // ASCII digits and sign only.
-    std::str::from_utf8(&buffer[at..]).unwrap_or_default()
+    &buffer[at..]
 }
 
 /// Default maximum frame size (`com.rocketmq.remoting.frameMaxLength`); Netty compares
