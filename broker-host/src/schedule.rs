@@ -153,13 +153,15 @@ impl Worker {
         delivered
     }
 
-    /// Copies one due message to its real destination.
+    /// Copies one due message to its real destination. Its properties are
+    /// stored as they were parked (DELAY, REAL_TOPIC and REAL_QID included):
+    /// Java's messageTimeUp sets the properties string before it clears
+    /// those names from the map, and the string is what is written.
     fn deliver(&self, record: &MessageRecord) -> bool {
-        let mut properties = record.properties_map();
         let (Some(topic), Some(queue_id)) = (
-            properties.remove(prop::REAL_TOPIC),
-            properties
-                .remove(prop::REAL_QID)
+            record.property(prop::REAL_TOPIC),
+            record
+                .property(prop::REAL_QID)
                 .and_then(|q| q.parse::<i32>().ok()),
         ) else {
             tracing::warn!(
@@ -168,20 +170,15 @@ impl Worker {
             );
             return true;
         };
-        properties.remove(prop::DELAY);
-        properties.remove(prop::TIMER_DELIVER_MS);
-        properties.remove(prop::TIMER_DELAY_SEC);
-        properties.insert(prop::WAIT, "false");
-        let encoded = properties.encode();
         let result = self.store.put_message(&MessageToStore {
-            topic: &topic,
+            topic,
             queue_id,
             flag: record.header.flag,
             sys_flag: record.header.sys_flag,
             born_timestamp: record.header.born_timestamp,
             born_host: record.header.born_host,
             body: &record.body,
-            properties: &encoded,
+            properties: &record.properties,
             reconsume_times: record.header.reconsume_times,
             prepared_transaction_offset: 0,
             wait_store: false,

@@ -32,6 +32,8 @@ pub mod perm {
 pub const AUTO_CREATE_TOPIC_KEY: &str = "TBW102";
 /// Delay-level topic.
 pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
+/// Timer-wheel topic (5.x, `timerWheelEnable`).
+pub const TIMER_TOPIC: &str = "rmq_sys_wheel_timer";
 /// Prefix of a group's retry topic.
 pub const RETRY_GROUP_TOPIC_PREFIX: &str = "%RETRY%";
 /// Prefix of a group's dead-letter topic.

@@ -71,7 +71,7 @@ pub mod system_topic {
     /// RocksDB offset checkpoints (5.x).
     pub const ROCKSDB_OFFSET: &str = "CHECKPOINT_TOPIC";
     /// Timer-wheel messages (5.x).
-    pub const TIMER: &str = "rmq_sys_wheel_timer";
+    pub const TIMER: &str = plugin_api::topics::TIMER_TOPIC;
     /// Every topic starting with this is a system topic.
     pub const SYSTEM_PREFIX: &str = "rmq_sys_";
     /// Retry topics: `%RETRY%<group>`.

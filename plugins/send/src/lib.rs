@@ -51,6 +51,8 @@ struct Settings {
     broker_permission: i32,
     max_delay_level: i32,
     reject_transaction_message: bool,
+    /// Decides the remark refusing timer messages (there is no wheel yet).
+    timer_wheel_enable: bool,
 }
 
 /// The send processor.
@@ -85,6 +87,7 @@ impl Plugin for SendPlugin {
             broker_permission: identity.broker_permission,
             max_delay_level: delay_levels.len() as i32,
             reject_transaction_message: host.config_or("rejectTransactionMessage", false),
+            timer_wheel_enable: host.config_or("timerWheelEnable", true),
         };
         Ok(SendPlugin {
             host,
@@ -133,9 +136,13 @@ impl SendPlugin {
         header: &SendHeader,
     ) -> Result<Response, ProcessError> {
         let topic_config = self.check_topic(request, header)?;
-        let mut queue_id = self.choose_queue(&topic_config, header.queue_id)?;
+        // The response names this queue whatever the message is redirected to
+        // (DLQ, delay level), as Java answers its local queueIdInt.
+        let chosen_queue = self.choose_queue(&topic_config, header.queue_id)?;
+        let mut queue_id = chosen_queue;
         let mut topic = Cow::Borrowed(header.topic);
         let mut properties = Properties::parse(header.properties);
+        self.add_trace_properties(&mut properties);
         let mut reconsume_times = header.reconsume_times;
 
         if let Some(group) = topic.strip_prefix(topics::RETRY_GROUP_TOPIC_PREFIX) {
@@ -144,7 +151,7 @@ impl SendPlugin {
             let max_reconsume =
                 self.max_reconsume_times(request, header.max_reconsume_times, &group_config);
             if reconsume_times > max_reconsume {
-                let dlq = self.ensure_dlq_topic(&group)?;
+                let dlq = self.ensure_dlq_topic(&group);
                 topic = Cow::Owned(dlq.topic_name.to_string());
                 queue_id = 0;
                 properties.insert(prop::DELAY, "-1");
@@ -174,6 +181,7 @@ impl SendPlugin {
             properties.insert(prop::UNIQ_KEY, new_uniq_id());
         }
         properties.insert(prop::CLUSTER, &self.settings.cluster_name);
+        self.check_timer(&mut properties, &topic)?;
         let (topic, queue_id) = self.apply_delay(&mut properties, topic, queue_id);
 
         let encoded = properties.encode();
@@ -192,7 +200,7 @@ impl SendPlugin {
         };
         let result = self.host.put_message(&message);
         let transaction_id = properties.get(prop::UNIQ_KEY);
-        Ok(send_response(&result, queue_id, transaction_id))
+        Ok(send_response(&result, chosen_queue, transaction_id))
     }
 
     fn send_batch(
@@ -234,6 +242,7 @@ impl SendPlugin {
                 "batch message does not support delay level",
             ));
         }
+        self.add_trace_properties(&mut batch_properties);
         batch_properties.insert(prop::CLUSTER, &self.settings.cluster_name);
         let batch_suffix = batch_properties.encode();
 
@@ -340,32 +349,30 @@ impl SendPlugin {
         properties.insert(prop::WAIT, "false");
         let max_reconsume = self.max_reconsume_times(request, header_max, &group_config);
         let reconsume_times = original.header.reconsume_times;
+        // A queue of the group's retryQueueNums; the dead-letter topic has
+        // one queue (Java's randomQueueId(DLQ_NUMS_PER_GROUP)).
         let (mut topic, mut queue_id) = (
             retry_topic.topic_name.to_string(),
-            self.random_queue(retry_topic.write_queue_nums),
+            self.random_queue(group_config.retry_queue_nums),
         );
         let mut delay = delay_level;
         if reconsume_times >= max_reconsume || delay_level < 0 {
-            let dlq = self.ensure_dlq_topic(&group)?;
-            topic = dlq.topic_name.to_string();
-            queue_id = self.random_queue(dlq.write_queue_nums);
+            topic = self.ensure_dlq_topic(&group).topic_name.to_string();
+            queue_id = 0;
             delay = 0;
         } else if delay == 0 {
             delay = 3 + reconsume_times;
         }
-        if properties.get(prop::ORIGIN_MESSAGE_ID).is_none() {
-            let origin = request
-                .ext("originMsgId")
-                .filter(|id| !id.trim().is_empty())
-                .map(str::to_owned)
-                .unwrap_or_else(|| original.offset_msg_id());
-            properties.insert(prop::ORIGIN_MESSAGE_ID, origin);
+        // The first origin is the stored message's own (offset) id; the
+        // request's originMsgId is not read, as in Java.
+        if properties
+            .get(prop::ORIGIN_MESSAGE_ID)
+            .is_none_or(|id| id.trim().is_empty())
+        {
+            properties.insert(prop::ORIGIN_MESSAGE_ID, original.offset_msg_id());
         }
-        if delay > 0 {
-            properties.insert(prop::DELAY, delay.to_string());
-        } else {
-            properties.remove(prop::DELAY);
-        }
+        // Java's setDelayTimeLevel: 0 for the dead-letter topic.
+        properties.insert(prop::DELAY, delay.to_string());
         let (topic, queue_id) = self.apply_delay(&mut properties, Cow::Owned(topic), queue_id);
         let encoded = properties.encode();
         let born_host = original.header.born_host.to_string();
@@ -445,12 +452,7 @@ impl SendPlugin {
                 format!("the broker[{}] sending message is forbidden", broker_name()),
             ));
         }
-        if !perm::is_writeable(config.perm) {
-            return Err(ProcessError::respond(
-                response_code::NO_PERMISSION,
-                format!("the topic[{}] sending message is forbidden", header.topic),
-            ));
-        }
+        // Java's msgCheck does not look at the topic's own permission.
         let _ = request;
         Ok(config)
     }
@@ -503,19 +505,62 @@ impl SendPlugin {
         }
     }
 
-    fn ensure_dlq_topic(&self, group: &str) -> Result<FfiTopicConfig, ProcessError> {
-        let dlq = self.host.create_topic_if_absent(&topic_config(
+    /// The group's dead-letter topic, created when absent (Java checks
+    /// neither its permission nor, on this path, that it was created).
+    fn ensure_dlq_topic(&self, group: &str) -> FfiTopicConfig {
+        self.host.create_topic_if_absent(&topic_config(
             &topics::dlq_topic(group),
             1,
             perm::READ | perm::WRITE,
-        ));
-        if !perm::is_writeable(dlq.perm) {
-            return Err(ProcessError::respond(
-                response_code::NO_PERMISSION,
-                format!("the topic[{}] sending message is forbidden", dlq.topic_name),
-            ));
+        ))
+    }
+
+    /// MSG_REGION and TRACE_ON, which Java's buildMsgContext puts in every
+    /// sent message's properties (a consumer's trace hook reads them).
+    fn add_trace_properties<'t>(&'t self, properties: &mut Properties<'t>) {
+        properties.insert(prop::MSG_REGION, self.settings.region_id.as_str());
+        properties.insert(prop::TRACE_ON, self.settings.trace_on.as_str());
+    }
+
+    /// 5.x timer messages (TIMER_DELIVER_MS / TIMER_DELAY_SEC /
+    /// TIMER_DELAY_MS), as Java's HookUtils handles them: a delay level wins
+    /// and the timer properties are dropped; otherwise they need the timer
+    /// wheel, which this broker does not have yet: refused as Java refuses
+    /// them with `timerWheelEnable=false` (rather than delivered at once).
+    fn check_timer(
+        &self,
+        properties: &mut Properties<'_>,
+        topic: &str,
+    ) -> Result<(), ProcessError> {
+        const TIMER_PROPERTIES: [&str; 3] = [
+            prop::TIMER_DELIVER_MS,
+            prop::TIMER_DELAY_SEC,
+            prop::TIMER_DELAY_MS,
+        ];
+        let delay_level = properties
+            .get(prop::DELAY)
+            .and_then(|level| level.trim().parse::<i32>().ok())
+            .unwrap_or(0);
+        if delay_level > 0 {
+            for name in TIMER_PROPERTIES {
+                properties.remove(name);
+            }
+            return Ok(());
         }
-        Ok(dlq)
+        if topic == topics::SCHEDULE_TOPIC
+            || topic == topics::TIMER_TOPIC
+            || !TIMER_PROPERTIES
+                .iter()
+                .any(|name| properties.contains_key(name))
+        {
+            return Ok(());
+        }
+        let remark = if self.settings.timer_wheel_enable {
+            "accurate timer messages are not supported by this broker yet".to_owned()
+        } else {
+            "accurate timer message is not enabled, timerWheelEnable is false".to_owned()
+        };
+        Err(ProcessError::respond(response_code::SYSTEM_ERROR, remark))
     }
 
     /// Step 11: a `DELAY` level > 0 parks the message in SCHEDULE_TOPIC_XXXX,

@@ -108,7 +108,86 @@ fn a_sent_message_is_stored_and_pulled_back_byte_for_byte() {
     assert_eq!(records[0].tags(), Some("TagA"));
     assert_eq!(records[0].property("KEYS"), Some("k1"));
     assert_eq!(records[0].property("CLUSTER"), Some("DefaultCluster"));
+    // Java's buildMsgContext puts these in every sent message.
+    assert_eq!(records[0].property("MSG_REGION"), Some("DefaultRegion"));
+    assert_eq!(records[0].property("TRACE_ON"), Some("true"));
     assert_eq!(records[0].offset_msg_id(), msg_id);
+}
+
+/// A send whose properties are `properties` (TAGS T, KEYS k, WAIT true before them).
+fn send_with_properties(
+    client: &mut RawClient,
+    topic: &str,
+    queue: i32,
+    properties: &[(&str, &str)],
+) -> RemotingCommand {
+    let mut request = client.send_request(topic, queue, "T", "k", b"x");
+    let mut all = vec![("TAGS", "T"), ("KEYS", "k"), ("WAIT", "true")];
+    all.extend_from_slice(properties);
+    if let Some(fields) = request.ext_fields.as_mut() {
+        fields.insert("i", plugin_api::message::encode_properties(all));
+    }
+    client.call(&request)
+}
+
+#[test]
+fn delayed_timer_and_read_only_topic_sends_are_answered_as_java_answers_them() {
+    let broker = BrokerProcess::start(full_broker().plugins(&["admin_plugin"]));
+    let mut client = broker.client();
+
+    // A delayed message is parked in SCHEDULE_TOPIC_XXXX queue level-1, but
+    // the answer names the queue the producer chose.
+    let delayed = send_with_properties(&mut client, "DelayedTopic", 2, &[("DELAY", "2")]);
+    assert_eq!(delayed.code, 0, "{:?}", delayed.remark);
+    assert_eq!(delayed.ext("queueId"), Some("2"));
+
+    // Timer messages need the timer wheel: refused, not delivered at once.
+    for timer in ["TIMER_DELAY_SEC", "TIMER_DELIVER_MS", "TIMER_DELAY_MS"] {
+        let refused = send_with_properties(&mut client, "TimerTopic", 0, &[(timer, "5000")]);
+        assert_eq!(refused.code, 1, "{timer}");
+        assert!(
+            refused
+                .remark
+                .as_deref()
+                .is_some_and(|r| r.contains("timer")),
+            "{:?}",
+            refused.remark
+        );
+    }
+    // With a delay level the timer property is dropped and the level used.
+    let leveled = send_with_properties(
+        &mut client,
+        "TimerTopic",
+        1,
+        &[("TIMER_DELAY_SEC", "5"), ("DELAY", "1")],
+    );
+    assert_eq!(leveled.code, 0, "{:?}", leveled.remark);
+    assert_eq!(leveled.ext("queueId"), Some("1"));
+    wait_for_max_offset(&mut client, "TimerTopic", 1, 1);
+    let delivered = pull(&mut client, "TimerTopic", 1, 0, "*", SUBSCRIPTION, 0);
+    assert_eq!(delivered.code, 0, "{:?}", delivered.remark);
+    let records = decode_records(&delivered.body);
+    assert_eq!(records[0].property("TIMER_DELAY_SEC"), None);
+    assert_eq!(records[0].property("REAL_TOPIC"), Some("TimerTopic"));
+    assert_eq!(records[0].property("REAL_QID"), Some("1"));
+
+    // Java's send path does not check the topic's own permission.
+    let created = client.call_code(
+        17,
+        &[
+            ("topic", "ReadOnlyTopic"),
+            ("defaultTopic", "TBW102"),
+            ("readQueueNums", "1"),
+            ("writeQueueNums", "1"),
+            ("perm", "4"),
+            ("topicFilterType", "SINGLE_TAG"),
+            ("topicSysFlag", "0"),
+            ("order", "false"),
+        ],
+    );
+    assert_eq!(created.code, 0, "{:?}", created.remark);
+    let sent = send(&mut client, "ReadOnlyTopic", 0, "T", "k", b"x");
+    assert_eq!(sent.code, 0, "{:?}", sent.remark);
 }
 
 #[test]
@@ -296,8 +375,14 @@ fn send_back_republishes_to_the_retry_topic_with_a_delay() {
             assert_eq!(records[0].body, b"retry me");
             assert_eq!(records[0].header.reconsume_times, 1);
             assert_eq!(records[0].property("RETRY_TOPIC"), Some("BackTopic"));
-            assert!(records[0].property("ORIGIN_MESSAGE_ID").is_some());
-            assert!(records[0].property("DELAY").is_none());
+            // The first origin is the stored message's offset id (Java's
+            // msgExt.getMsgId()), not the client's UNIQ_KEY.
+            assert_eq!(records[0].property("ORIGIN_MESSAGE_ID"), sent.ext("msgId"));
+            // Delivered with the properties it was parked with (Java's
+            // messageTimeUp writes the string set before it clears them).
+            assert_eq!(records[0].property("DELAY"), Some("1"));
+            assert_eq!(records[0].property("REAL_TOPIC"), Some("%RETRY%cg"));
+            assert_eq!(records[0].property("REAL_QID"), Some("0"));
             break;
         }
         assert!(
@@ -307,6 +392,34 @@ fn send_back_republishes_to_the_retry_topic_with_a_delay() {
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
+}
+
+#[test]
+fn send_back_with_a_negative_level_goes_to_the_dead_letter_queue_0() {
+    let broker = broker();
+    let mut client = broker.client();
+    let sent = send(&mut client, "DeadTopic", 3, "T", "k", b"dead");
+    let (_, offset) = decode_offset_msg_id(sent.ext("msgId").expect("msgId")).expect("msg id");
+    let back = client.call_code(
+        36,
+        &[
+            ("offset", &offset.to_string()),
+            ("group", "cg"),
+            ("delayLevel", "-1"),
+            ("originTopic", "DeadTopic"),
+            ("originMsgId", "0A0000010000000000000000CAFEBABE"),
+        ],
+    );
+    assert_eq!(back.code, 0, "{:?}", back.remark);
+    wait_for_max_offset(&mut client, "%DLQ%cg", 0, 1);
+    let pulled = pull(&mut client, "%DLQ%cg", 0, 0, "*", SUBSCRIPTION, 0);
+    assert_eq!(pulled.code, 0, "{:?}", pulled.remark);
+    let records = decode_records(&pulled.body);
+    assert_eq!(records[0].body, b"dead");
+    assert_eq!(records[0].header.queue_id, 0);
+    // Java's setDelayTimeLevel(0) on the way to the dead-letter topic.
+    assert_eq!(records[0].property("DELAY"), Some("0"));
+    assert_eq!(records[0].property("ORIGIN_MESSAGE_ID"), sent.ext("msgId"));
 }
 
 #[test]
