@@ -121,26 +121,69 @@ impl<'a> Iterator for PropertyIter<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
-            let (segment, rest) = match self.rest.find(PROPERTY_SEPARATOR) {
-                Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
-                None => {
-                    self.done = true;
-                    (self.rest, "")
-                }
-            };
-            self.rest = rest;
+            let (name_end, segment_end) = scan_segment(self.rest.as_bytes());
+            let segment_end = segment_end.unwrap_or_else(|| {
+                self.done = true;
+                self.rest.len()
+            });
+            // Both separators are ASCII: every index here is a char boundary.
+            let segment = self.rest.get(..segment_end).unwrap_or_default();
+            self.rest = self.rest.get(segment_end + 1..).unwrap_or_default();
             if self.rest.is_empty() {
                 self.done = true;
             }
-            if let Some(sep) = segment.find(NAME_VALUE_SEPARATOR) {
+            if let Some(sep) = name_end {
                 // Java: kvSepIndex > index && kvSepIndex < newIndex - 1.
-                if sep > 0 && sep + NAME_VALUE_SEPARATOR.len_utf8() < segment.len() {
-                    return Some((&segment[..sep], &segment[sep + 1..]));
+                if sep > 0 && sep + 1 < segment.len() {
+                    return Some((
+                        segment.get(..sep).unwrap_or_default(),
+                        segment.get(sep + 1..).unwrap_or_default(),
+                    ));
                 }
             }
         }
         None
     }
+}
+
+/// In one pass: the first U+0001 before the first U+0002, and that U+0002
+/// (the end of the property), eight bytes at a time. Every message is read
+/// this way twice (by the send processor and by the dispatch to the consume
+/// queue and index), and two `find`s per property cost several times more.
+fn scan_segment(bytes: &[u8]) -> (Option<usize>, Option<usize>) {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // (b & 0x7F) + 0x7D reaches 0x80 exactly when b & 0x7F >= 3, without
+    // carrying into the next byte; b's own high bit rules out b >= 0x80.
+    const PLUS_7D: u64 = 0x7D7D_7D7D_7D7D_7D7D;
+    let mut name_end = None;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        // Marks every byte below 3 (0, 1, 2), exactly.
+        let mut marks = !(((word & LOW7) + PLUS_7D) | word) & HIGHS;
+        while marks != 0 {
+            let index = base + (marks.trailing_zeros() / 8) as usize;
+            marks &= marks - 1;
+            match bytes[index] {
+                0x02 => return (name_end, Some(index)),
+                0x01 if name_end.is_none() => name_end = Some(index),
+                _ => {}
+            }
+        }
+        base += 8;
+    }
+    for (offset, &byte) in chunks.remainder().iter().enumerate() {
+        match byte {
+            0x02 => return (name_end, Some(base + offset)),
+            0x01 if name_end.is_none() => name_end = Some(base + offset),
+            _ => {}
+        }
+    }
+    (name_end, None)
 }
 
 /// Iterates the properties of an encoded string (see [`PropertyIter`]).
@@ -301,5 +344,73 @@ impl<'a, K: Into<Cow<'a, str>>, V: Into<Cow<'a, str>>> FromIterator<(K, V)> for 
 impl From<Vec<(String, String)>> for Properties<'static> {
     fn from(pairs: Vec<(String, String)>) -> Self {
         pairs.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Java's string2messageProperties, written out the plain way.
+    fn java_split(properties: &str) -> Vec<(&str, &str)> {
+        let mut out = Vec::new();
+        let mut rest = properties;
+        loop {
+            let (segment, next) = match rest.find(PROPERTY_SEPARATOR) {
+                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                None => (rest, None),
+            };
+            if let Some(sep) = segment.find(NAME_VALUE_SEPARATOR) {
+                if sep > 0 && sep + 1 < segment.len() {
+                    out.push((&segment[..sep], &segment[sep + 1..]));
+                }
+            }
+            match next {
+                Some(next) if !next.is_empty() => rest = next,
+                _ => return out,
+            }
+        }
+    }
+
+    #[test]
+    fn separators_are_found_at_every_position_and_around_word_edges() {
+        let texts = [
+            String::new(),
+            "\u{2}".into(),
+            "\u{1}\u{2}".into(),
+            "a\u{1}b".into(),
+            "TAGS\u{1}TagA\u{2}KEYS\u{1}k1 k2\u{2}WAIT\u{1}true\u{2}".into(),
+            "12345678\u{1}1234567\u{2}x\u{1}\u{1}y\u{2}\u{2}\u{1}v\u{2}n\u{1}\u{2}".into(),
+            "é\u{0}\u{3}\u{1}ü\u{7f}\u{80}\u{2}中文\u{1}值\u{2}".into(),
+        ];
+        for text in &texts {
+            assert_eq!(
+                iter_properties(text).collect::<Vec<_>>(),
+                java_split(text),
+                "{text:?}"
+            );
+        }
+        for len in 0..20 {
+            for at in 0..len {
+                for second in 0..len {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = 1;
+                    bytes[second] = 2;
+                    let text = String::from_utf8(bytes).expect("ascii");
+                    assert_eq!(
+                        iter_properties(&text).collect::<Vec<_>>(),
+                        java_split(&text),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn splitting_agrees_with_javas_rules(text in "[a\u{0}\u{1}\u{2}\u{3}é中]{0,40}") {
+            proptest::prop_assert_eq!(iter_properties(&text).collect::<Vec<_>>(), java_split(&text));
+        }
     }
 }
