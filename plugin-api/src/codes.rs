@@ -5,6 +5,11 @@
 /// `MQVersion.Version.V5_3_3` (RocketMQ 5.3.3's `CURRENT_VERSION`).
 pub const BROKER_VERSION: i32 = 479;
 
+/// Java's `FAQUrl.suggestTodo(url)` as 5.3.3 appends it to remarks (every
+/// FAQ url there is the same page).
+pub const FAQ_SUGGESTION: &str =
+    "\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.";
+
 /// Request codes (`RequestCode.java`).
 pub mod request_code {
     /// Send a message (full-length header field names).

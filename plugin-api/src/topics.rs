@@ -26,6 +26,18 @@ pub mod perm {
     pub fn is_inherited(perm: i32) -> bool {
         perm & INHERIT == INHERIT
     }
+
+    /// Java's `PermName.perm2String`: `R`, `W`, `X` or `-` in that order.
+    pub fn to_flags(perm: i32) -> String {
+        [
+            (is_readable(perm), 'R'),
+            (is_writeable(perm), 'W'),
+            (is_inherited(perm), 'X'),
+        ]
+        .iter()
+        .map(|&(set, flag)| if set { flag } else { '-' })
+        .collect()
+    }
 }
 
 /// Template for auto-created topics.
@@ -147,5 +159,14 @@ mod tests {
             (1_000, 60_000, 7_200_000)
         );
         assert!(parse_delay_levels("1x").is_err());
+    }
+
+    #[test]
+    fn flags_are_written_as_java_writes_them() {
+        assert_eq!(perm::to_flags(7), "RWX");
+        assert_eq!(perm::to_flags(6), "RW-");
+        assert_eq!(perm::to_flags(4), "R--");
+        assert_eq!(perm::to_flags(0), "---");
+        assert_eq!(perm::to_flags(perm::PRIORITY | perm::INHERIT), "--X");
     }
 }

@@ -5,7 +5,7 @@
 //!   holds, TOPIC_NOT_EXIST (17) otherwise (request-codes.md §4).
 //! - GET_BROKER_CLUSTER_INFO (106): `ClusterInfo` for this one broker.
 
-use plugin_api::codes::{request_code, response_code};
+use plugin_api::codes::{request_code, response_code, FAQ_SUGGESTION};
 use plugin_api::fastjson::JsonStyle;
 use plugin_api::sdk::{
     BrokerIdentity, Host, Outcome, Plugin, ProcessError, Processor, Request, Response, TopicConfig,
@@ -13,9 +13,6 @@ use plugin_api::sdk::{
 
 /// Clients at or above V4_9_4 (401) get standard JSON (quoted map keys).
 const STANDARD_JSON_SINCE_VERSION: i32 = 401;
-
-/// Java's `FAQUrl.suggestTodo(FAQUrl.APPLY_TOPIC_URL)`.
-const APPLY_TOPIC_FAQ: &str = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
 
 /// The route processor.
 pub struct RoutePlugin {
@@ -59,7 +56,7 @@ impl RoutePlugin {
             return Ok(Response::error(
                 response_code::TOPIC_NOT_EXIST,
                 format!(
-                    "No topic route info in name server for the topic: {topic}{APPLY_TOPIC_FAQ}"
+                    "No topic route info in name server for the topic: {topic}{FAQ_SUGGESTION}"
                 ),
             )
             .into());

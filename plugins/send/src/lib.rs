@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use abi_stable::std_types::{RSlice, RStr, RString};
 use plugin_api::codec::ExtFields;
-use plugin_api::codes::{request_code, response_code};
+use plugin_api::codes::{request_code, response_code, FAQ_SUGGESTION};
 use plugin_api::ffi::{
     FfiBatch, FfiBatchEntry, FfiMessage, FfiPutResult, FfiPutStatus, FfiSubscriptionGroup,
     FfiTopicConfig,
@@ -36,9 +36,6 @@ pub use header::SendHeader;
 /// 2×64 sends, seven alternated pairs: median 148.8k vs 141.0k msgs/s.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Java's `FAQUrl.suggestTodo(FAQUrl.APPLY_TOPIC_URL)`.
-const APPLY_TOPIC_FAQ: &str = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
 
 /// Broker versions at or above V3_4_9 send `maxReconsumeTimes` themselves.
 const MAX_RECONSUME_TIMES_SINCE_VERSION: i32 = 121;
@@ -138,7 +135,8 @@ impl SendPlugin {
         let topic_config = self.check_topic(request, header)?;
         // The response names this queue whatever the message is redirected to
         // (DLQ, delay level), as Java answers its local queueIdInt.
-        let chosen_queue = self.choose_queue(&topic_config, header.queue_id)?;
+        let chosen_queue =
+            self.choose_queue(&topic_config, header.queue_id, request.remote_addr())?;
         let mut queue_id = chosen_queue;
         let mut topic = Cow::Borrowed(header.topic);
         let mut properties = Properties::parse(header.properties);
@@ -209,7 +207,7 @@ impl SendPlugin {
         header: &SendHeader,
     ) -> Result<Response, ProcessError> {
         let topic_config = self.check_topic(request, header)?;
-        let queue_id = self.choose_queue(&topic_config, header.queue_id)?;
+        let queue_id = self.choose_queue(&topic_config, header.queue_id, request.remote_addr())?;
         if header.topic.len() > topics::TOPIC_MAX_LENGTH {
             return Err(ProcessError::respond(
                 response_code::MESSAGE_ILLEGAL,
@@ -438,7 +436,7 @@ impl SendPlugin {
                         return Err(ProcessError::respond(
                             response_code::TOPIC_NOT_EXIST,
                             format!(
-                                "topic[{}] not exist, apply first please!{APPLY_TOPIC_FAQ}",
+                                "topic[{}] not exist, apply first please!{FAQ_SUGGESTION}",
                                 header.topic
                             ),
                         ))
@@ -458,15 +456,19 @@ impl SendPlugin {
     }
 
     /// Step 6: a valid queue, or a random writable one for `queueId < 0`.
-    fn choose_queue(&self, config: &FfiTopicConfig, queue_id: i32) -> Result<i32, ProcessError> {
+    fn choose_queue(
+        &self,
+        config: &FfiTopicConfig,
+        queue_id: i32,
+        producer: &str,
+    ) -> Result<i32, ProcessError> {
         let limit = config.write_queue_nums.max(config.read_queue_nums);
         if queue_id >= limit {
             return Err(ProcessError::respond(
                 response_code::INVALID_PARAMETER,
                 format!(
-                    "request queueId[{queue_id}] is illegal, {} Producer: {}",
+                    "request queueId[{queue_id}] is illegal, {} Producer: {producer}",
                     topic_summary(config),
-                    limit
                 ),
             ));
         }
@@ -488,7 +490,7 @@ impl SendPlugin {
             .ok_or_else(|| {
                 ProcessError::respond(
                     response_code::SUBSCRIPTION_GROUP_NOT_EXIST,
-                    format!("subscription group not exist, {group}{APPLY_TOPIC_FAQ}"),
+                    format!("subscription group not exist, {group} {FAQ_SUGGESTION}"),
                 )
             })
     }
@@ -605,10 +607,18 @@ fn topic_config(name: &str, queues: i32, perm: i32) -> FfiTopicConfig {
     }
 }
 
+/// Java's `TopicConfig.toString()` (in the remark of an illegal queue id).
 fn topic_summary(config: &FfiTopicConfig) -> String {
+    // Attributes do not cross the plugin ABI: written as Java prints none.
     format!(
-        "topicConfig.writeQueueNums: {} topicConfig.readQueueNums: {}",
-        config.write_queue_nums, config.read_queue_nums
+        "TopicConfig [topicName={}, readQueueNums={}, writeQueueNums={}, perm={}, topicFilterType={}, topicSysFlag={}, order={}, attributes={{}}]",
+        config.topic_name,
+        config.read_queue_nums,
+        config.write_queue_nums,
+        perm::to_flags(config.perm),
+        if config.topic_filter_type == 1 { "MULTI_TAG" } else { "SINGLE_TAG" },
+        config.topic_sys_flag,
+        config.order
     )
 }
 

@@ -437,6 +437,12 @@ fn sends_to_forbidden_or_invalid_topics_are_refused_with_the_rocketmq_codes() {
     assert_eq!(invalid.code, 29);
     let bad_queue = send(&mut client, "TBW102", 99, "T", "k", b"x");
     assert_eq!(bad_queue.code, 29, "{:?}", bad_queue.remark);
+    let remark = bad_queue.remark.unwrap_or_default();
+    assert!(
+        remark.starts_with("request queueId[99] is illegal, TopicConfig [topicName=TBW102, readQueueNums=8, writeQueueNums=8, perm=RWX, topicFilterType=SINGLE_TAG")
+            && remark.contains(" Producer: 127.0.0.1:"),
+        "{remark}"
+    );
     let missing = client.call_code(310, &[("a", "pg")]);
     assert_eq!(missing.code, 1);
     assert_eq!(
