@@ -30,7 +30,7 @@ pub struct SendHeader<'a> {
     pub reconsume_times: i32,
     /// Max attempts (retry topics).
     pub max_reconsume_times: Option<i32>,
-    /// Batch flag.
+    /// Batch flag (`m`): the body is a batch of encoded messages.
     pub batch: bool,
 }
 
@@ -90,8 +90,8 @@ impl<'a> SendHeader<'a> {
             properties: values[8].unwrap_or_default(),
             reconsume_times: sdk::optional(names[9], values[9])?.unwrap_or(0),
             max_reconsume_times: sdk::optional(names[10], values[10])?,
-            batch: sdk::optional(names[11], values[11])?.unwrap_or(false)
-                || request.code() == request_code::SEND_BATCH_MESSAGE,
+            // Java decides on the flag alone (clients set it with code 320).
+            batch: sdk::optional(names[11], values[11])?.unwrap_or(false),
         })
     }
 }
