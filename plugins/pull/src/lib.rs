@@ -34,6 +34,9 @@ pub mod pull_sys_flag {
     pub const LITE_PULL: i32 = 0x10;
 }
 
+/// `MixAll.MASTER_ID`: the broker id of a group's master.
+const MASTER_ID: i64 = 0;
+
 /// Settings read once from the broker config.
 struct Settings {
     long_polling_enable: bool,
@@ -42,6 +45,9 @@ struct Settings {
     lite_pull_enable: bool,
     broker_permission: i32,
     broker_is_slave: bool,
+    /// `slaveReadEnable`: only then does a pull response point the client
+    /// at another broker of the group (`suggestWhichBrokerId`).
+    slave_read_enable: bool,
 }
 
 /// The pull processor.
@@ -74,6 +80,7 @@ impl Plugin for PullPlugin {
             broker_is_slave: host
                 .config("brokerRole")
                 .is_some_and(|role| role == "SLAVE"),
+            slave_read_enable: host.config_or("slaveReadEnable", false),
         };
         Ok(PullPlugin { host, settings })
     }
@@ -276,11 +283,8 @@ impl PullPlugin {
             }));
         }
 
-        let suggest_broker = if result.suggest_pulling_from_slave {
-            group.which_broker_when_consume_slowly
-        } else {
-            0
-        };
+        let suggest_broker =
+            self.suggest_which_broker_id(&group, result.suggest_pulling_from_slave);
         let mut response = Response {
             code,
             remark: Some(result.status.name().to_owned()),
@@ -296,6 +300,20 @@ impl PullPlugin {
             response.body = result.body.into_vec();
         }
         Ok(response.into())
+    }
+
+    /// `suggestWhichBrokerId` as Java's `composeResponseHeader` sets it:
+    /// without `slaveReadEnable` always the master (0); with it, the group's
+    /// `whichBrokerWhenConsumeSlowly` when the consumer is far behind (its
+    /// data no longer in memory), else the group's `brokerId`.
+    fn suggest_which_broker_id(&self, group: &FfiSubscriptionGroup, slow: bool) -> i64 {
+        if !self.settings.slave_read_enable {
+            MASTER_ID
+        } else if slow {
+            group.which_broker_when_consume_slowly
+        } else {
+            group.broker_id
+        }
     }
 
     /// The filter from the request (SUBSCRIPTION flag) or from the group's

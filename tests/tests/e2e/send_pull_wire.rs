@@ -11,6 +11,25 @@ fn broker() -> BrokerProcess {
     BrokerProcess::start(full_broker())
 }
 
+/// The full broker plus the admin plugin (subscription-group updates, 200),
+/// with extra config lines.
+fn broker_with_admin(config_lines: &[&str]) -> BrokerProcess {
+    let setup = config_lines
+        .iter()
+        .fold(full_broker().plugins(&["admin_plugin"]), |setup, line| {
+            setup.config(line)
+        });
+    BrokerProcess::start(setup)
+}
+
+/// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200) with this body.
+fn update_group(client: &mut RawClient, body: &str) {
+    let mut request = client.request(200, &[]);
+    request.body = body.as_bytes().to_vec().into();
+    let response = client.call(&request);
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+}
+
 fn send(
     client: &mut RawClient,
     topic: &str,
@@ -449,4 +468,25 @@ fn sends_to_forbidden_or_invalid_topics_are_refused_with_the_rocketmq_codes() {
         missing.remark.as_deref(),
         Some("the custom field <b> is null")
     );
+}
+
+#[test]
+fn suggest_which_broker_id_is_the_master_unless_slave_reading_is_enabled() {
+    // Java's composeResponseHeader: without slaveReadEnable (the default)
+    // always MASTER_ID; with it, the group's brokerId for a consumer that
+    // keeps up.
+    for (config, expected) in [(None, "0"), (Some("slaveReadEnable = true"), "3")] {
+        let broker = broker_with_admin(config.as_slice());
+        let mut client = broker.client();
+        update_group(&mut client, r#"{"groupName":"cg","brokerId":3}"#);
+        assert_eq!(send(&mut client, "Suggested", 0, "T", "k", b"x").code, 0);
+        wait_for_max_offset(&mut client, "Suggested", 0, 1);
+        let pulled = pull(&mut client, "Suggested", 0, 0, "*", SUBSCRIPTION, 0);
+        assert_eq!(pulled.code, 0, "{:?}", pulled.remark);
+        assert_eq!(
+            pulled.ext("suggestWhichBrokerId"),
+            Some(expected),
+            "{config:?}"
+        );
+    }
 }
