@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use broker_host::store::{
-    DefaultMessageStore, FsIo, GetMessageStatus, MessageFilter, PutMessageStatus,
+    BoundaryType, DefaultMessageStore, FsIo, GetMessageStatus, MessageFilter, PutMessageStatus,
 };
 use plugin_api::message::record::sysflag;
 use plugin_api::message::{
@@ -93,6 +93,22 @@ fn store_times_and_lookups() {
     let first_late = times.iter().position(|t| *t >= times[10]).unwrap() as i64;
     assert_eq!(store.offset_in_queue_by_time("T", 0, times[10]), first_late);
     assert_eq!(store.offset_in_queue_by_time("nope", 0, 0), 0);
+    // Upper bound: last message stored at or before the time, clamped to
+    // [min, max] (Java's ConsumeQueue.binarySearchInQueueByTime, UPPER).
+    let upper = |t: i64| store.offset_in_queue_by_time_bounded("T", 0, t, BoundaryType::Upper);
+    assert_eq!(upper(times[19] + 1), 19, "every message is older: the last");
+    assert_eq!(upper(0), 0, "every message is newer: the min offset");
+    assert_eq!(upper(times[9]), 9, "the run stored at times[9] ends at 9");
+    let last_early = times.iter().rposition(|t| *t <= times[0]).unwrap() as i64;
+    assert_eq!(upper(times[0]), last_early);
+    assert_eq!(
+        store.offset_in_queue_by_time_bounded("nope", 0, 0, BoundaryType::Upper),
+        0
+    );
+    assert_eq!(
+        store.offset_in_queue_by_time_bounded("T", 0, times[19] + 1, BoundaryType::Lower),
+        20
+    );
     assert_eq!(store.look_message_by_offset(1), None);
     assert_eq!(store.look_message_by_offset(store.max_phy_offset()), None);
 }

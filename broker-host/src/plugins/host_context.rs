@@ -10,19 +10,19 @@ use std::sync::Arc;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RArc, ROption, RResult, RSlice, RStr, RString, RVec};
 use plugin_api::ffi::{
-    FfiBatch, FfiBrokerIdentity, FfiClientChannel, FfiConnection, FfiConsumerGroupInfo,
-    FfiConsumerRegistration, FfiGetRequest, FfiGetResult, FfiGetStatus, FfiHostContext,
-    FfiHostContext_TO, FfiLogLevel, FfiMessage, FfiMessageQueue, FfiMetadataTable, FfiOwnedField,
-    FfiPutResult, FfiPutStatus, FfiQueryResult, FfiSubscription, FfiSubscriptionGroup,
-    FfiTopicConfig, HostContextBox,
+    FfiBatch, FfiBoundaryType, FfiBrokerIdentity, FfiClientChannel, FfiConnection,
+    FfiConsumerGroupInfo, FfiConsumerRegistration, FfiGetRequest, FfiGetResult, FfiGetStatus,
+    FfiHostContext, FfiHostContext_TO, FfiLogLevel, FfiMessage, FfiMessageQueue, FfiMetadataTable,
+    FfiOwnedField, FfiPutResult, FfiPutStatus, FfiQueryResult, FfiSubscription,
+    FfiSubscriptionGroup, FfiTopicConfig, HostContextBox,
 };
 
 use crate::clients::{ClientChannel, ClientRegistry, RebalanceLockManager, Subscription};
 use crate::config::BrokerConfig;
 use crate::metadata::{MetadataStore, SubscriptionGroupConfig, TopicConfig, TopicFilterType};
 use crate::store::{
-    BatchToStore, DefaultMessageStore, GetMessageResult, GetMessageStatus, MessageFilter,
-    MessageToStore, PutMessageResult, PutMessageStatus,
+    BatchToStore, BoundaryType, DefaultMessageStore, GetMessageResult, GetMessageStatus,
+    MessageFilter, MessageToStore, PutMessageResult, PutMessageStatus,
 };
 
 /// What the host shares with plugins.
@@ -410,10 +410,20 @@ impl FfiHostContext for HostServices {
         })
     }
 
-    fn offset_by_time(&self, topic: RStr<'_>, queue_id: i32, timestamp: i64) -> i64 {
+    fn offset_by_time(
+        &self,
+        topic: RStr<'_>,
+        queue_id: i32,
+        timestamp: i64,
+        boundary: FfiBoundaryType,
+    ) -> i64 {
         let Some(store) = self.store() else { return 0 };
+        let boundary = match boundary {
+            FfiBoundaryType::Lower => BoundaryType::Lower,
+            FfiBoundaryType::Upper => BoundaryType::Upper,
+        };
         guarded("offset_by_time", 0, || {
-            store.offset_in_queue_by_time(topic.as_str(), queue_id, timestamp)
+            store.offset_in_queue_by_time_bounded(topic.as_str(), queue_id, timestamp, boundary)
         })
     }
 

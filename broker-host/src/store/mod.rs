@@ -70,6 +70,17 @@ pub const RECORD_SIZE_SLACK: usize = 64 * 1024;
 /// Cap of one pull's bytes (5.x `MAX_PULL_MSG_SIZE`).
 pub const MAX_PULL_MSG_SIZE: i64 = 128 * 1024 * 1024;
 
+/// Which end of the messages around a time `offset_in_queue_by_time_bounded`
+/// answers (RocketMQ `BoundaryType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BoundaryType {
+    /// The first message stored at or after the time.
+    #[default]
+    Lower,
+    /// The last message stored at or before the time.
+    Upper,
+}
+
 /// A message to append (one commit-log record).
 #[derive(Debug, Clone, Copy)]
 pub struct MessageToStore<'a> {
@@ -1055,18 +1066,43 @@ impl DefaultMessageStore {
     /// `getOffsetInQueueByTime` with BoundaryType.LOWER); the max offset if
     /// every message is older.
     pub fn offset_in_queue_by_time(&self, topic: &str, queue_id: i32, timestamp: i64) -> i64 {
+        self.offset_in_queue_by_time_bounded(topic, queue_id, timestamp, BoundaryType::Lower)
+    }
+
+    /// `getOffsetInQueueByTime(topic, queueId, timestamp, boundaryType)`:
+    /// LOWER is the first offset whose store time is `>= timestamp`, UPPER
+    /// the last one whose store time is `<= timestamp` (so a run of messages
+    /// stored in the same millisecond is included whole either way), both
+    /// clamped to `[min, max]` as Java's `ConsumeQueueStore` does: LOWER
+    /// answers the max offset when every message is older, UPPER the min
+    /// offset when every message is newer. 0 for an unknown queue.
+    /// Entries whose record is gone (below the commit log's min offset, or
+    /// unreadable) count as older, as in Java's binary search.
+    pub fn offset_in_queue_by_time_bounded(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        timestamp: i64,
+        boundary: BoundaryType,
+    ) -> i64 {
         let Some(cq) = self.inner.find_cq(topic, queue_id) else {
             return 0;
         };
         let min_phy = self.inner.commit_log.min_offset();
-        let (mut lo, mut hi) = (cq.min_offset_in_queue(), cq.max_offset_in_queue());
+        let (min, max) = (cq.min_offset_in_queue(), cq.max_offset_in_queue());
+        // The first offset past the boundary: LOWER's answer, one after UPPER's.
+        let before = |t: i64| match boundary {
+            BoundaryType::Lower => t < timestamp,
+            BoundaryType::Upper => t <= timestamp,
+        };
+        let (mut lo, mut hi) = (min, max);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             let older = match cq.entry(mid) {
                 Some(e) if !e.is_blank() && e.phy_offset >= min_phy => self
                     .inner
                     .pickup_store_timestamp(e.phy_offset, e.size)
-                    .is_none_or(|t| t < timestamp),
+                    .is_none_or(before),
                 _ => true,
             };
             if older {
@@ -1075,7 +1111,11 @@ impl DefaultMessageStore {
                 hi = mid;
             }
         }
-        lo
+        let offset = match boundary {
+            BoundaryType::Lower => lo,
+            BoundaryType::Upper => lo - 1,
+        };
+        offset.max(min).min(max)
     }
 
     /// Store time of the queue's first readable message.

@@ -34,7 +34,7 @@ use crate::codec::{ExtFields, FieldSpan, FieldsView, InvalidFieldSpans};
 /// version is not compatible with the host's (same minor for 0.x, see
 /// abi_stable's `VersionNumber::is_compatible`) is refused at load.
 #[cfg(not(feature = "simulate-incompatible-abi"))]
-pub const ABI_VERSION: &str = "0.2.0";
+pub const ABI_VERSION: &str = "0.3.0";
 /// The plugin ABI version (this build pretends to be an incompatible one, for tests).
 #[cfg(feature = "simulate-incompatible-abi")]
 pub const ABI_VERSION: &str = "0.99.0";
@@ -350,8 +350,16 @@ pub trait FfiHostContext: Send + Sync + Clone + 'static {
     /// Queue min offset.
     fn min_offset(&self, topic: RStr<'_>, queue_id: i32) -> i64;
 
-    /// Offset of the first message stored at or after `timestamp`.
-    fn offset_by_time(&self, topic: RStr<'_>, queue_id: i32, timestamp: i64) -> i64;
+    /// Offset of the message stored at `timestamp` (`getOffsetInQueueByTime`):
+    /// LOWER = the first stored at or after it, UPPER = the last stored at or
+    /// before it, clamped to the queue's `[min, max]`; 0 for unknown queues.
+    fn offset_by_time(
+        &self,
+        topic: RStr<'_>,
+        queue_id: i32,
+        timestamp: i64,
+        boundary: FfiBoundaryType,
+    ) -> i64;
 
     /// Store time of the message at `offset`, or -1.
     fn message_store_time(&self, topic: RStr<'_>, queue_id: i32, offset: i64) -> i64;

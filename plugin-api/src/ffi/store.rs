@@ -190,6 +190,29 @@ pub struct FfiGetResult {
     pub suggest_pulling_from_slave: bool,
 }
 
+/// Which end of the messages around a time SEARCH_OFFSET_BY_TIMESTAMP
+/// answers (RocketMQ `BoundaryType`, the request's `boundaryType` field).
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FfiBoundaryType {
+    /// The first message stored at or after the time (the default).
+    #[default]
+    Lower,
+    /// The last message stored at or before the time.
+    Upper,
+}
+
+impl FfiBoundaryType {
+    /// `BoundaryType.getType`: `upper` in any case is UPPER, anything else
+    /// (absent, `lower`, unknown text) LOWER.
+    pub fn parse(name: Option<&str>) -> FfiBoundaryType {
+        match name {
+            Some(name) if name.eq_ignore_ascii_case("upper") => FfiBoundaryType::Upper,
+            _ => FfiBoundaryType::Lower,
+        }
+    }
+}
+
 /// Result of an index query.
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, PartialEq, Eq)]

@@ -14,7 +14,9 @@ mod filter;
 
 use abi_stable::std_types::{RSlice, RStr};
 use plugin_api::codes::{request_code, response_code};
-use plugin_api::ffi::{FfiGetRequest, FfiGetStatus, FfiSubscriptionGroup, FfiTopicConfig};
+use plugin_api::ffi::{
+    FfiBoundaryType, FfiGetRequest, FfiGetStatus, FfiSubscriptionGroup, FfiTopicConfig,
+};
 use plugin_api::sdk::{Hold, Host, Outcome, Plugin, ProcessError, Processor, Request, Response};
 use plugin_api::topics::perm;
 
@@ -99,9 +101,14 @@ impl Processor for PullPlugin {
             request_code::SEARCH_OFFSET_BY_TIMESTAMP => {
                 let (topic, queue_id) = topic_and_queue(request)?;
                 let timestamp: i64 = request.required("timestamp")?;
-                let offset =
-                    self.host
-                        .offset_by_time(RStr::from(topic.as_str()), queue_id, timestamp);
+                // 5.x `boundaryType`: `upper` (any case) or LOWER by default.
+                let boundary = FfiBoundaryType::parse(request.ext("boundaryType"));
+                let offset = self.host.offset_by_time(
+                    RStr::from(topic.as_str()),
+                    queue_id,
+                    timestamp,
+                    boundary,
+                );
                 Ok(Response::success().with_field("offset", offset).into())
             }
             request_code::GET_MAX_OFFSET => {

@@ -490,3 +490,63 @@ fn suggest_which_broker_id_is_the_master_unless_slave_reading_is_enabled() {
         );
     }
 }
+
+#[test]
+fn search_offset_by_timestamp_honours_the_boundary_type() {
+    let broker = broker();
+    let mut client = broker.client();
+    for i in 0..3 {
+        assert_eq!(
+            send(&mut client, "Timed", 0, "T", &format!("k{i}"), b"x").code,
+            0
+        );
+    }
+    wait_for_max_offset(&mut client, "Timed", 0, 3);
+    let pulled = pull(&mut client, "Timed", 0, 0, "*", SUBSCRIPTION, 0);
+    let times: Vec<i64> = decode_records(&pulled.body)
+        .iter()
+        .map(|r| r.header.store_timestamp)
+        .collect();
+    assert_eq!(times.len(), 3);
+    let search = |client: &mut RawClient, timestamp: i64, boundary: Option<&str>| {
+        let timestamp = timestamp.to_string();
+        let mut fields = vec![
+            ("topic", "Timed"),
+            ("queueId", "0"),
+            ("timestamp", timestamp.as_str()),
+        ];
+        if let Some(boundary) = boundary {
+            fields.push(("boundaryType", boundary));
+        }
+        let response = client.call_code(29, &fields);
+        assert_eq!(response.code, 0, "{:?}", response.remark);
+        response.ext("offset").map(str::to_owned)
+    };
+    let after_all = times[2] + 1;
+    // LOWER (the default, and any text but "upper"): the first stored at or
+    // after the time; past every message, the max offset.
+    assert_eq!(search(&mut client, after_all, None).as_deref(), Some("3"));
+    assert_eq!(
+        search(&mut client, after_all, Some("lower")).as_deref(),
+        Some("3")
+    );
+    assert_eq!(
+        search(&mut client, after_all, Some("sideways")).as_deref(),
+        Some("3")
+    );
+    // UPPER (case-insensitive): the last stored at or before the time.
+    assert_eq!(
+        search(&mut client, after_all, Some("upper")).as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        search(&mut client, after_all, Some("UPPER")).as_deref(),
+        Some("2")
+    );
+    assert_eq!(search(&mut client, 0, Some("upper")).as_deref(), Some("0"));
+    let last_first = times.iter().rposition(|t| *t <= times[0]).unwrap();
+    assert_eq!(
+        search(&mut client, times[0], Some("Upper")),
+        Some(last_first.to_string())
+    );
+}
