@@ -109,6 +109,13 @@ fn store_times_and_lookups() {
         store.offset_in_queue_by_time_bounded("T", 0, times[19] + 1, BoundaryType::Lower),
         20
     );
+    // checkInMemByConsumeOffset: an entry at the offset, its record in the
+    // commit log and within the in-memory window.
+    assert!(store.check_in_mem_by_consume_offset("T", 0, 0));
+    assert!(store.check_in_mem_by_consume_offset("T", 0, 19));
+    assert!(!store.check_in_mem_by_consume_offset("T", 0, 20));
+    assert!(!store.check_in_mem_by_consume_offset("T", 1, 0));
+    assert!(!store.check_in_mem_by_consume_offset("nope", 0, 0));
     assert_eq!(store.look_message_by_offset(1), None);
     assert_eq!(store.look_message_by_offset(store.max_phy_offset()), None);
 }

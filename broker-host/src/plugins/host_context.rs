@@ -427,6 +427,20 @@ impl FfiHostContext for HostServices {
         })
     }
 
+    fn check_in_mem_by_consume_offset(
+        &self,
+        topic: RStr<'_>,
+        queue_id: i32,
+        consume_offset: i64,
+    ) -> bool {
+        let Some(store) = self.store() else {
+            return false;
+        };
+        guarded("check_in_mem_by_consume_offset", false, || {
+            store.check_in_mem_by_consume_offset(topic.as_str(), queue_id, consume_offset)
+        })
+    }
+
     fn message_store_time(&self, topic: RStr<'_>, queue_id: i32, offset: i64) -> i64 {
         let Some(store) = self.store() else { return -1 };
         guarded("message_store_time", -1, || {

@@ -1118,6 +1118,37 @@ impl DefaultMessageStore {
         offset.max(min).min(max)
     }
 
+    /// `checkInMemByConsumeOffset(topic, queueId, offset, 1)`: whether the
+    /// queue has an entry at `consume_offset` whose record is still in the
+    /// commit log and in memory. "In memory" is the estimate the pull path
+    /// uses (within `accessMessageInMemoryMaxRatio` of physical memory from
+    /// the commit log's end), not Java's page-cache probe: this store gives
+    /// the pages further back than `commitLogResidentBytes` to the kernel by
+    /// its own policy (`store::residency`), pages Java's broker would still
+    /// have cached, and that policy must not decide where a new consumer
+    /// group starts (QUERY_CONSUMER_OFFSET).
+    pub fn check_in_mem_by_consume_offset(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        consume_offset: i64,
+    ) -> bool {
+        let inner = &self.inner;
+        let Some(entry) = inner
+            .find_cq(topic, queue_id)
+            .and_then(|cq| cq.entry(consume_offset))
+        else {
+            return false;
+        };
+        let Ok(size) = usize::try_from(entry.size) else {
+            return false;
+        };
+        if entry.is_blank() || inner.commit_log.locate(entry.phy_offset, size).is_none() {
+            return false;
+        }
+        inner.in_memory(inner.commit_log.max_offset(), entry.phy_offset)
+    }
+
     /// Store time of the queue's first readable message.
     pub fn earliest_message_time(&self, topic: &str, queue_id: i32) -> Option<i64> {
         let cq = self.inner.find_cq(topic, queue_id)?;

@@ -361,6 +361,16 @@ pub trait FfiHostContext: Send + Sync + Clone + 'static {
         boundary: FfiBoundaryType,
     ) -> i64;
 
+    /// `checkInMemByConsumeOffset(topic, queueId, offset, 1)`: true when the
+    /// queue has a message at `consume_offset` that is still stored and in
+    /// memory (the store's estimate).
+    fn check_in_mem_by_consume_offset(
+        &self,
+        topic: RStr<'_>,
+        queue_id: i32,
+        consume_offset: i64,
+    ) -> bool;
+
     /// Store time of the message at `offset`, or -1.
     fn message_store_time(&self, topic: RStr<'_>, queue_id: i32, offset: i64) -> i64;
 

@@ -437,9 +437,14 @@ impl PullPlugin {
                 "Not found, do not set to zero, maybe this group boot first",
             ));
         }
-        // No committed offset: a queue whose first message is still in the
-        // store starts at 0 (4.9's rule; our store is memory-mapped).
-        if self.host.min_offset(topic, queue_id) <= 0 {
+        // No committed offset: Java 5.x starts the group at 0 only when the
+        // queue's first message, at offset 0, is still there and in memory
+        // (`checkInMemByConsumeOffset(topic, queueId, 0, 1)`). An empty or
+        // unknown queue answers QUERY_NOT_FOUND, and the client applies its
+        // consumeFromWhere (GET_MAX_OFFSET for CONSUME_FROM_LAST_OFFSET).
+        if self.host.min_offset(topic, queue_id) <= 0
+            && self.host.check_in_mem_by_consume_offset(topic, queue_id, 0)
+        {
             return Ok(Response::success().with_field("offset", 0));
         }
         Ok(Response::error(

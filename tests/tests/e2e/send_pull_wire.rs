@@ -550,3 +550,35 @@ fn search_offset_by_timestamp_honours_the_boundary_type() {
         Some(last_first.to_string())
     );
 }
+
+#[test]
+fn a_new_group_starts_at_zero_only_where_offset_zero_holds_a_message() {
+    // Java's queryConsumerOffset without a committed offset: 0 only if the
+    // queue's min offset is 0 and checkInMemByConsumeOffset(topic, q, 0, 1)
+    // finds an entry at offset 0 in memory; otherwise QUERY_NOT_FOUND, and
+    // the client applies its consumeFromWhere.
+    let broker = broker();
+    let mut client = broker.client();
+    assert_eq!(send(&mut client, "Fresh", 0, "T", "k", b"x").code, 0);
+    wait_for_max_offset(&mut client, "Fresh", 0, 1);
+    let query = |client: &mut RawClient, topic: &str, queue: &str| {
+        client.call_code(
+            14,
+            &[
+                ("consumerGroup", "newcomer"),
+                ("topic", topic),
+                ("queueId", queue),
+            ],
+        )
+    };
+    let holding = query(&mut client, "Fresh", "0");
+    assert_eq!((holding.code, holding.ext("offset")), (0, Some("0")));
+    for (topic, queue) in [("Fresh", "1"), ("NoSuchTopic", "0")] {
+        let empty = query(&mut client, topic, queue);
+        assert_eq!(empty.code, 22, "{topic}/{queue}: {:?}", empty.remark);
+        assert_eq!(
+            empty.remark.as_deref(),
+            Some("Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first")
+        );
+    }
+}
