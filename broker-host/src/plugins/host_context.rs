@@ -519,6 +519,17 @@ impl FfiHostContext for HostServices {
         })
     }
 
+    fn commit_pull_offset(&self, group: RStr<'_>, topic: RStr<'_>, queue_id: i32, offset: i64) {
+        guarded("commit_pull_offset", (), || {
+            self.inner.metadata.consumer_offsets().commit_pull_offset(
+                group.as_str(),
+                topic.as_str(),
+                queue_id,
+                offset,
+            )
+        })
+    }
+
     fn register_producer(&self, group: RStr<'_>, channel: &FfiClientChannel<'_>) {
         guarded("register_producer", (), || {
             self.inner

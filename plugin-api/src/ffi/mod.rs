@@ -402,6 +402,11 @@ pub trait FfiHostContext: Send + Sync + Clone + 'static {
         offset: i64,
     );
 
+    /// Records where `group`'s next pull of the queue starts (the pull's
+    /// `nextBeginOffset`, Java's `commitPullOffset`); in memory only.
+    /// GET_CONSUME_STATS reports it as `pullOffset` ([`Self::query_pull_offset`]).
+    fn commit_pull_offset(&self, group: RStr<'_>, topic: RStr<'_>, queue_id: i32, offset: i64);
+
     // ---- client registry --------------------------------------------------
 
     /// Registers or refreshes a producer channel.

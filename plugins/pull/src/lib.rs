@@ -258,6 +258,17 @@ impl PullPlugin {
             tags: RSlice::from_slice(&tags),
         });
 
+        // Every processing, held re-runs included, records where the group's
+        // next pull of the queue starts: Java's tryCommitOffset calls
+        // commitPullOffset before it looks at the commit flag.
+        // GET_CONSUME_STATS reports it as the queue's pullOffset.
+        self.host.commit_pull_offset(
+            RStr::from(header.group.as_str()),
+            RStr::from(header.topic.as_str()),
+            header.queue_id,
+            result.next_begin_offset,
+        );
+
         // First processing only (not a long-poll re-run), and not on a slave.
         if request.allow_hold()
             && header.has(pull_sys_flag::COMMIT_OFFSET)

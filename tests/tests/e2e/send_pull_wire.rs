@@ -582,3 +582,30 @@ fn a_new_group_starts_at_zero_only_where_offset_zero_holds_a_message() {
         );
     }
 }
+
+#[test]
+fn a_pull_records_the_pull_offset_that_consume_stats_report() {
+    // Java's tryCommitOffset calls commitPullOffset(nextBeginOffset) on
+    // every pull, commit flag or not; GET_CONSUME_STATS answers
+    // pullOffset = max(consumerOffset, pullOffset).
+    let broker = broker_with_admin(&[]);
+    let mut client = broker.client();
+    for i in 0..3 {
+        assert_eq!(
+            send(&mut client, "PullStats", 0, "T", &format!("k{i}"), b"x").code,
+            0
+        );
+    }
+    wait_for_max_offset(&mut client, "PullStats", 0, 3);
+    let pulled = pull(&mut client, "PullStats", 0, 0, "*", SUBSCRIPTION, 0);
+    assert_eq!(pulled.ext("nextBeginOffset"), Some("3"));
+    let stats = client.call_code(208, &[("consumerGroup", "cg"), ("topic", "PullStats")]);
+    assert_eq!(stats.code, 0, "{:?}", stats.remark);
+    let body = String::from_utf8_lossy(&stats.body).into_owned();
+    assert!(
+        body.contains(
+            "{\"brokerName\":\"broker-a\",\"queueId\":0,\"topic\":\"PullStats\"}:{\"brokerOffset\":3,\"consumerOffset\":0,\"lastTimestamp\":0,\"pullOffset\":3}"
+        ),
+        "{body}"
+    );
+}
