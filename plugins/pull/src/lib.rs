@@ -151,7 +151,6 @@ struct PullHeader {
     subscription: Option<String>,
     sub_version: i64,
     expression_type: Option<String>,
-    max_msg_bytes: Option<i32>,
 }
 
 impl PullHeader {
@@ -168,7 +167,6 @@ impl PullHeader {
             subscription: request.optional("subscription")?,
             sub_version: request.required("subVersion")?,
             expression_type: request.optional("expressionType")?,
-            max_msg_bytes: request.optional("maxMsgBytes")?,
         })
     }
 
@@ -253,7 +251,10 @@ impl PullPlugin {
             queue_id: header.queue_id,
             offset: header.queue_offset,
             max_msg_nums: header.max_msg_nums,
-            max_total_bytes: header.max_msg_bytes.unwrap_or(0),
+            // Java's processor reads with getMessageAsync(group, topic,
+            // queueId, offset, maxMsgNums, filter): the request's maxMsgBytes
+            // is not passed on, the store's own cap (MAX_PULL_MSG_SIZE) holds.
+            max_total_bytes: 0,
             all_tags: matches!(filter, TagFilter::All),
             tags: RSlice::from_slice(&tags),
         });

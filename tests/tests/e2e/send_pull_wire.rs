@@ -609,3 +609,39 @@ fn a_pull_records_the_pull_offset_that_consume_stats_report() {
         "{body}"
     );
 }
+
+#[test]
+fn max_msg_bytes_does_not_limit_a_pull() {
+    // Java's PullMessageProcessor calls getMessageAsync(group, topic,
+    // queueId, offset, maxMsgNums, filter): the store's own cap
+    // (MAX_PULL_MSG_SIZE, 128 MiB) applies, not the request's maxMsgBytes.
+    let broker = broker();
+    let mut client = broker.client();
+    for i in 0..3 {
+        let body = vec![b'x'; 500];
+        assert_eq!(
+            send(&mut client, "Bytes", 0, "T", &format!("k{i}"), &body).code,
+            0
+        );
+    }
+    wait_for_max_offset(&mut client, "Bytes", 0, 3);
+    let pulled = client.call_code(
+        11,
+        &[
+            ("consumerGroup", "cg"),
+            ("topic", "Bytes"),
+            ("queueId", "0"),
+            ("queueOffset", "0"),
+            ("maxMsgNums", "32"),
+            ("sysFlag", &SUBSCRIPTION.to_string()),
+            ("commitOffset", "0"),
+            ("suspendTimeoutMillis", "0"),
+            ("subscription", "*"),
+            ("subVersion", "0"),
+            ("maxMsgBytes", "1"),
+        ],
+    );
+    assert_eq!(pulled.code, 0, "{:?}", pulled.remark);
+    assert_eq!(decode_records(&pulled.body).len(), 3);
+    assert_eq!(pulled.ext("nextBeginOffset"), Some("3"));
+}
