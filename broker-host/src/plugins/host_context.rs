@@ -322,6 +322,15 @@ impl FfiHostContext for HostServices {
         })
     }
 
+    fn subscription_group_forbidden(&self, group: RStr<'_>, topic: RStr<'_>) -> i32 {
+        guarded("subscription_group_forbidden", 0, || {
+            self.inner
+                .metadata
+                .subscription_groups()
+                .forbidden(group.as_str(), topic.as_str())
+        })
+    }
+
     fn put_message(&self, message: &FfiMessage<'_>) -> FfiPutResult {
         let Some(store) = self.store() else {
             return put_failed(FfiPutStatus::ServiceNotAvailable);

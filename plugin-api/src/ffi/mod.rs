@@ -333,6 +333,11 @@ pub trait FfiHostContext: Send + Sync + Clone + 'static {
         auto_create: bool,
     ) -> ROption<FfiSubscriptionGroup>;
 
+    /// The forbidden bits of `group` for `topic` from the subscription-group
+    /// table's `forbiddenTable` (5.x `getForbidden(group, topic)`; bit
+    /// `INDEX_PERM_READ` = 4 forbids pulling), 0 if none.
+    fn subscription_group_forbidden(&self, group: RStr<'_>, topic: RStr<'_>) -> i32;
+
     // ---- message store ----------------------------------------------------
 
     /// Appends one message (blocks for SYNC_FLUSH when `wait_store`).

@@ -239,7 +239,10 @@ impl PullPlugin {
                 ),
             ));
         }
-        let filter = self.subscription_filter(&header)?;
+        let filter = match self.subscription_filter(&header, &group) {
+            Ok(filter) => filter,
+            Err(refusal) => return Ok(refusal.into()),
+        };
 
         let tags: Vec<RStr<'_>> = match &filter {
             TagFilter::All => Vec::new(),
@@ -336,8 +339,13 @@ impl PullPlugin {
     }
 
     /// The filter from the request (SUBSCRIPTION flag) or from the group's
-    /// registered subscription.
-    fn subscription_filter(&self, header: &PullHeader) -> Result<TagFilter, ProcessError> {
+    /// registered subscription; `Err` is the refusal to answer with (some
+    /// carry a `forbiddenType`).
+    fn subscription_filter(
+        &self,
+        header: &PullHeader,
+        group: &FfiSubscriptionGroup,
+    ) -> Result<TagFilter, Response> {
         let expression_type = if header.has(pull_sys_flag::SUBSCRIPTION) {
             let expression_type = header
                 .expression_type
@@ -355,7 +363,7 @@ impl PullPlugin {
                 .consumer_group(RStr::from(header.group.as_str()))
                 .into_option()
                 .ok_or_else(|| {
-                    refuse(
+                    Response::error(
                         response_code::SUBSCRIPTION_NOT_EXIST,
                         format!(
                             "the consumer's group info not exist, group: {}",
@@ -363,12 +371,40 @@ impl PullPlugin {
                         ),
                     )
                 })?;
+            // Java checks the group's own permissions before it looks for
+            // the subscription: a broadcasting group needs
+            // consumeBroadcastEnable, and the group's forbidden bits for the
+            // topic must not include READ (bit INDEX_PERM_READ).
+            if !group.consume_broadcast_enable
+                && group_info.message_model.as_str() == "BROADCASTING"
+            {
+                return Err(forbidden(
+                    format!(
+                        "the consumer group[{}] can not consume by broadcast way",
+                        header.group
+                    ),
+                    FORBIDDEN_BROADCASTING_DISABLED,
+                ));
+            }
+            let forbidden_bits = self.host.subscription_group_forbidden(
+                RStr::from(group.group_name.as_str()),
+                RStr::from(header.topic.as_str()),
+            );
+            if forbidden_bits & perm::READ == perm::READ {
+                return Err(forbidden(
+                    format!(
+                        "the consumer group[{}] is forbidden for topic[{}]",
+                        header.group, header.topic
+                    ),
+                    FORBIDDEN_SUBSCRIPTION,
+                ));
+            }
             let subscription = group_info
                 .subscriptions
                 .iter()
                 .find(|s| s.topic.as_str() == header.topic)
                 .ok_or_else(|| {
-                    refuse(
+                    Response::error(
                         response_code::SUBSCRIPTION_NOT_EXIST,
                         format!(
                             "the consumer's subscription not exist, group: {}",
@@ -377,7 +413,7 @@ impl PullPlugin {
                     )
                 })?;
             if subscription.sub_version < header.sub_version {
-                return Err(refuse(
+                return Err(Response::error(
                     response_code::SUBSCRIPTION_NOT_LATEST,
                     "the consumer's subscription not latest".to_owned(),
                 ));
@@ -393,14 +429,14 @@ impl PullPlugin {
             subscription.expression_type.to_string()
         };
         if !self.settings.enable_property_filter {
-            return Err(refuse(
+            return Err(Response::error(
                 response_code::SYSTEM_ERROR,
                 format!(
                     "The broker does not support consumer to filter message by {expression_type}"
                 ),
             ));
         }
-        Err(refuse(
+        Err(Response::error(
             response_code::SUBSCRIPTION_PARSE_FAILED,
             format!("{expression_type} filtering is not supported by this broker yet"),
         ))
@@ -500,6 +536,12 @@ impl PullPlugin {
 fn topic_and_queue(request: &Request<'_>) -> Result<(String, i32), ProcessError> {
     Ok((request.required("topic")?, request.required("queueId")?))
 }
+
+/// `ForbiddenType.BROADCASTING_DISABLE_FORBIDDEN`: a broadcasting consumer
+/// of a group whose `consumeBroadcastEnable` is off.
+const FORBIDDEN_BROADCASTING_DISABLED: i32 = 4;
+/// `ForbiddenType.SUBSCRIPTION_FORBIDDEN`: the group may not read the topic.
+const FORBIDDEN_SUBSCRIPTION: i32 = 5;
 
 /// NO_PERMISSION with 5.x's `forbiddenType`.
 fn forbidden(remark: String, forbidden_type: i32) -> Response {

@@ -22,6 +22,48 @@ fn broker_with_admin(config_lines: &[&str]) -> BrokerProcess {
     BrokerProcess::start(setup)
 }
 
+/// Registers a consumer of `group` subscribed to all of `topic` by
+/// HEART_BEAT (34), with this message model, on a connection of its own
+/// (returned: the registration lives as long as the connection).
+fn register_consumer(broker: &BrokerProcess, group: &str, topic: &str, model: &str) -> RawClient {
+    let mut consumer = broker.client();
+    let mut heartbeat = consumer.request(34, &[]);
+    heartbeat.body = format!(
+        r#"{{"clientID":"127.0.0.1@4242#{group}","consumerDataSet":[{{"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","consumeType":"CONSUME_PASSIVELY","groupName":"{group}","messageModel":"{model}","subscriptionDataSet":[{{"classFilterMode":false,"codeSet":[],"expressionType":"TAG","subString":"*","subVersion":0,"tagsSet":[],"topic":"{topic}"}}],"unitMode":false}}],"producerDataSet":[]}}"#
+    )
+    .into_bytes()
+    .into();
+    heartbeat.language = plugin_api::codec::LanguageCode::Java;
+    consumer.send(&heartbeat);
+    let response = loop {
+        let frame = consumer.read_frame().expect("heartbeat response");
+        if frame.is_response() {
+            break frame;
+        }
+    };
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    consumer
+}
+
+/// A pull by `group` from offset 0 of queue 0 with the given sysFlag and no
+/// subscription in the request.
+fn pull_as(client: &mut RawClient, group: &str, topic: &str, sys_flag: i32) -> RemotingCommand {
+    client.call_code(
+        11,
+        &[
+            ("consumerGroup", group),
+            ("topic", topic),
+            ("queueId", "0"),
+            ("queueOffset", "0"),
+            ("maxMsgNums", "32"),
+            ("sysFlag", &sys_flag.to_string()),
+            ("commitOffset", "0"),
+            ("suspendTimeoutMillis", "0"),
+            ("subVersion", "0"),
+        ],
+    )
+}
+
 /// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200) with this body.
 fn update_group(client: &mut RawClient, body: &str) {
     let mut request = client.request(200, &[]);
@@ -644,4 +686,84 @@ fn max_msg_bytes_does_not_limit_a_pull() {
     assert_eq!(pulled.code, 0, "{:?}", pulled.remark);
     assert_eq!(decode_records(&pulled.body).len(), 3);
     assert_eq!(pulled.ext("nextBeginOffset"), Some("3"));
+}
+
+#[test]
+fn a_broadcasting_group_needs_consume_broadcast_enable() {
+    // Java's PullMessageProcessor, without the SUBSCRIPTION flag: a
+    // BROADCASTING consumer of a group whose consumeBroadcastEnable is off
+    // gets NO_PERMISSION with forbiddenType 4.
+    let broker = broker_with_admin(&[]);
+    let mut client = broker.client();
+    update_group(
+        &mut client,
+        r#"{"groupName":"no_bcast","consumeBroadcastEnable":false}"#,
+    );
+    assert_eq!(send(&mut client, "Broadcast", 0, "T", "k", b"x").code, 0);
+    wait_for_max_offset(&mut client, "Broadcast", 0, 1);
+
+    let _broadcaster = register_consumer(&broker, "no_bcast", "Broadcast", "BROADCASTING");
+    let refused = pull_as(&mut client, "no_bcast", "Broadcast", 0);
+    assert_eq!(refused.code, 16, "{:?}", refused.remark);
+    assert_eq!(refused.ext("forbiddenType"), Some("4"));
+    assert_eq!(
+        refused.remark.as_deref(),
+        Some("the consumer group[no_bcast] can not consume by broadcast way")
+    );
+
+    // A broadcasting group with the default config, and a clustering one
+    // whatever its consumeBroadcastEnable, pull as usual.
+    let _allowed = register_consumer(&broker, "bcast_ok", "Broadcast", "BROADCASTING");
+    assert_eq!(pull_as(&mut client, "bcast_ok", "Broadcast", 0).code, 0);
+    update_group(
+        &mut client,
+        r#"{"groupName":"clustered","consumeBroadcastEnable":false}"#,
+    );
+    let _clustered = register_consumer(&broker, "clustered", "Broadcast", "CLUSTERING");
+    assert_eq!(pull_as(&mut client, "clustered", "Broadcast", 0).code, 0);
+}
+
+#[test]
+fn a_group_forbidden_to_read_a_topic_is_refused() {
+    // Java's PullMessageProcessor, without the SUBSCRIPTION flag:
+    // getForbidden(group, topic, INDEX_PERM_READ) → NO_PERMISSION with
+    // forbiddenType 5. The forbidden table comes from subscriptionGroup.json.
+    let mut broker = broker();
+    let mut client = broker.client();
+    assert_eq!(send(&mut client, "ForbidTopic", 0, "T", "k", b"x").code, 0);
+    wait_for_max_offset(&mut client, "ForbidTopic", 0, 1);
+    drop(client);
+    let status = broker.terminate();
+    assert!(status.success(), "{status}");
+    let path = broker
+        .dir
+        .path()
+        .join("store/config/subscriptionGroup.json");
+    let mut groups: serde_json::Value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    groups["forbiddenTable"] = serde_json::json!({"forbidden_g": {"ForbidTopic": 4}});
+    std::fs::create_dir_all(path.parent().expect("config dir")).expect("config dir");
+    std::fs::write(&path, groups.to_string()).expect("write subscriptionGroup.json");
+    broker.restart();
+
+    let mut client = broker.client();
+    wait_for_max_offset(&mut client, "ForbidTopic", 0, 1);
+    let _consumer = register_consumer(&broker, "forbidden_g", "ForbidTopic", "CLUSTERING");
+    let refused = pull_as(&mut client, "forbidden_g", "ForbidTopic", 0);
+    assert_eq!(refused.code, 16, "{:?}", refused.remark);
+    assert_eq!(refused.ext("forbiddenType"), Some("5"));
+    assert_eq!(
+        refused.remark.as_deref(),
+        Some("the consumer group[forbidden_g] is forbidden for topic[ForbidTopic]")
+    );
+    // Java checks the bits only on this path: with the subscription in the
+    // request the same group reads. Another group reads either way.
+    let mut with_subscription = pull_as(&mut client, "forbidden_g", "ForbidTopic", SUBSCRIPTION);
+    assert_eq!(with_subscription.code, 0, "{:?}", with_subscription.remark);
+    with_subscription = pull_as(&mut client, "allowed_g", "ForbidTopic", SUBSCRIPTION);
+    assert_eq!(with_subscription.code, 0, "{:?}", with_subscription.remark);
+    let _other = register_consumer(&broker, "allowed_g", "ForbidTopic", "CLUSTERING");
+    assert_eq!(pull_as(&mut client, "allowed_g", "ForbidTopic", 0).code, 0);
 }
