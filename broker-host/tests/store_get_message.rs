@@ -32,12 +32,14 @@ fn filled(
 fn statuses_and_next_offsets() {
     let (_io, store) = filled(config(sim_root()), 10, 10);
     let all = MessageFilter::All;
-    let r = store.get_message("g", "Unknown", 0, 0, 10, 1 << 20, &all);
+    // A queue nobody wrote to is empty, as Java 5.x's findOrCreateConsumeQueue
+    // makes it: NO_MESSAGE_IN_QUEUE, not NO_MATCHED_LOGIC_QUEUE.
+    let r = store.get_message("g", "Unknown", 0, 5, 10, 1 << 20, &all);
     assert_eq!(
-        (r.status, r.next_begin_offset),
-        (GetMessageStatus::NoMatchedLogicQueue, 0)
+        (r.status, r.next_begin_offset, r.min_offset, r.max_offset),
+        (GetMessageStatus::NoMessageInQueue, 0, 0, 0)
     );
-    assert_eq!(r.status.name(), "NO_MATCHED_LOGIC_QUEUE");
+    assert_eq!(r.status.name(), "NO_MESSAGE_IN_QUEUE");
     let r = store.get_message("g", "Q", 0, 10, 10, 1 << 20, &all);
     assert_eq!(
         (r.status, r.next_begin_offset),

@@ -894,7 +894,11 @@ impl DefaultMessageStore {
             suggest_pulling_from_slave: false,
         };
         let Some(cq) = inner.find_cq(topic, queue_id) else {
-            result.status = GetMessageStatus::NoMatchedLogicQueue;
+            // Java 5.x reads through findOrCreateConsumeQueue: a queue nobody
+            // wrote to yet exists there, empty (maxOffset 0), so the answer
+            // is NO_MESSAGE_IN_QUEUE, not NO_MATCHED_LOGIC_QUEUE. The queue
+            // is not created here: an empty one answers the same, and a read
+            // should not add queues to the store.
             result.next_begin_offset = inner.next_offset_correction(offset, 0);
             return result;
         };

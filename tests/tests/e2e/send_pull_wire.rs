@@ -767,3 +767,26 @@ fn a_group_forbidden_to_read_a_topic_is_refused() {
     let _other = register_consumer(&broker, "allowed_g", "ForbidTopic", "CLUSTERING");
     assert_eq!(pull_as(&mut client, "allowed_g", "ForbidTopic", 0).code, 0);
 }
+
+#[test]
+fn a_pull_from_a_queue_never_written_finds_no_message_in_queue() {
+    // Java 5.x's findOrCreateConsumeQueue: the queue exists, empty.
+    let broker = broker();
+    let mut client = broker.client();
+    assert_eq!(send(&mut client, "Sparse", 0, "T", "k", b"x").code, 0);
+    wait_for_max_offset(&mut client, "Sparse", 0, 1);
+    let moved = pull(&mut client, "Sparse", 3, 5, "*", SUBSCRIPTION, 0);
+    assert_eq!(
+        (
+            moved.code,
+            moved.remark.as_deref(),
+            moved.ext("nextBeginOffset")
+        ),
+        (21, Some("NO_MESSAGE_IN_QUEUE"), Some("0"))
+    );
+    let not_found = pull(&mut client, "Sparse", 3, 0, "*", SUBSCRIPTION, 0);
+    assert_eq!(
+        (not_found.code, not_found.remark.as_deref()),
+        (19, Some("NO_MESSAGE_IN_QUEUE"))
+    );
+}
