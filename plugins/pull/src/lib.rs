@@ -356,6 +356,15 @@ impl PullPlugin {
                     header.subscription.as_deref().unwrap_or("*"),
                 ));
             }
+            // Java's FilterAPI.build throws for any other type without an
+            // expression ("Expression can't be null!"), before the
+            // enablePropertyFilter check.
+            if header.subscription.as_deref().is_none_or(str::is_empty) {
+                return Err(Response::error(
+                    response_code::SUBSCRIPTION_PARSE_FAILED,
+                    "parse the consumer's subscription failed",
+                ));
+            }
             expression_type
         } else {
             let group_info = self

@@ -790,3 +790,39 @@ fn a_pull_from_a_queue_never_written_finds_no_message_in_queue() {
         (19, Some("NO_MESSAGE_IN_QUEUE"))
     );
 }
+
+#[test]
+fn an_empty_sql92_expression_fails_to_parse() {
+    // Java's FilterAPI.build throws for a non-TAG type without an
+    // expression: 23 SUBSCRIPTION_PARSE_FAILED, before the
+    // enablePropertyFilter check (which answers 1).
+    let broker = broker();
+    let mut client = broker.client();
+    assert_eq!(send(&mut client, "Sql", 0, "T", "k", b"x").code, 0);
+    wait_for_max_offset(&mut client, "Sql", 0, 1);
+    let fields = [
+        ("consumerGroup", "cg"),
+        ("topic", "Sql"),
+        ("queueId", "0"),
+        ("queueOffset", "0"),
+        ("maxMsgNums", "32"),
+        ("sysFlag", "4"),
+        ("commitOffset", "0"),
+        ("suspendTimeoutMillis", "0"),
+        ("subVersion", "0"),
+        ("expressionType", "SQL92"),
+    ];
+    let mut with_empty = fields.to_vec();
+    with_empty.push(("subscription", ""));
+    for request in [fields.to_vec(), with_empty] {
+        let response = client.call_code(11, &request);
+        assert_eq!(
+            (response.code, response.remark.as_deref()),
+            (23, Some("parse the consumer's subscription failed"))
+        );
+    }
+    let mut with_expression = fields.to_vec();
+    with_expression.push(("subscription", "a > 1"));
+    let response = client.call_code(11, &with_expression);
+    assert_eq!(response.code, 1, "{:?}", response.remark);
+}
