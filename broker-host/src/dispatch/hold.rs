@@ -25,7 +25,8 @@ struct Held {
     job: Job,
     wake_offset: i64,
     tag_codes: Vec<i64>,
-    deadline: Instant,
+    /// `None`: past what `Instant` can hold; woken only by an arrival.
+    deadline: Option<Instant>,
 }
 
 impl Held {
@@ -52,8 +53,15 @@ pub struct HoldService {
     probe: parking_lot::RwLock<Option<OffsetProbe>>,
 }
 
-/// The longest a request may be held, whatever the processor asks.
-const MAX_HOLD: Duration = Duration::from_secs(60);
+/// When a request held at `now` for `timeout_millis` is due. The processor's
+/// timeout is used as it is: Java's `PullRequestHoldService` has no cap of its
+/// own (the pull processor asks for the request's `suspendTimeoutMillis`, or
+/// `shortPollingTimeMills` without long polling). `None` when the time is
+/// past what `Instant` can represent (the request then waits for an arrival,
+/// or the service's stop) rather than a panic.
+fn deadline(now: Instant, timeout_millis: u64) -> Option<Instant> {
+    now.checked_add(Duration::from_millis(timeout_millis))
+}
 
 impl HoldService {
     /// Starts the service's timer thread.
@@ -95,12 +103,11 @@ impl HoldService {
         job.allow_hold = false;
         // Re-run from the hold thread: never on that thread itself.
         job.may_run_inline = false;
-        let timeout = Duration::from_millis(hold.timeout_millis).min(MAX_HOLD);
         let held = Held {
             job,
             wake_offset: hold.wake_offset,
             tag_codes: hold.tag_codes.into_vec(),
-            deadline: Instant::now() + timeout,
+            deadline: deadline(Instant::now(), hold.timeout_millis),
         };
         self.held
             .lock()
@@ -167,7 +174,7 @@ impl HoldService {
             let mut held = self.held.lock();
             let next = held
                 .values()
-                .flat_map(|v| v.iter().map(|h| h.deadline))
+                .flat_map(|v| v.iter().filter_map(|h| h.deadline))
                 .min();
             let wait = next
                 .map(|deadline| deadline.saturating_duration_since(Instant::now()))
@@ -182,8 +189,9 @@ impl HoldService {
             let now = Instant::now();
             let mut due = Vec::new();
             held.retain(|_, waiting| {
-                let (expired, still): (Vec<Held>, Vec<Held>) =
-                    waiting.drain(..).partition(|h| h.deadline <= now);
+                let (expired, still): (Vec<Held>, Vec<Held>) = waiting
+                    .drain(..)
+                    .partition(|h| h.deadline.is_some_and(|d| d <= now));
                 due.extend(expired);
                 *waiting = still;
                 !waiting.is_empty()
@@ -195,5 +203,20 @@ impl HoldService {
             (self.redispatch)(held.job);
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hold_lasts_as_long_as_the_processor_asks() {
+        let now = Instant::now();
+        // Longer than the 60 s this service used to cap holds at.
+        assert_eq!(deadline(now, 120_000), Some(now + Duration::from_secs(120)));
+        assert_eq!(deadline(now, 0), Some(now));
+        // Whatever a client sends, no overflow panic.
+        let _ = deadline(now, u64::MAX);
     }
 }
