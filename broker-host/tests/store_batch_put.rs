@@ -29,6 +29,7 @@ fn batch<'a>(entries: &'a [plugin_api::message::BatchEntry<'a>]) -> BatchToStore
             .iter()
             .map(|e| (e.flag, e.body, e.properties))
             .collect(),
+        reconsume_times: 2,
         wait_store: true,
     }
 }
@@ -53,6 +54,8 @@ fn batch_is_stored_as_consecutive_records() {
     for (i, rec) in recs.iter().enumerate() {
         assert_eq!(rec.header.queue_offset, 1 + i as i64);
         assert_eq!(rec.header.flag, i as i32);
+        // The request header's reconsumeTimes, in every record (Java's encodeBatch).
+        assert_eq!(rec.header.reconsume_times, 2);
         assert_eq!(rec.body, body(i, 100));
         assert_eq!(
             decode_offset_msg_id(&r.msg_ids[i]).unwrap().1,

@@ -376,6 +376,7 @@ impl FfiHostContext for HostServices {
                             .iter()
                             .map(|e| (e.flag, e.body.as_slice(), e.properties.as_str()))
                             .collect(),
+                        reconsume_times: batch.reconsume_times,
                         wait_store: batch.wait_store,
                     }),
                 )

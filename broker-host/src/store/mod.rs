@@ -125,6 +125,8 @@ pub struct BatchToStore<'a> {
     /// `(flag, body, properties)` of each message; properties are stored as
     /// given (the caller appends the batch properties, §SEND_BATCH_MESSAGE).
     pub entries: Vec<(i32, &'a [u8], &'a str)>,
+    /// RECONSUMETIMES of every record (the request header's, as Java writes it).
+    pub reconsume_times: i32,
     /// WAIT.
     pub wait_store: bool,
 }
@@ -827,7 +829,7 @@ impl DefaultMessageStore {
                         born_host: batch.born_host,
                         store_timestamp: store_ts,
                         store_host,
-                        reconsume_times: 0,
+                        reconsume_times: batch.reconsume_times,
                         prepared_transaction_offset: 0,
                         body_crc: crcs[i],
                         body,

@@ -59,6 +59,8 @@ pub struct FfiBatch<'a> {
     pub born_host: RStr<'a>,
     /// The messages.
     pub entries: RSlice<'a, FfiBatchEntry<'a>>,
+    /// Delivery attempts so far (the header's, written in every record).
+    pub reconsume_times: i32,
     /// Wait for SYNC_FLUSH.
     pub wait_store: bool,
 }

@@ -283,6 +283,7 @@ impl SendPlugin {
             born_timestamp: header.born_timestamp,
             born_host: RStr::from(request.remote_addr()),
             entries: RSlice::from_slice(&ffi_entries),
+            reconsume_times: header.reconsume_times,
             wait_store: wait_store(&batch_properties),
         };
         let result = self.host.put_messages(&batch);
