@@ -97,6 +97,17 @@ impl RebalanceLockManager {
             .is_some_and(|e| e.client_id != client_id && e.last_update.elapsed() <= self.max_live)
     }
 
+    /// True when any queue of `group` is held by a live lock (Java's
+    /// `!isLockAllExpired(group)`).
+    pub fn has_live_lock(&self, group: &str) -> bool {
+        let table = self.table.lock();
+        table.get(group).is_some_and(|locks| {
+            locks
+                .values()
+                .any(|e| e.last_update.elapsed() <= self.max_live)
+        })
+    }
+
     /// True when any client holds a live lock on `queue` for `group`.
     pub fn is_locked(&self, group: &str, queue: &QueueKey) -> bool {
         let table = self.table.lock();
@@ -113,6 +124,20 @@ mod tests {
 
     fn q(id: i32) -> QueueKey {
         ("T".into(), "broker-a".into(), id)
+    }
+
+    #[test]
+    fn a_group_has_a_live_lock_until_its_locks_expire_or_are_released() {
+        let locks = RebalanceLockManager::with_max_live(Duration::from_millis(50));
+        assert!(!locks.has_live_lock("g"));
+        locks.try_lock_batch("g", "c1", vec![q(0)]);
+        assert!(locks.has_live_lock("g"));
+        assert!(!locks.has_live_lock("other"));
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(!locks.has_live_lock("g"), "expired");
+        locks.try_lock_batch("g", "c1", vec![q(1)]);
+        locks.unlock_batch("g", "c1", &[q(1)]);
+        assert!(!locks.has_live_lock("g"), "released");
     }
 
     #[test]

@@ -642,6 +642,12 @@ impl FfiHostContext for HostServices {
         })
     }
 
+    fn group_has_live_lock(&self, group: RStr<'_>) -> bool {
+        guarded("group_has_live_lock", false, || {
+            self.inner.locks.has_live_lock(group.as_str())
+        })
+    }
+
     fn is_system_topic(&self, topic: RStr<'_>) -> bool {
         guarded("is_system_topic", false, || {
             self.inner.metadata.topics().is_system_topic(topic.as_str())

@@ -452,6 +452,10 @@ pub trait FfiHostContext: Send + Sync + Clone + 'static {
     /// Releases the queues `client_id` holds among these.
     fn unlock_queues(&self, group: RStr<'_>, client_id: RStr<'_>, queues: RVec<FfiMessageQueue>);
 
+    /// True when some client holds an unexpired lock on a queue of `group`
+    /// (Java's `!isLockAllExpired(group)`: the group consumes orderly).
+    fn group_has_live_lock(&self, group: RStr<'_>) -> bool;
+
     // ---- administration (the admin plugin) ----------------------------------
 
     /// True for a system topic (`TopicValidator.isSystemTopic`): the

@@ -148,7 +148,10 @@ impl SendPlugin {
             let group_config = self.group_or_error(&group)?;
             let max_reconsume =
                 self.max_reconsume_times(request, header.max_reconsume_times, &group_config);
-            if reconsume_times > max_reconsume {
+            // A group holding queue locks consumes orderly: Java sends its
+            // failed messages to the DLQ at once.
+            let orderly = self.host.group_has_live_lock(RStr::from(group.as_str()));
+            if reconsume_times > max_reconsume || orderly {
                 let dlq = self.ensure_dlq_topic(&group);
                 topic = Cow::Owned(dlq.topic_name.to_string());
                 queue_id = 0;

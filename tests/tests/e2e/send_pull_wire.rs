@@ -484,6 +484,33 @@ fn send_back_with_a_negative_level_goes_to_the_dead_letter_queue_0() {
 }
 
 #[test]
+fn a_retry_send_of_a_group_holding_queue_locks_goes_to_the_dead_letter_queue() {
+    let broker = BrokerProcess::start(full_broker().plugins(&["lock_plugin"]));
+    let mut client = broker.client();
+    // Not locked yet: a first retry goes to the retry topic.
+    let retried = send(&mut client, "%RETRY%og", 0, "T", "k", b"first");
+    assert_eq!(retried.code, 0, "{:?}", retried.remark);
+    wait_for_max_offset(&mut client, "%RETRY%og", 0, 1);
+
+    let mut lock = client.request(41, &[]);
+    lock.body = br#"{"consumerGroup":"og","clientId":"c1","mqSet":[{"brokerName":"broker-a","queueId":0,"topic":"OrderTopic"}],"onlyThisBroker":false}"#
+        .to_vec()
+        .into();
+    let locked = client.call(&lock);
+    assert_eq!(locked.code, 0, "{locked:?}");
+
+    // The group consumes orderly now: Java sends its retries to the DLQ at once.
+    let dead = send(&mut client, "%RETRY%og", 0, "T", "k", b"second");
+    assert_eq!(dead.code, 0, "{:?}", dead.remark);
+    wait_for_max_offset(&mut client, "%DLQ%og", 0, 1);
+    let pulled = pull(&mut client, "%DLQ%og", 0, 0, "*", SUBSCRIPTION, 0);
+    assert_eq!(pulled.code, 0, "{:?}", pulled.remark);
+    let records = decode_records(&pulled.body);
+    assert_eq!(records[0].body, b"second");
+    assert_eq!(records[0].property("DELAY"), Some("-1"));
+}
+
+#[test]
 fn sends_to_forbidden_or_invalid_topics_are_refused_with_the_rocketmq_codes() {
     let broker = broker();
     let mut client = broker.client();
