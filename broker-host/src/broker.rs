@@ -23,6 +23,7 @@ use crate::plugins::{HostServices, ManifestError, PluginRegistry, ReloadReport};
 use crate::remoting::{ConnectionDirectory, RemotingServer, ServerConfig};
 use crate::schedule::ScheduleMessageService;
 use crate::store::{DefaultMessageStore, StoreConfig, StoreError};
+use crate::timer::TimerMessageService;
 
 /// How long the shutdown waits for queued and running requests.
 const SHUTDOWN_DRAIN_LIMIT: Duration = Duration::from_secs(15);
@@ -42,6 +43,9 @@ pub enum StartError {
     /// `messageDelayLevel` is invalid.
     #[error("invalid messageDelayLevel: {0}")]
     DelayLevels(String),
+    /// The timer-message service could not start.
+    #[error("timer messages: {0}")]
+    Timer(String),
     /// A service thread could not be started.
     #[error("cannot start {what}: {source}")]
     Thread {
@@ -69,6 +73,8 @@ pub struct Broker {
     metadata: Arc<MetadataStore>,
     store: Arc<DefaultMessageStore>,
     schedule: ScheduleMessageService,
+    /// Timer messages (`timerWheelEnable`).
+    timer: Option<TimerMessageService>,
     servers: Vec<RemotingServer>,
     stop_servers: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -172,7 +178,15 @@ impl Broker {
                     what: "the schedule (delay level) service",
                     source,
                 })?;
-        tracing::info!("step 6: store services started (dispatch, flush, clean), abort file created, delay-level service running");
+        let timer = if config.timer_wheel_enable {
+            Some(
+                TimerMessageService::start(store.clone(), &config.store_config_dir())
+                    .map_err(|error| StartError::Timer(error.to_string()))?,
+            )
+        } else {
+            None
+        };
+        tracing::info!("step 6: store services started (dispatch, flush, clean), abort file created, delay-level and timer services running");
 
         let (stop_servers, stop_signal) = watch::channel(false);
         let mut servers = Vec::new();
@@ -231,6 +245,7 @@ impl Broker {
             metadata,
             store,
             schedule,
+            timer,
             servers,
             stop_servers,
             tasks,
@@ -308,11 +323,15 @@ impl Broker {
         for task in &self.tasks {
             task.abort();
         }
-        tracing::info!("shutdown 5/7: stopping the delay-level service");
+        tracing::info!("shutdown 5/7: stopping the delay-level and timer services");
         let schedule = self.schedule;
+        let timer = self.timer;
         let store = self.store.clone();
         let _ = tokio::task::spawn_blocking(move || {
             schedule.shutdown();
+            if let Some(timer) = timer {
+                timer.shutdown();
+            }
             tracing::info!("shutdown 6/7: flushing and closing the message store");
             store.shutdown();
         })

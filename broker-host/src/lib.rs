@@ -15,6 +15,7 @@ pub mod plugins;
 pub mod remoting;
 pub mod schedule;
 pub mod store;
+pub mod timer;
 
 /// A `HashMap` for the tables read on every message (topics, queue offsets,
 /// consume queues): foldhash, seeded per process, instead of SipHash, which

@@ -557,8 +557,13 @@ define_keys! {
         "duplicationEnable" duplication_enable: bool = false;
         /// DLedger (Raft) commit log; not supported (forces brokerId -1).
         "enableDLegerCommitLog" enable_dleger_commit_log: bool = false;
-        /// Timer-wheel delayed messages (creates rmq_sys_wheel_timer).
+        /// Timer messages (TIMER_DELIVER_MS / TIMER_DELAY_SEC / TIMER_DELAY_MS),
+        /// parked in rmq_sys_wheel_timer until due (created when true).
         "timerWheelEnable" timer_wheel_enable: bool = true;
+        /// Timer delivery precision, ms (100, 200, 500 or 1000).
+        "timerPrecisionMs" timer_precision_ms: i32 = 1000;
+        /// Longest timer delay accepted, seconds (3 days).
+        "timerMaxDelaySec" timer_max_delay_sec: i32 = 259_200;
         /// Serve messages not yet confirmed by slaves.
         "readUnCommitted" read_un_committed: bool = false;
         /// Wake the commit service on every put.

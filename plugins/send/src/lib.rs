@@ -48,8 +48,12 @@ struct Settings {
     broker_permission: i32,
     max_delay_level: i32,
     reject_transaction_message: bool,
-    /// Decides the remark refusing timer messages (there is no wheel yet).
+    /// Timer messages are accepted (`timerWheelEnable`).
     timer_wheel_enable: bool,
+    /// `timerPrecisionMs` (100, 200, 500 or 1000).
+    timer_precision_ms: i64,
+    /// `timerMaxDelaySec`.
+    timer_max_delay_sec: i64,
 }
 
 /// The send processor.
@@ -85,6 +89,8 @@ impl Plugin for SendPlugin {
             max_delay_level: delay_levels.len() as i32,
             reject_transaction_message: host.config_or("rejectTransactionMessage", false),
             timer_wheel_enable: host.config_or("timerWheelEnable", true),
+            timer_precision_ms: timer_precision(host.config_or("timerPrecisionMs", 1000)),
+            timer_max_delay_sec: host.config_or("timerMaxDelaySec", 3 * 24 * 3600),
         };
         Ok(SendPlugin {
             host,
@@ -182,7 +188,7 @@ impl SendPlugin {
             properties.insert(prop::UNIQ_KEY, new_uniq_id());
         }
         properties.insert(prop::CLUSTER, &self.settings.cluster_name);
-        self.check_timer(&mut properties, &topic)?;
+        let (topic, queue_id) = self.apply_timer(&mut properties, topic, queue_id)?;
         let (topic, queue_id) = self.apply_delay(&mut properties, topic, queue_id);
 
         let encoded = properties.encode();
@@ -529,15 +535,17 @@ impl SendPlugin {
     }
 
     /// 5.x timer messages (TIMER_DELIVER_MS / TIMER_DELAY_SEC /
-    /// TIMER_DELAY_MS), as Java's HookUtils handles them: a delay level wins
-    /// and the timer properties are dropped; otherwise they need the timer
-    /// wheel, which this broker does not have yet: refused as Java refuses
-    /// them with `timerWheelEnable=false` (rather than delivered at once).
-    fn check_timer(
+    /// TIMER_DELAY_MS), as Java's HookUtils.transformTimerMessage handles
+    /// them: a delay level wins and the timer properties are dropped;
+    /// otherwise a delivery time in the future parks the message in
+    /// `rmq_sys_wheel_timer` queue 0 (TIMER_OUT_MS, REAL_TOPIC, REAL_QID) for
+    /// the host's timer service, and one now or past is stored as it is.
+    fn apply_timer<'t>(
         &self,
-        properties: &mut Properties<'_>,
-        topic: &str,
-    ) -> Result<(), ProcessError> {
+        properties: &mut Properties<'t>,
+        topic: Cow<'t, str>,
+        queue_id: i32,
+    ) -> Result<(Cow<'t, str>, i32), ProcessError> {
         const TIMER_PROPERTIES: [&str; 3] = [
             prop::TIMER_DELIVER_MS,
             prop::TIMER_DELAY_SEC,
@@ -551,22 +559,61 @@ impl SendPlugin {
             for name in TIMER_PROPERTIES {
                 properties.remove(name);
             }
-            return Ok(());
+            return Ok((topic, queue_id));
         }
-        if topic == topics::SCHEDULE_TOPIC
-            || topic == topics::TIMER_TOPIC
+        if topic == topics::TIMER_TOPIC
+            || properties.contains_key(prop::TIMER_OUT_MS)
             || !TIMER_PROPERTIES
                 .iter()
                 .any(|name| properties.contains_key(name))
         {
-            return Ok(());
+            return Ok((topic, queue_id));
         }
-        let remark = if self.settings.timer_wheel_enable {
-            "accurate timer messages are not supported by this broker yet".to_owned()
-        } else {
-            "accurate timer message is not enabled, timerWheelEnable is false".to_owned()
+        if !self.settings.timer_wheel_enable {
+            return Err(ProcessError::respond(
+                response_code::SYSTEM_ERROR,
+                "accurate timer message is not enabled, timerWheelEnable is false",
+            ));
+        }
+        let illegal = || {
+            ProcessError::respond(
+                response_code::MESSAGE_ILLEGAL,
+                format!(
+                    "timer message illegal, the delay time should not be bigger than the max delay {}ms; or if set del msg, the delay time should be bigger than the current time",
+                    self.settings.timer_max_delay_sec * 1000
+                ),
+            )
         };
-        Err(ProcessError::respond(response_code::SYSTEM_ERROR, remark))
+        let number = |name: &str| properties.get(name).map(|value| value.parse::<i64>());
+        let now = now_millis();
+        let deliver_ms = if let Some(seconds) = number(prop::TIMER_DELAY_SEC) {
+            seconds.map(|s| now.saturating_add(s.saturating_mul(1000)))
+        } else if let Some(millis) = number(prop::TIMER_DELAY_MS) {
+            millis.map(|ms| now.saturating_add(ms))
+        } else {
+            number(prop::TIMER_DELIVER_MS).unwrap_or(Ok(0))
+        }
+        .map_err(|_| illegal())?;
+        if deliver_ms <= now {
+            if properties.contains_key(prop::TIMER_DEL_UNIQKEY) {
+                return Err(illegal());
+            }
+            return Ok((topic, queue_id));
+        }
+        if deliver_ms - now > self.settings.timer_max_delay_sec * 1000 {
+            return Err(illegal());
+        }
+        // Java rounds down to the precision, one step earlier when exact.
+        let precision = self.settings.timer_precision_ms;
+        let deliver_ms = if deliver_ms % precision == 0 {
+            deliver_ms - precision
+        } else {
+            deliver_ms / precision * precision
+        };
+        properties.insert(prop::TIMER_OUT_MS, deliver_ms.to_string());
+        properties.insert(prop::REAL_TOPIC, topic);
+        properties.insert(prop::REAL_QID, queue_id.to_string());
+        Ok((Cow::Borrowed(topics::TIMER_TOPIC), 0))
     }
 
     /// Step 11: a `DELAY` level > 0 parks the message in SCHEDULE_TOPIC_XXXX,
@@ -609,6 +656,25 @@ fn topic_config(name: &str, queues: i32, perm: i32) -> FfiTopicConfig {
         topic_sys_flag: 0,
         order: false,
     }
+}
+
+/// Java's `MessageStoreConfig.setTimerPrecisionMs`: the largest of 100,
+/// 200, 500 and 1000 not above the setting (100 below that).
+fn timer_precision(configured: i64) -> i64 {
+    [200, 500, 1000]
+        .into_iter()
+        .rev()
+        .find(|&candidate| configured >= candidate)
+        .unwrap_or(100)
+}
+
+/// Milliseconds since the epoch.
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 /// Java's `TopicConfig.toString()` (in the remark of an illegal queue id).

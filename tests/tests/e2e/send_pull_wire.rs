@@ -202,17 +202,17 @@ fn delayed_timer_and_read_only_topic_sends_are_answered_as_java_answers_them() {
     assert_eq!(delayed.code, 0, "{:?}", delayed.remark);
     assert_eq!(delayed.ext("queueId"), Some("2"));
 
-    // Timer messages need the timer wheel: refused, not delivered at once.
+    // Timer messages are refused when the broker runs without the timer
+    // wheel (the rest of this test covers them with it: timer_messages_*).
+    let without = BrokerProcess::start(full_broker().config("timerWheelEnable = false"));
+    let mut plain = without.client();
     for timer in ["TIMER_DELAY_SEC", "TIMER_DELIVER_MS", "TIMER_DELAY_MS"] {
-        let refused = send_with_properties(&mut client, "TimerTopic", 0, &[(timer, "5000")]);
+        let refused =
+            send_with_properties(&mut plain, "TimerTopic", 0, &[(timer, "99999999999999")]);
         assert_eq!(refused.code, 1, "{timer}");
-        assert!(
-            refused
-                .remark
-                .as_deref()
-                .is_some_and(|r| r.contains("timer")),
-            "{:?}",
-            refused.remark
+        assert_eq!(
+            refused.remark.as_deref(),
+            Some("accurate timer message is not enabled, timerWheelEnable is false")
         );
     }
     // With a delay level the timer property is dropped and the level used.
@@ -508,6 +508,78 @@ fn a_retry_send_of_a_group_holding_queue_locks_goes_to_the_dead_letter_queue() {
     let records = decode_records(&pulled.body);
     assert_eq!(records[0].body, b"second");
     assert_eq!(records[0].property("DELAY"), Some("-1"));
+}
+
+/// The timer message's value of `name`, as a number.
+fn number_property(record: &plugin_api::message::MessageRecord, name: &str) -> i64 {
+    record
+        .property(name)
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing or not a number"))
+}
+
+#[test]
+fn timer_messages_are_parked_and_delivered_when_due_across_a_restart() {
+    let mut broker = broker();
+    let mut client = broker.client();
+
+    // Parked: answered at once, not in its topic until due.
+    let sent_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64;
+    let parked = send_with_properties(&mut client, "TimedTopic", 2, &[("TIMER_DELAY_SEC", "3")]);
+    assert_eq!(parked.code, 0, "{:?}", parked.remark);
+    assert_eq!(parked.ext("queueId"), Some("2"));
+    let max = client.call_code(30, &[("topic", "TimedTopic"), ("queueId", "2")]);
+    assert_eq!(max.ext("offset"), Some("0"), "delivered too early");
+
+    // Survives a restart before it is due.
+    e2e_tests::stock_client::restart_broker(&mut broker);
+    let mut client = broker.client();
+    wait_for_max_offset(&mut client, "TimedTopic", 2, 1);
+    let pulled = pull(&mut client, "TimedTopic", 2, 0, "*", SUBSCRIPTION, 0);
+    assert_eq!(pulled.code, 0, "{:?}", pulled.remark);
+    let records = decode_records(&pulled.body);
+    assert_eq!(records.len(), 1, "delivered exactly once");
+    let record = &records[0];
+    assert_eq!(record.body, b"x");
+    let due = number_property(record, "TIMER_OUT_MS");
+    // Rounded down to the 1 s precision, one step earlier when exact.
+    assert_eq!(due % 1000, 0);
+    assert!(
+        (sent_at + 1_000..=sent_at + 3_000).contains(&due),
+        "{due} vs {sent_at}"
+    );
+    assert!(record.header.store_timestamp >= due);
+    assert!(number_property(record, "TIMER_DEQUEUE_MS") >= due);
+    assert!(number_property(record, "TIMER_ENQUEUE_MS") <= due);
+    assert_eq!(record.property("REAL_TOPIC"), Some("TimedTopic"));
+    assert_eq!(record.property("TIMER_DELAY_SEC"), Some("3"));
+
+    // Due already: stored in its topic at once.
+    let past = send_with_properties(
+        &mut client,
+        "TimedTopic",
+        1,
+        &[("TIMER_DELIVER_MS", "1000")],
+    );
+    assert_eq!(past.code, 0, "{:?}", past.remark);
+    wait_for_max_offset(&mut client, "TimedTopic", 1, 1);
+
+    // Unparsable or beyond timerMaxDelaySec (3 days): MESSAGE_ILLEGAL.
+    for (name, value) in [("TIMER_DELAY_SEC", "soon"), ("TIMER_DELAY_SEC", "300000")] {
+        let illegal = send_with_properties(&mut client, "TimedTopic", 0, &[(name, value)]);
+        assert_eq!(illegal.code, 13, "{value}");
+        assert!(
+            illegal
+                .remark
+                .as_deref()
+                .is_some_and(|r| r.starts_with("timer message illegal, the delay time should not be bigger than the max delay 259200000ms")),
+            "{:?}",
+            illegal.remark
+        );
+    }
 }
 
 #[test]

@@ -1,0 +1,333 @@
+//! Timer messages (5.x `TIMER_DELIVER_MS` / `TIMER_DELAY_SEC` /
+//! `TIMER_DELAY_MS`, with `timerWheelEnable`).
+//!
+//! The send processor parks such a message in `rmq_sys_wheel_timer`, queue 0,
+//! with its delivery time in `TIMER_OUT_MS` and its destination in
+//! `REAL_TOPIC`/`REAL_QID`, as Java's `HookUtils.transformTimerMessage` does.
+//! One thread reads that queue in order and keeps, for what is not yet due,
+//! its delivery time and commit-log offset in memory; when a message is due
+//! it is read again and copied to its real topic and queue (Java's
+//! `TimerMessageStore.convertMessage`).
+//!
+//! Java keeps its wheel in `timerwheel`/`timerlog` files; this broker keeps
+//! only the consume-queue offset below which every parked message has been
+//! delivered (`config/timerCheckpoint.json`) and rebuilds the pending set
+//! from the queue at start. A message delivered but above that offset at a
+//! crash is delivered again: at least once, as RocketMQ promises.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use plugin_api::message::{
+    decode_record, decode_records, properties as prop, MessageRecord, Properties, RecordRead,
+};
+use plugin_api::topics::TIMER_TOPIC;
+
+use crate::metadata::data_version::now_millis;
+use crate::metadata::persist::ConfigFile;
+use crate::metadata::MetadataError;
+use crate::store::{
+    DefaultMessageStore, GetMessageStatus, MessageFilter, MessageToStore, PutMessageStatus,
+};
+
+/// The checkpoint file, in the store's `config` directory.
+pub const TIMER_CHECKPOINT_FILE: &str = "timerCheckpoint.json";
+/// Parked messages read per scan.
+const BATCH: i32 = 32;
+/// Pause between scans (the timer precision is 100 ms at the finest).
+const IDLE: Duration = Duration::from_millis(100);
+/// How often the checkpoint is persisted.
+const PERSIST_EVERY: Duration = Duration::from_secs(10);
+
+/// The running service.
+pub struct TimerMessageService {
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    checkpoint: Arc<TimerCheckpoint>,
+}
+
+impl TimerMessageService {
+    /// Loads the checkpoint from `config_dir` and starts delivering.
+    pub fn start(
+        store: Arc<DefaultMessageStore>,
+        config_dir: &Path,
+    ) -> Result<TimerMessageService, TimerStartError> {
+        let checkpoint = Arc::new(TimerCheckpoint::load(config_dir)?);
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut worker = Worker {
+            store,
+            checkpoint: checkpoint.clone(),
+            stop: stop.clone(),
+            read_to: checkpoint.offset(),
+            pending: BTreeMap::new(),
+            pending_offsets: BTreeSet::new(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("timer-message".into())
+            .spawn(move || worker.run())
+            .map_err(TimerStartError::Thread)?;
+        Ok(TimerMessageService {
+            stop,
+            thread: Mutex::new(Some(thread)),
+            checkpoint,
+        })
+    }
+
+    /// Stops the thread and persists the checkpoint.
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.lock().take() {
+            let _ = thread.join();
+        }
+        if let Err(error) = self.checkpoint.persist() {
+            tracing::error!(%error, "cannot persist {TIMER_CHECKPOINT_FILE}");
+        }
+    }
+}
+
+/// Why the service did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum TimerStartError {
+    /// The checkpoint could not be read.
+    #[error("cannot load {TIMER_CHECKPOINT_FILE}: {0}")]
+    Checkpoint(#[from] MetadataError),
+    /// The thread could not be spawned.
+    #[error("cannot start the timer thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// The consume-queue offset of `rmq_sys_wheel_timer` below which every
+/// parked message has been delivered.
+struct TimerCheckpoint {
+    offset: Mutex<i64>,
+    file: ConfigFile,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckpointJson {
+    timer_queue_offset: i64,
+}
+
+impl TimerCheckpoint {
+    fn load(config_dir: &Path) -> Result<TimerCheckpoint, MetadataError> {
+        let file = ConfigFile::new(config_dir.join(TIMER_CHECKPOINT_FILE));
+        let (loaded, _) = file.load(|text| {
+            serde_json::from_str::<CheckpointJson>(text).map_err(|error| error.to_string())
+        })?;
+        Ok(TimerCheckpoint {
+            offset: Mutex::new(loaded.map_or(0, |json| json.timer_queue_offset)),
+            file,
+        })
+    }
+
+    fn offset(&self) -> i64 {
+        *self.offset.lock()
+    }
+
+    fn set(&self, offset: i64) {
+        *self.offset.lock() = offset;
+    }
+
+    fn persist(&self) -> Result<(), MetadataError> {
+        let json = CheckpointJson {
+            timer_queue_offset: self.offset(),
+        };
+        self.file
+            .persist_with(|| serde_json::to_string_pretty(&json).unwrap_or_default())
+    }
+}
+
+/// A parked message not yet delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Parked {
+    deliver_ms: i64,
+    queue_offset: i64,
+}
+
+struct Worker {
+    store: Arc<DefaultMessageStore>,
+    checkpoint: Arc<TimerCheckpoint>,
+    stop: Arc<AtomicBool>,
+    /// Next consume-queue offset to read.
+    read_to: i64,
+    /// Parked and not delivered, by delivery time; the value is the
+    /// record's commit-log offset.
+    pending: BTreeMap<Parked, i64>,
+    /// The consume-queue offsets of `pending` (its low-water mark).
+    pending_offsets: BTreeSet<i64>,
+}
+
+impl Worker {
+    fn run(&mut self) {
+        let mut since_persist = Duration::ZERO;
+        while !self.stop.load(Ordering::SeqCst) {
+            let read = self.read_parked();
+            let delivered = self.deliver_due();
+            self.checkpoint.set(self.low_water());
+            if read == 0 && delivered == 0 {
+                self.sleep(IDLE);
+                since_persist += IDLE;
+            }
+            if since_persist >= PERSIST_EVERY {
+                since_persist = Duration::ZERO;
+                if let Err(error) = self.checkpoint.persist() {
+                    tracing::error!(%error, "cannot persist {TIMER_CHECKPOINT_FILE}");
+                }
+            }
+        }
+    }
+
+    fn sleep(&self, duration: Duration) {
+        let step = Duration::from_millis(20);
+        let mut slept = Duration::ZERO;
+        while slept < duration && !self.stop.load(Ordering::SeqCst) {
+            std::thread::sleep(step);
+            slept += step;
+        }
+    }
+
+    /// Reads newly parked messages into `pending`; how many were read.
+    fn read_parked(&mut self) -> usize {
+        let min = self.store.min_offset_in_queue(TIMER_TOPIC, 0);
+        if self.read_to < min {
+            self.read_to = min;
+        }
+        let result = self.store.get_message(
+            "TIMER_MESSAGE_SERVICE",
+            TIMER_TOPIC,
+            0,
+            self.read_to,
+            BATCH,
+            0,
+            &MessageFilter::All,
+        );
+        if result.status != GetMessageStatus::Found {
+            if matches!(
+                result.status,
+                GetMessageStatus::OffsetTooSmall | GetMessageStatus::OffsetOverflowBadly
+            ) {
+                self.read_to = result.next_begin_offset;
+            }
+            return 0;
+        }
+        let mut read = 0;
+        for record in decode_records(&result.body) {
+            let queue_offset = record.header.queue_offset;
+            self.read_to = queue_offset + 1;
+            read += 1;
+            let Some(deliver_ms) = record
+                .property(prop::TIMER_OUT_MS)
+                .and_then(|ms| ms.trim().parse::<i64>().ok())
+            else {
+                tracing::warn!(queue_offset, "timer message without TIMER_OUT_MS; skipped");
+                continue;
+            };
+            self.pending.insert(
+                Parked {
+                    deliver_ms,
+                    queue_offset,
+                },
+                record.header.physical_offset,
+            );
+            self.pending_offsets.insert(queue_offset);
+        }
+        read
+    }
+
+    /// Delivers every due message; how many were delivered.
+    fn deliver_due(&mut self) -> usize {
+        let now = now_millis();
+        let mut delivered = 0;
+        while let Some((&parked, &physical_offset)) = self.pending.first_key_value() {
+            if parked.deliver_ms > now {
+                break;
+            }
+            let delivered_or_dropped = match self.store.look_message_by_offset(physical_offset) {
+                Some(raw) => match decode_record(&raw, false) {
+                    RecordRead::Message(record, _) => self.deliver(&record),
+                    _ => true,
+                },
+                None => {
+                    // Deleted with its commit-log file (fileReservedTime).
+                    tracing::warn!(
+                        queue_offset = parked.queue_offset,
+                        "timer message no longer stored; skipped"
+                    );
+                    true
+                }
+            };
+            if !delivered_or_dropped {
+                // Retried on the next scan.
+                break;
+            }
+            self.pending.remove(&parked);
+            self.pending_offsets.remove(&parked.queue_offset);
+            delivered += 1;
+        }
+        delivered
+    }
+
+    /// Lowest consume-queue offset not yet delivered.
+    fn low_water(&self) -> i64 {
+        self.pending_offsets
+            .first()
+            .copied()
+            .unwrap_or(self.read_to)
+            .min(self.read_to)
+    }
+
+    /// Copies one due message to its real destination: the stored
+    /// properties plus TIMER_ENQUEUE_MS (when it was parked) and
+    /// TIMER_DEQUEUE_MS (now), REAL_TOPIC and REAL_QID kept (Java writes the
+    /// properties string before it clears them from the map).
+    fn deliver(&self, record: &MessageRecord) -> bool {
+        let (Some(topic), Some(queue_id)) = (
+            record.property(prop::REAL_TOPIC),
+            record
+                .property(prop::REAL_QID)
+                .and_then(|q| q.parse::<i32>().ok()),
+        ) else {
+            tracing::warn!(
+                offset = record.header.physical_offset,
+                "timer message without REAL_TOPIC/REAL_QID; skipped"
+            );
+            return true;
+        };
+        let mut properties = Properties::parse(&record.properties);
+        properties.insert(
+            prop::TIMER_ENQUEUE_MS,
+            record.header.store_timestamp.to_string(),
+        );
+        properties.insert(prop::TIMER_DEQUEUE_MS, now_millis().to_string());
+        let encoded = properties.encode();
+        let result = self.store.put_message(&MessageToStore {
+            topic,
+            queue_id,
+            flag: record.header.flag,
+            sys_flag: record.header.sys_flag,
+            born_timestamp: record.header.born_timestamp,
+            born_host: record.header.born_host,
+            body: &record.body,
+            properties: &encoded,
+            reconsume_times: record.header.reconsume_times,
+            prepared_transaction_offset: 0,
+            wait_store: false,
+        });
+        match result.status {
+            PutMessageStatus::PutOk
+            | PutMessageStatus::FlushDiskTimeout
+            | PutMessageStatus::FlushSlaveTimeout
+            | PutMessageStatus::SlaveNotAvailable => true,
+            other => {
+                tracing::warn!(?other, topic, "cannot deliver a timer message yet");
+                false
+            }
+        }
+    }
+}
