@@ -101,6 +101,33 @@ impl BrokerSetup {
         })
     }
 
+    /// A broker on the repository's default manifest (`conf/plugins.toml`,
+    /// as the README starts it), its libraries taken from this build.
+    pub fn default_manifest() -> Self {
+        let path = workspace_root().join("conf/plugins.toml");
+        let text = std::fs::read_to_string(&path).expect("conf/plugins.toml");
+        let library_dir = plugin_library("send_plugin")
+            .parent()
+            .expect("library directory")
+            .display()
+            .to_string();
+        let manifest = text
+            .lines()
+            .map(|line| {
+                if line.starts_with("library_dir") {
+                    format!("library_dir = {library_dir:?}")
+                } else {
+                    line.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        BrokerSetup {
+            manifest,
+            ..BrokerSetup::default()
+        }
+    }
+
     /// Adds a manifest entry for `library` with extra TOML lines.
     pub fn processor(mut self, library: &Path, extra: &str) -> Self {
         self.manifest.push_str(&format!(

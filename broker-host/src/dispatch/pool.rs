@@ -50,6 +50,8 @@ pub struct ProcessorInfo {
     pub max_queue_wait: Duration,
     /// Served on the fast port too.
     pub fast_port: bool,
+    /// Codes kept off the fast port even so.
+    pub main_port_only_codes: Vec<i32>,
     /// Codes whose lone requests may run on the network thread while the
     /// pool is idle.
     pub inline_codes: Vec<i32>,

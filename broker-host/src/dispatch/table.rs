@@ -40,7 +40,7 @@ impl DispatchTable {
         }
         for &code in &pool.info().codes {
             self.main.insert(code, pool.clone());
-            if pool.info().fast_port {
+            if pool.info().fast_port && !pool.info().main_port_only_codes.contains(&code) {
                 self.fast.insert(code, pool.clone());
             }
         }

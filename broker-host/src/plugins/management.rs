@@ -47,6 +47,7 @@ impl ManagementProcessor {
             queue_capacity: 64,
             max_queue_wait: Duration::ZERO,
             fast_port: true,
+            main_port_only_codes: Vec::new(),
             inline_codes: Vec::new(),
         };
         let processor = guard_in_process(ManagementProcessor {

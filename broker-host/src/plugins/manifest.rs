@@ -46,10 +46,14 @@ pub struct ProcessorEntry {
     /// SYSTEM_BUSY instead of run (RocketMQ's `BrokerFastFailure`); 0 = never.
     #[serde(default)]
     pub max_queue_wait_millis: u64,
-    /// Also serve these codes on the fast (VIP) port; RocketMQ serves pull
-    /// only on the main port.
+    /// Also serve these codes on the fast (VIP) port.
     #[serde(default = "default_true")]
     pub fast_port: bool,
+    /// Codes served on the main port only, even with `fast_port` (RocketMQ
+    /// registers PULL_MESSAGE and LITE_PULL_MESSAGE on the main port only,
+    /// but the offset codes of the same processor on both).
+    #[serde(default)]
+    pub main_port_only_codes: Vec<i32>,
     /// Codes the network thread may run itself when the pool is idle and the
     /// request is its connection's only one in flight (saves waking a
     /// worker). Only for codes that never block: sends, not pulls or queries.

@@ -41,11 +41,14 @@ pub enum EntryError {
         /// Cause.
         source: std::io::Error,
     },
-    /// `inline_codes` names a code the entry does not serve.
-    #[error("processor {name}: inline code {code} is not one of the codes it serves {codes:?}")]
-    InlineCode {
+    /// `inline_codes` or `main_port_only_codes` names a code the entry does
+    /// not serve.
+    #[error("processor {name}: {kind} code {code} is not one of the codes it serves {codes:?}")]
+    StrayCode {
         /// Processor label.
         name: String,
+        /// Which list: "inline" or "main-port-only".
+        kind: &'static str,
         /// The stray code.
         code: i32,
         /// The codes it serves.
@@ -373,8 +376,18 @@ impl PluginRegistry {
         let plugin = &version.plugin;
         let codes = plugin.serve_codes(entry.codes.as_deref())?;
         let name = entry.name.clone().unwrap_or_else(|| plugin.name.clone());
-        if let Some(&code) = entry.inline_codes.iter().find(|c| !codes.contains(c)) {
-            return Err(EntryError::InlineCode { name, code, codes });
+        for (kind, listed) in [
+            ("inline", &entry.inline_codes),
+            ("main-port-only", &entry.main_port_only_codes),
+        ] {
+            if let Some(&code) = listed.iter().find(|c| !codes.contains(c)) {
+                return Err(EntryError::StrayCode {
+                    name,
+                    kind,
+                    code,
+                    codes,
+                });
+            }
         }
         let processor: ProcessorBox =
             plugin.new_processor(self.services.context(), &entry.settings_json())?;
@@ -388,6 +401,7 @@ impl PluginRegistry {
             queue_capacity: entry.queue_capacity,
             max_queue_wait: Duration::from_millis(entry.max_queue_wait_millis),
             fast_port: entry.fast_port,
+            main_port_only_codes: entry.main_port_only_codes.clone(),
             inline_codes: entry.inline_codes.clone(),
         };
         ProcessorPool::start(info, processor, self.dispatcher.hold_service().clone())

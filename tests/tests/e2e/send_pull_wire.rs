@@ -510,6 +510,58 @@ fn a_retry_send_of_a_group_holding_queue_locks_goes_to_the_dead_letter_queue() {
     assert_eq!(records[0].property("DELAY"), Some("-1"));
 }
 
+#[test]
+fn offset_codes_are_served_on_the_fast_port_and_pulls_are_not() {
+    // The default manifest, as the README starts the broker.
+    let broker = BrokerProcess::start(e2e_tests::BrokerSetup::default_manifest());
+    let mut client = broker.client();
+    let sent = send(&mut client, "VipTopic", 0, "T", "k", b"x");
+    assert_eq!(sent.code, 0, "{:?}", sent.remark);
+    wait_for_max_offset(&mut client, "VipTopic", 0, 1);
+    // On the main port a pull is served (and creates the group cg).
+    let pulled = pull(&mut client, "VipTopic", 0, 0, "*", SUBSCRIPTION, 0);
+    assert_eq!(pulled.code, 0, "{:?}", pulled.remark);
+
+    // Clients with vipChannelEnabled send offset requests to listenPort - 2.
+    let mut fast = RawClient::connect(broker.fast_addr());
+    let max = fast.call_code(30, &[("topic", "VipTopic"), ("queueId", "0")]);
+    assert_eq!(
+        (max.code, max.ext("offset")),
+        (0, Some("1")),
+        "{:?}",
+        max.remark
+    );
+    let min = fast.call_code(31, &[("topic", "VipTopic"), ("queueId", "0")]);
+    assert_eq!(min.code, 0, "{:?}", min.remark);
+    let update = fast.call_code(
+        15,
+        &[
+            ("consumerGroup", "cg"),
+            ("topic", "VipTopic"),
+            ("queueId", "0"),
+            ("commitOffset", "1"),
+        ],
+    );
+    assert_eq!(update.code, 0, "{:?}", update.remark);
+    let query = fast.call_code(
+        14,
+        &[
+            ("consumerGroup", "cg"),
+            ("topic", "VipTopic"),
+            ("queueId", "0"),
+        ],
+    );
+    assert_eq!(
+        (query.code, query.ext("offset")),
+        (0, Some("1")),
+        "{:?}",
+        query.remark
+    );
+    // Pulls stay on the main port, as in RocketMQ.
+    let pulled = pull(&mut fast, "VipTopic", 0, 0, "*", SUBSCRIPTION, 0);
+    assert_eq!(pulled.code, 3, "{:?}", pulled.remark);
+}
+
 /// The timer message's value of `name`, as a number.
 fn number_property(record: &plugin_api::message::MessageRecord, name: &str) -> i64 {
     record
