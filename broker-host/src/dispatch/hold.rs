@@ -103,6 +103,7 @@ impl HoldService {
         job.allow_hold = false;
         // Re-run from the hold thread: never on that thread itself.
         job.may_run_inline = false;
+        job.park();
         let held = Held {
             job,
             wake_offset: hold.wake_offset,
@@ -150,7 +151,9 @@ impl HoldService {
             woken
         };
         for held in woken {
-            (self.redispatch)(held.job);
+            let mut job = held.job;
+            job.unpark();
+            (self.redispatch)(job);
         }
     }
 
@@ -200,7 +203,9 @@ impl HoldService {
             due
         };
         for held in due {
-            (self.redispatch)(held.job);
+            let mut job = held.job;
+            job.unpark();
+            (self.redispatch)(job);
         }
         true
     }

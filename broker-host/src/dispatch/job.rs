@@ -34,6 +34,11 @@ pub struct Job {
     /// it has in flight and nothing more was read behind it (see
     /// `ProcessorPool::try_run_here`).
     pub may_run_inline: bool,
+    /// Parked by the hold service: not counted in its connection's requests
+    /// in flight (a held long poll occupies no worker, and a connection a
+    /// Java client shares between its producer and a long-polling consumer
+    /// would otherwise never have a lone request).
+    parked: bool,
 }
 
 impl Job {
@@ -47,6 +52,23 @@ impl Job {
             enqueued_at: Instant::now(),
             allow_hold: true,
             may_run_inline: false,
+            parked: false,
+        }
+    }
+
+    /// Leaves its connection's count of requests in flight while held.
+    pub(crate) fn park(&mut self) {
+        if !self.parked {
+            self.parked = true;
+            self.connection.request_finished();
+        }
+    }
+
+    /// Counts again as in flight, for its re-run.
+    pub(crate) fn unpark(&mut self) {
+        if self.parked {
+            self.parked = false;
+            self.connection.request_started();
         }
     }
 
@@ -102,6 +124,8 @@ impl Drop for Job {
     /// A job ends when it is answered, dropped, or its hold expires: its
     /// connection has one request fewer in flight.
     fn drop(&mut self) {
-        self.connection.request_finished();
+        if !self.parked {
+            self.connection.request_finished();
+        }
     }
 }

@@ -183,6 +183,36 @@ fn a_lone_request_with_an_inline_code_runs_on_the_network_thread() {
 }
 
 #[test]
+fn a_held_request_does_not_keep_a_lone_request_on_its_connection_off_the_network_thread() {
+    // A Java client shares one connection between its producer and its
+    // long-polling consumer: a held pull must not count as in flight.
+    let broker = BrokerProcess::start(with_panic_plugin("inline_codes = [9902]"));
+    let mut client = broker.client();
+    let held = client.request(9903, &[("hold_millis", "1500")]);
+    client.send(&held);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let echo = client.request(9902, &[("text", "beside a held one")]);
+    client.send(&echo);
+    let first = client.read_frame().expect("echo answer");
+    assert_eq!(
+        (first.opaque, &first.body[..]),
+        (echo.opaque, &b"beside a held one"[..])
+    );
+    let second = client.read_frame().expect("held answer");
+    assert_eq!(
+        (second.opaque, &second.body[..]),
+        (held.opaque, &b"held"[..])
+    );
+    let (served, inline) = panic_test_counts(&mut client);
+    assert_eq!(served, 3, "the held request runs twice");
+    assert_eq!(inline, 1, "the echo ran in place");
+    // Its re-run counted as in flight again and ended: lone requests still
+    // run in place afterwards.
+    assert_eq!(client.call_code(9902, &[("text", "x")]).code, 0);
+    assert_eq!(panic_test_counts(&mut client), (4, 2));
+}
+
+#[test]
 fn requests_behind_another_in_flight_or_of_other_codes_go_through_the_pool() {
     let broker = BrokerProcess::start(with_panic_plugin("threads = 2\ninline_codes = [9902]"));
     let mut client = broker.client();
