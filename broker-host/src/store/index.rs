@@ -550,6 +550,13 @@ pub fn local_time_stamp(ms: i64) -> String {
     )
 }
 
+/// A number for the local calendar day of an epoch-ms time (changes at
+/// local midnight).
+pub fn local_day(ms: i64) -> i64 {
+    let tm = local_tm(ms).0;
+    tm.tm_year as i64 * 400 + tm.tm_yday as i64
+}
+
 /// Local hour (0–23) of an epoch-ms time.
 pub fn local_hour(ms: i64) -> i32 {
     local_tm(ms).0.tm_hour

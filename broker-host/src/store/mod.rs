@@ -13,7 +13,7 @@
 //!
 //! Threads (plain std threads, started by [`DefaultMessageStore::start`]):
 //! `store-reput`, `store-flush-commitlog` (or `store-group-commit`),
-//! `store-flush-cq`, `store-clean`. See `docs/STORE.md`.
+//! `store-flush-cq`, `store-clean`, `store-stats`. See `docs/STORE.md`.
 
 pub mod checkpoint;
 pub mod clean;
@@ -31,6 +31,7 @@ pub mod mapped_file_queue;
 mod prefault;
 pub mod recovery;
 mod residency;
+pub mod stats;
 
 use crate::FastMap;
 use std::collections::HashSet;
@@ -384,6 +385,8 @@ pub(crate) struct StoreInner {
     memory_window: i64,
     /// Bumped when consume queues are deleted (the reput cache checks it).
     cq_generation: AtomicU64,
+    /// Put/get statistics (`StoreStatsService`).
+    pub(crate) stats: stats::StoreStats,
 }
 
 impl StoreInner {
@@ -532,6 +535,17 @@ impl StoreInner {
         read_i64(rec, pos::store_timestamp(sys_flag))
     }
 
+    /// `setPutMessageEntireTimeMax` and the put counters of one put.
+    fn record_put(&self, topic: &str, result: &PutMessageResult, begin: std::time::Instant) {
+        self.stats.record_put(
+            topic,
+            result.msg_num.max(0) as u64,
+            result.wrote_bytes.max(0) as u64,
+            begin.elapsed().as_millis() as i64,
+            result.is_ok(),
+        );
+    }
+
     fn sleep_or_stop(&self, dur: std::time::Duration) -> bool {
         let mut g = self.signal.lock();
         if self.stop.load(Ordering::Acquire) {
@@ -623,6 +637,7 @@ impl DefaultMessageStore {
         threads.push(spawn("store-flush-cq", flush::flush_consume_queue_loop)?);
         threads.push(spawn("store-prefault", prefault::prefault_loop)?);
         threads.push(spawn("store-clean", clean::clean_loop)?);
+        threads.push(spawn("store-stats", stats_loop)?);
         let abort = self.inner.config.abort_path();
         self.inner
             .io
@@ -718,6 +733,7 @@ impl DefaultMessageStore {
             return PutMessageResult::failed(PutMessageStatus::MessageIllegal);
         }
         let body_crc = (crc32fast::hash(msg.body) & 0x7FFF_FFFF) as i32;
+        let begin = std::time::Instant::now();
         let req = AppendRequest {
             topic: msg.topic,
             queue_id: msg.queue_id,
@@ -747,7 +763,7 @@ impl DefaultMessageStore {
                 };
                 encode_record_into(&rec, dst).is_ok()
             });
-        match appended {
+        let result = match appended {
             Ok(a) => {
                 let status = inner.after_append(a.wrote_offset + len as i64, msg.wait_store);
                 PutMessageResult {
@@ -761,7 +777,9 @@ impl DefaultMessageStore {
                 }
             }
             Err(e) => PutMessageResult::failed(inner.append_failed(e)),
-        }
+        };
+        inner.record_put(msg.topic, &result, begin);
+        result
     }
 
     /// Appends a batch as consecutive records with consecutive queue
@@ -807,6 +825,7 @@ impl DefaultMessageStore {
         if total > inner.config.max_message_size + RECORD_SIZE_SLACK {
             return PutMessageResult::failed(PutMessageStatus::MessageIllegal);
         }
+        let begin = std::time::Instant::now();
         let req = AppendRequest {
             topic: batch.topic,
             queue_id: batch.queue_id,
@@ -843,7 +862,7 @@ impl DefaultMessageStore {
                 }
                 at == dst.len()
             });
-        match appended {
+        let result = match appended {
             Ok(a) => {
                 let status = inner.after_append(a.wrote_offset + total as i64, batch.wait_store);
                 let mut ids = Vec::with_capacity(lens.len());
@@ -863,7 +882,9 @@ impl DefaultMessageStore {
                 }
             }
             Err(e) => PutMessageResult::failed(inner.append_failed(e)),
-        }
+        };
+        inner.record_put(batch.topic, &result, begin);
+        result
     }
 
     /// Reads up to `max_msg_nums` records of (topic, queue) from `offset`
@@ -884,6 +905,33 @@ impl DefaultMessageStore {
         filter: &MessageFilter,
     ) -> GetMessageResult {
         let _ = group;
+        let begin = std::time::Instant::now();
+        let result = self.read_messages(
+            topic,
+            queue_id,
+            offset,
+            max_msg_nums,
+            max_total_bytes,
+            filter,
+        );
+        self.inner.stats.record_get(
+            topic,
+            result.status == GetMessageStatus::Found,
+            result.message_count.max(0) as u64,
+            begin.elapsed().as_millis() as i64,
+        );
+        result
+    }
+
+    fn read_messages(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        offset: i64,
+        max_msg_nums: i32,
+        max_total_bytes: i32,
+        filter: &MessageFilter,
+    ) -> GetMessageResult {
         let inner = &self.inner;
         let cfg = &inner.config;
         let mut result = GetMessageResult {
@@ -1235,6 +1283,29 @@ impl DefaultMessageStore {
         result
     }
 
+    /// `getEarliestMessageTime`: the store time of the first record in the
+    /// commit log, -1 without one.
+    pub fn earliest_message_time_overall(&self) -> i64 {
+        // Java reads MESSAGE_STORE_TIMESTAMP_POSITION + 8 bytes (IPv4) and
+        // answers -1 unless they are below the max offset.
+        let size: i32 = if self.inner.config.store_host.is_ipv6() {
+            76
+        } else {
+            64
+        };
+        let min = self.min_phy_offset();
+        if min < 0 || min + size as i64 > self.max_phy_offset() {
+            return -1;
+        }
+        self.inner.pickup_store_timestamp(min, size).unwrap_or(-1)
+    }
+
+    /// The statistics keys of `StoreStatsService.getRuntimeInfo` and
+    /// `BrokerStats` (see [`stats`]).
+    pub fn stats_runtime_info(&self) -> Vec<(String, String)> {
+        self.inner.stats.runtime_info()
+    }
+
     /// Start of the first commit-log file; -1 without files (Java).
     pub fn min_phy_offset(&self) -> i64 {
         self.inner.commit_log.min_offset()
@@ -1312,5 +1383,16 @@ impl DefaultMessageStore {
 impl Drop for DefaultMessageStore {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// The `store-stats` thread: one sample a second (`StoreStatsService.run`).
+fn stats_loop(inner: &StoreInner) {
+    loop {
+        let now = crate::metadata::data_version::now_millis();
+        inner.stats.sample(now, index::local_day(now));
+        if inner.sleep_or_stop(std::time::Duration::from_secs(1)) {
+            break;
+        }
     }
 }

@@ -243,6 +243,7 @@ pub(crate) fn open_inner(
         lock_guard: Mutex::new(Some(guard)),
         memory_window,
         cq_generation: Default::default(),
+        stats: Default::default(),
     };
     inner.recover(last_exit_ok, index_dropped_from)?;
     Ok(inner)

@@ -573,3 +573,211 @@ fn offsets_topic_stats_consume_stats_and_connections() {
     assert_eq!(response.code, 0);
     assert_eq!(text(&response), "{\"consumeTps\":0.0,\"offsetTable\":{}}");
 }
+
+/// Three doubles separated by spaces, as `StoreStatsService.getPutTps()`
+/// and friends write them (`String.valueOf(double)`): what the RocketMQ
+/// dashboard splits and parses.
+fn three_doubles(table: &serde_json::Map<String, Value>, key: &str) -> [f64; 3] {
+    let text = table[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} missing"));
+    let parts: Vec<&str> = text.split(' ').collect();
+    assert_eq!(parts.len(), 3, "{key}: {text:?}");
+    let mut out = [0.0; 3];
+    for (slot, part) in out.iter_mut().zip(&parts) {
+        assert!(
+            part.contains('.'),
+            "{key}: {text:?} (Java prints a fraction)"
+        );
+        *slot = part.parse().unwrap_or_else(|_| panic!("{key}: {text:?}"));
+    }
+    out
+}
+
+fn runtime_table(client: &mut RawClient) -> serde_json::Map<String, Value> {
+    let response = client.call_code(28, &[]);
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    json(&response)["table"]
+        .as_object()
+        .expect("KVTable")
+        .clone()
+}
+
+/// Every key Java's `prepareRuntimeInfo` (with the store's and the stats
+/// service's `getRuntimeInfo`) writes for a master with the default config,
+/// in Java's formats; the put/get counters move with traffic.
+#[test]
+fn runtime_info_has_every_java_key_and_counts_traffic() {
+    let broker = broker();
+    let mut client = broker.client();
+    let table = runtime_table(&mut client);
+    let mut keys = vec![
+        "bootTimestamp",
+        "runtime",
+        "putMessageEntireTimeMax",
+        "putMessageTimesTotal",
+        "putMessageFailedTimes",
+        "putMessageSizeTotal",
+        "putMessageDistributeTime",
+        "putMessageAverageSize",
+        "dispatchMaxBuffer",
+        "getMessageEntireTimeMax",
+        "putTps",
+        "getFoundTps",
+        "getMissTps",
+        "getTotalTps",
+        "getTransferredTps",
+        "putLatency99",
+        "putLatency999",
+        "commitLogDiskRatio",
+        "consumeQueueDiskRatio",
+        "commitLogMinOffset",
+        "commitLogMaxOffset",
+        "brokerActive",
+        "brokerVersionDesc",
+        "brokerVersion",
+        "msgPutTotalYesterdayMorning",
+        "msgPutTotalTodayMorning",
+        "msgPutTotalTodayNow",
+        "msgGetTotalYesterdayMorning",
+        "msgGetTotalTodayMorning",
+        "msgGetTotalTodayNow",
+        "dispatchBehindBytes",
+        "pageCacheLockTimeMills",
+        "earliestMessageTimeStamp",
+        "startAcceptSendRequestTimeStamp",
+        "timerReadBehind",
+        "timerOffsetBehind",
+        "timerCongestNum",
+        "timerEnqueueTps",
+        "timerDequeueTps",
+        "remainTransientStoreBufferNumbs",
+        "remainHowManyDataToFlush",
+        "commitLogDirCapacity",
+        "EndTransactionQueueSize",
+        "EndTransactionThreadPoolQueueCapacity",
+    ];
+    for pool in ["send", "pull", "litePull", "query", "ack"] {
+        keys.push(Box::leak(
+            format!("{pool}ThreadPoolQueueSize").into_boxed_str(),
+        ));
+        keys.push(Box::leak(
+            format!("{pool}ThreadPoolQueueCapacity").into_boxed_str(),
+        ));
+        keys.push(Box::leak(
+            format!("{pool}ThreadPoolQueueHeadWaitTimeMills").into_boxed_str(),
+        ));
+    }
+    let missing: Vec<&&str> = keys.iter().filter(|k| !table.contains_key(**k)).collect();
+    assert!(missing.is_empty(), "missing {missing:?} in {table:?}");
+    for key in [
+        "putTps",
+        "getFoundTps",
+        "getMissTps",
+        "getTotalTps",
+        "getTransferredTps",
+    ] {
+        three_doubles(&table, key);
+    }
+    assert!(
+        table.keys().any(|k| k.starts_with("commitLogDiskRatio_")),
+        "commitLogDiskRatio_<path>: {table:?}"
+    );
+    let ratio: f64 = table["commitLogDiskRatio"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((0.0..=1.0).contains(&ratio), "commitLogDiskRatio {ratio}");
+    let ratio: f64 = table["consumeQueueDiskRatio"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (0.0..=1.0).contains(&ratio),
+        "consumeQueueDiskRatio {ratio}"
+    );
+    assert_eq!(table["remainTransientStoreBufferNumbs"], "2147483647");
+    assert_eq!(
+        table["putLatency99"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .nth(1)
+            .map(str::len),
+        Some(2)
+    );
+    assert_eq!(table["earliestMessageTimeStamp"], "-1", "no message yet");
+    assert_eq!(table["msgPutTotalTodayNow"], "0");
+
+    // Traffic: puts and a pull.
+    assert_eq!(create_topic(&mut client, "RtInfo", 1, &[]).code, 0);
+    for i in 0..5 {
+        send(&mut client, "RtInfo", 0, &format!("k{i}"));
+    }
+    // (The consume queue is written by the dispatcher: retried until found.)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let pulled = client.call_code(
+            11,
+            &[
+                ("consumerGroup", "cg_rt"),
+                ("topic", "RtInfo"),
+                ("queueId", "0"),
+                ("queueOffset", "0"),
+                ("maxMsgNums", "32"),
+                ("sysFlag", "4"),
+                ("commitOffset", "0"),
+                ("suspendTimeoutMillis", "0"),
+                ("subscription", "*"),
+                ("subVersion", "0"),
+            ],
+        );
+        if pulled.code == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pull: {} {:?}",
+            pulled.code,
+            pulled.remark
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The stats thread samples every second.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let table = runtime_table(&mut client);
+    assert_eq!(table["putMessageTimesTotal"], "5", "{table:?}");
+    assert_eq!(table["msgPutTotalTodayNow"], "5");
+    let got: i64 = table["msgGetTotalTodayNow"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(got >= 1, "msgGetTotalTodayNow {got}");
+    let size: i64 = table["putMessageSizeTotal"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(size > 400, "putMessageSizeTotal {size}");
+    let put = three_doubles(&table, "putTps");
+    assert!(put[0] > 0.0, "putTps {put:?}");
+    let found = three_doubles(&table, "getFoundTps");
+    let total = three_doubles(&table, "getTotalTps");
+    assert!(
+        found[0] > 0.0 && total[0] >= found[0],
+        "{found:?} {total:?}"
+    );
+    assert!(three_doubles(&table, "getTransferredTps")[0] > 0.0);
+    let earliest: i64 = table["earliestMessageTimeStamp"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        earliest > 1_600_000_000_000,
+        "earliestMessageTimeStamp {earliest}"
+    );
+}
