@@ -125,3 +125,36 @@ fn disabled_index_answers_nothing() {
     );
     store.check_consistency().unwrap();
 }
+
+/// `DefaultMessageStore.queryMessage` sorts the physical offsets ascending
+/// (`Collections.sort`) before reading: oldest first, also when `maxNum`
+/// keeps only the newest hits.
+#[test]
+fn query_results_come_oldest_first() {
+    let io = SimIo::new();
+    let store = open_sim(config(sim_root()), &io);
+    store.start().unwrap();
+    let mut offsets = Vec::new();
+    for i in 0..6 {
+        let p = props(Some("t"), Some("same-key"), Some(&format!("U-{i}")));
+        offsets.push(
+            store
+                .put_message(&msg("Ord", 0, &body(i, 20), &p))
+                .wrote_offset,
+        );
+    }
+    store.wait_dispatched().unwrap();
+    let q = store.query_message("Ord", "same-key", 32, 0, i64::MAX);
+    let got: Vec<i64> = decode_records(&q.body)
+        .iter()
+        .map(|r| r.header.physical_offset)
+        .collect();
+    assert_eq!(got, offsets);
+    let q = store.query_message("Ord", "same-key", 2, 0, i64::MAX);
+    let got: Vec<i64> = decode_records(&q.body)
+        .iter()
+        .map(|r| r.header.physical_offset)
+        .collect();
+    assert_eq!(got, offsets[4..].to_vec());
+    store.shutdown();
+}

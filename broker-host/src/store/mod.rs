@@ -1238,8 +1238,10 @@ impl DefaultMessageStore {
 
     /// Index lookup of `topic#key` (KEYS or UNIQ_KEY) for messages stored in
     /// `[begin, end]` (epoch ms): at most `min(max_num, maxMsgsNumBatch)`
-    /// records, newest index file first; records whose topic and keys do not
-    /// match (hash collisions) are left out.
+    /// records (the newest hits, newest index file first), returned in
+    /// commit-log order, oldest first, as Java's `queryMessage` sorts the
+    /// offsets (`Collections.sort`) before reading; records whose topic and
+    /// keys do not match (hash collisions) are left out.
     pub fn query_message(
         &self,
         topic: &str,
@@ -1253,7 +1255,8 @@ impl DefaultMessageStore {
             return QueryMessageResult::default();
         };
         let max = (max_num.max(1) as usize).min(inner.config.max_msgs_num_batch.max(1));
-        let found = index.query(topic, key, max, begin, end);
+        let mut found = index.query(topic, key, max, begin, end);
+        found.phy_offsets.sort_unstable();
         let mut result = QueryMessageResult {
             body: Vec::new(),
             message_count: 0,
