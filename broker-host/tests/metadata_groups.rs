@@ -41,10 +41,11 @@ mod metadata {
         // Found again without another bump.
         assert_eq!(manager.find_subscription_group("cg1", true).unwrap(), cg1);
         assert_eq!(manager.data_version().counter, v0.counter + 1);
-        // Invalid names are not created.
+        // Invalid names are not created: illegal characters, or longer than
+        // Validators.CHARACTER_MAX_LENGTH (255).
         assert!(manager.find_subscription_group("bad group", true).is_none());
         assert!(manager
-            .find_subscription_group(&"g".repeat(121), true)
+            .find_subscription_group(&"g".repeat(256), true)
             .is_none());
 
         let text = fs::read_to_string(dir.path().join("subscriptionGroup.json")).unwrap();

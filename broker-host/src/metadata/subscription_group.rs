@@ -13,7 +13,11 @@ use serde_json::Value;
 use super::data_version::DataVersion;
 use super::json::{self, Json};
 use super::persist::{ConfigFile, LoadReport};
-use super::topic_config::validate_group_name;
+use plugin_api::topics::has_illegal_char;
+
+/// `Validators.CHARACTER_MAX_LENGTH`: the longest group name
+/// `findSubscriptionGroupConfig` auto-creates.
+pub const AUTO_CREATE_GROUP_MAX_LENGTH: usize = 255;
 use super::MetadataError;
 use crate::config::BrokerConfig;
 
@@ -234,8 +238,10 @@ impl SubscriptionGroupManager {
         if !(auto_create && (self.auto_create || group.starts_with(SYS_GROUP_PREFIX))) {
             return None;
         }
-        if let Err(reason) = validate_group_name(group) {
-            tracing::warn!(%group, %reason, "not auto-creating a group with an invalid name");
+        // Java: `group.length() > Validators.CHARACTER_MAX_LENGTH ||
+        // TopicValidator.isTopicOrGroupIllegal(group)` → null.
+        if group.len() > AUTO_CREATE_GROUP_MAX_LENGTH || has_illegal_char(group) {
+            tracing::warn!(%group, "not auto-creating a group with an invalid name");
             return None;
         }
         let created = {

@@ -784,8 +784,9 @@ impl FfiHostContext for HostServices {
 }
 
 /// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP on the host: the body is read
-/// leniently (fastjson-written JSON), the group name validated, and a
-/// request without attributes keeps the group's current ones (Java's
+/// leniently (fastjson-written JSON), the group name taken as it is (Java
+/// 5.3.3's `updateSubscriptionGroupConfig` checks none), and a request
+/// without attributes keeps the group's current ones (Java's
 /// `alterCurrentAttributes`).
 fn update_subscription_group(metadata: &MetadataStore, body: &[u8]) -> Result<(), RString> {
     let text = std::str::from_utf8(body).map_err(|e| {
@@ -797,7 +798,6 @@ fn update_subscription_group(metadata: &MetadataStore, body: &[u8]) -> Result<()
         .map_err(|e| RString::from(format!("the SubscriptionGroupConfig body is not JSON: {e}")))?;
     let mut config: SubscriptionGroupConfig = serde_json::from_value(value)
         .map_err(|e| RString::from(format!("the body is not a SubscriptionGroupConfig: {e}")))?;
-    crate::metadata::validate_group_name(&config.group_name).map_err(RString::from)?;
     let groups = metadata.subscription_groups();
     if config.attributes.is_empty() {
         if let Some(current) = groups.get(&config.group_name) {

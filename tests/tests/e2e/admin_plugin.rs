@@ -319,15 +319,6 @@ fn subscription_groups_round_trip() {
 
     // Invalid input.
     let mut request = client.request(200, &[]);
-    request.body = br#"{"groupName":"bad group"}"#.to_vec().into();
-    let response = client.call(&request);
-    assert_eq!(response.code, 29);
-    assert!(response
-        .remark
-        .as_deref()
-        .unwrap_or("")
-        .contains("illegal characters"));
-    let mut request = client.request(200, &[]);
     request.body = b"{not json".to_vec().into();
     let response = client.call(&request);
     assert_eq!(response.code, 1);
@@ -780,4 +771,72 @@ fn runtime_info_has_every_java_key_and_counts_traffic() {
         earliest > 1_600_000_000_000,
         "earliestMessageTimeStamp {earliest}"
     );
+}
+
+fn pull_as(client: &mut RawClient, group: &str, topic: &str) -> RemotingCommand {
+    client.call_code(
+        11,
+        &[
+            ("consumerGroup", group),
+            ("topic", topic),
+            ("queueId", "0"),
+            ("queueOffset", "0"),
+            ("maxMsgNums", "32"),
+            ("sysFlag", "4"),
+            ("commitOffset", "0"),
+            ("suspendTimeoutMillis", "0"),
+            ("subscription", "*"),
+            ("subVersion", "0"),
+        ],
+    )
+}
+
+/// Java 5.3.3's `updateAndCreateSubscriptionGroup` stores whatever
+/// `SubscriptionGroupConfig` it decodes (no name check); a missing body or
+/// group name ends in a NullPointerException (SYSTEM_ERROR, remark from
+/// `UtilAll.exceptionSimpleDesc`). Auto-creation
+/// (`findSubscriptionGroupConfig`) takes names up to
+/// `Validators.CHARACTER_MAX_LENGTH` (255) of legal characters.
+#[test]
+fn subscription_group_names_follow_java() {
+    let broker = broker();
+    let mut client = broker.client();
+    let long = "g".repeat(200);
+    for name in ["bad group", long.as_str()] {
+        let mut request = client.request(200, &[]);
+        request.body = format!(r#"{{"groupName":"{name}","retryMaxTimes":4}}"#)
+            .into_bytes()
+            .into();
+        let response = client.call(&request);
+        assert_eq!(response.code, 0, "{name}: {:?}", response.remark);
+        let wrapper = json(&client.call_code(201, &[]));
+        assert_eq!(
+            wrapper["subscriptionGroupTable"][name]["retryMaxTimes"], 4,
+            "{name} stored"
+        );
+    }
+    for body in [&b""[..], &br#"{"retryMaxTimes":3}"#[..]] {
+        let mut request = client.request(200, &[]);
+        request.body = body.to_vec().into();
+        let response = client.call(&request);
+        assert_eq!(response.code, 1, "{:?}", String::from_utf8_lossy(body));
+        assert!(
+            response
+                .remark
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("java.lang.NullPointerException"),
+            "{:?}",
+            response.remark
+        );
+    }
+
+    // Auto-creation on pull: 255 characters at most.
+    assert_eq!(create_topic(&mut client, "AutoGrp", 1, &[]).code, 0);
+    let ok = "a".repeat(255);
+    let response = pull_as(&mut client, &ok, "AutoGrp");
+    assert_ne!(response.code, 26, "{:?}", response.remark);
+    let too_long = "a".repeat(256);
+    let response = pull_as(&mut client, &too_long, "AutoGrp");
+    assert_eq!(response.code, 26, "{:?}", response.remark);
 }
