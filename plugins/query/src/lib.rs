@@ -54,6 +54,19 @@ impl Processor for QueryPlugin {
     }
 }
 
+/// QUERY_NOT_FOUND (22). Java's store sets indexLastUpdateTimestamp and
+/// indexLastUpdatePhyoffset only when the index found offsets, so a miss
+/// carries them as 0.
+fn not_found() -> Response {
+    Response {
+        code: response_code::QUERY_NOT_FOUND,
+        remark: Some("can not find message, maybe time range not correct".to_owned()),
+        ..Response::success()
+            .with_field("indexLastUpdateTimestamp", 0i64)
+            .with_field("indexLastUpdatePhyoffset", 0i64)
+    }
+}
+
 impl QueryPlugin {
     fn query_message(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
         let topic: String = request.required("topic")?;
@@ -61,11 +74,16 @@ impl QueryPlugin {
         let mut max_num: i32 = request.required("maxNum")?;
         let begin: i64 = request.required("beginTimestamp")?;
         let end: i64 = request.required("endTimestamp")?;
-        let unique_key_query: bool = request.optional("_UNIQUE_KEY_QUERY")?.unwrap_or(false);
-        if unique_key_query {
+        // Java: `isUniqueKey != null && isUniqueKey.equals("true")`.
+        if request.ext("_UNIQUE_KEY_QUERY") == Some("true") {
             max_num = self.default_query_max_num;
         }
-        let max_num = max_num.clamp(1, self.max_msgs_num_batch);
+        // `IndexFile.selectPhyOffset` stops once it holds maxNum offsets:
+        // maxNum 0 (or less) finds nothing.
+        if max_num <= 0 {
+            return Ok(not_found());
+        }
+        let max_num = max_num.min(self.max_msgs_num_batch);
         let result = self.host.query_by_key(
             RStr::from(topic.as_str()),
             RStr::from(key.as_str()),
@@ -73,6 +91,9 @@ impl QueryPlugin {
             begin,
             end,
         );
+        if result.message_count == 0 {
+            return Ok(not_found());
+        }
         let response = Response::success()
             .with_field(
                 "indexLastUpdateTimestamp",
@@ -82,13 +103,6 @@ impl QueryPlugin {
                 "indexLastUpdatePhyoffset",
                 result.index_last_update_phyoffset,
             );
-        if result.message_count == 0 {
-            return Ok(Response {
-                code: response_code::QUERY_NOT_FOUND,
-                remark: Some("can not find message, maybe time range not correct".to_owned()),
-                ..response
-            });
-        }
         Ok(response.with_body(result.body.into_vec()))
     }
 

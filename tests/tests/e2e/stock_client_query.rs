@@ -298,3 +298,73 @@ fn a_message_is_found_by_key_by_offset_id_and_by_the_id_send_returned() {
         );
     });
 }
+
+/// Java's `QueryMessageProcessor.queryMessage` details over raw frames:
+/// QUERY_NOT_FOUND carries indexLastUpdateTimestamp/Phyoffset 0 (the store
+/// sets them only when the index found offsets); maxNum 0 finds nothing
+/// (22); `_UNIQUE_KEY_QUERY` counts only when it equals "true" (then maxNum
+/// is `defaultQueryMaxNum`).
+#[test]
+fn query_message_edge_cases_answer_like_java() {
+    const TOPIC: &str = "QueryEdges";
+    const QUERY_NOT_FOUND: i32 = 22;
+    let broker = BrokerProcess::start(setup());
+    let mut raw = broker.client();
+    for body in ["first", "second"] {
+        let sent = raw.send_message(TOPIC, 0, "T", "dup-key", body.as_bytes());
+        assert_eq!(sent.code, SUCCESS, "send: {:?}", sent.remark);
+    }
+    let max = i64::MAX.to_string();
+    let query =
+        |raw: &mut e2e_tests::RawClient, key: &str, max_num: &str, extra: &[(&str, &str)]| {
+            let mut fields = vec![
+                ("topic", TOPIC),
+                ("key", key),
+                ("maxNum", max_num),
+                ("beginTimestamp", "0"),
+                ("endTimestamp", max.as_str()),
+            ];
+            fields.extend_from_slice(extra);
+            raw.call_code(QUERY_MESSAGE, &fields)
+        };
+    // The index is written by the dispatcher: a readiness wait.
+    let deadline = std::time::Instant::now() + READY;
+    loop {
+        let found = query(&mut raw, "dup-key", "32", &[]);
+        if found.code == SUCCESS && decode_records(&found.body).len() == 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{found:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let missing = query(&mut raw, "no-such-key", "32", &[]);
+    assert_eq!(missing.code, QUERY_NOT_FOUND, "{missing:?}");
+    let fields = missing.ext_fields.clone().unwrap_or_default();
+    assert_eq!(
+        fields
+            .get("indexLastUpdateTimestamp")
+            .map(|v| v.to_string()),
+        Some("0".to_owned())
+    );
+    assert_eq!(
+        fields
+            .get("indexLastUpdatePhyoffset")
+            .map(|v| v.to_string()),
+        Some("0".to_owned())
+    );
+
+    let zero = query(&mut raw, "dup-key", "0", &[]);
+    assert_eq!(zero.code, QUERY_NOT_FOUND, "maxNum 0: {zero:?}");
+    assert!(decode_records(&zero.body).is_empty());
+    // With _UNIQUE_KEY_QUERY=true, maxNum is defaultQueryMaxNum.
+    let unique = query(&mut raw, "dup-key", "0", &[("_UNIQUE_KEY_QUERY", "true")]);
+    assert_eq!(unique.code, SUCCESS, "{unique:?}");
+    assert_eq!(decode_records(&unique.body).len(), 2);
+    // Any other spelling is not "true": maxNum stays.
+    for flag in ["TRUE", "True", "yes"] {
+        let response = query(&mut raw, "dup-key", "1", &[("_UNIQUE_KEY_QUERY", flag)]);
+        assert_eq!(response.code, SUCCESS, "{flag}: {response:?}");
+        assert_eq!(decode_records(&response.body).len(), 1, "{flag}");
+    }
+}
