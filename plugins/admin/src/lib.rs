@@ -273,7 +273,8 @@ impl AdminPlugin {
                 .config("startAcceptSendRequestTimeStamp")
                 .unwrap_or_else(|| "0".into()),
         );
-        // No timer wheel here: the values Java writes when it is disabled.
+        // Java's values for a disabled or idle timer store; this broker's
+        // timer service (broker-host/src/timer.rs) keeps no such counters yet.
         for (key, value) in [
             ("timerReadBehind", "0"),
             ("timerOffsetBehind", "0"),
