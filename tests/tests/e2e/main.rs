@@ -5,6 +5,7 @@ mod admin_plugin;
 mod crash_sync_flush;
 mod custom_plugin;
 mod dispatch;
+mod heartbeat_compat;
 mod hot_swap;
 mod lifecycle;
 mod malformed_frames;

@@ -1,0 +1,66 @@
+//! HEART_BEAT (34), CHECK_CLIENT_CONFIG (46) and heartbeat v2 as the non-Java
+//! clients send them: bodies that Java's fastjson accepts (strings for
+//! numbers, enum ordinals) and the `IS_SUB_CHANGE` answer.
+
+use e2e_tests::stock_client::full_broker;
+use e2e_tests::{BrokerProcess, RawClient};
+use plugin_api::codec::{LanguageCode, RemotingCommand};
+
+/// Sends a request with `body` and returns its response, skipping requests the
+/// broker sends (NOTIFY_CONSUMER_IDS_CHANGED).
+fn call_with_body(
+    client: &mut RawClient,
+    code: i32,
+    language: LanguageCode,
+    body: &str,
+) -> RemotingCommand {
+    let mut request = client.request(code, &[]);
+    request.body = body.as_bytes().to_vec().into();
+    request.language = language;
+    client.send(&request);
+    loop {
+        let frame = client.read_frame().expect("a response");
+        if frame.is_response() && frame.opaque == request.opaque {
+            break frame;
+        }
+    }
+}
+
+/// GET_CONSUMER_LIST_BY_GROUP (38) on its own connection: the body text.
+fn consumer_list(broker: &BrokerProcess, group: &str) -> String {
+    let mut client = broker.client();
+    let response = client.call_code(38, &[("consumerGroup", group)]);
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    String::from_utf8_lossy(&response.body).into_owned()
+}
+
+#[test]
+fn go_and_cpp_client_heartbeats_register_their_consumers() {
+    let broker = BrokerProcess::start(full_broker());
+
+    // rocketmq-client-go v2: codeSet items are strings.
+    let mut go = broker.client();
+    let go_body = r#"{"clientID":"192.168.1.2@4711","producerDataSet":[],"consumerDataSet":[{"groupName":"goGroup","consumeType":"CONSUME_PASSIVELY","messageModel":"CLUSTERING","consumeFromWhere":"CONSUME_FROM_FIRST_OFFSET","subscriptionDataSet":[{"classFilterMode":false,"topic":"TopicTest","subString":"TagA","tagsSet":["TagA"],"codeSet":["2598919"],"subVersion":1700000000000,"expressionType":"TAG"}],"unitMode":false}]}"#;
+    let response = call_with_body(&mut go, 34, LanguageCode::Go, go_body);
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    assert!(
+        consumer_list(&broker, "goGroup").contains("192.168.1.2@4711"),
+        "the Go consumer is listed"
+    );
+
+    // rocketmq-client-cpp: subVersion is a string, enums are ordinals.
+    let mut cpp = broker.client();
+    let cpp_body = r#"{"clientID":"10.0.0.9@31337","consumerDataSet":[{"consumeFromWhere":4,"consumeType":1,"groupName":"cppGroup","messageModel":1,"subscriptionDataSet":[{"classFilterMode":false,"codeSet":[2598919],"expressionType":"TAG","subString":"TagA","subVersion":"1700000000000","tagsSet":["TagA"],"topic":"TopicTest"}],"unitMode":false}],"producerDataSet":[]}"#;
+    let response = call_with_body(&mut cpp, 34, LanguageCode::Cpp, cpp_body);
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    assert!(
+        consumer_list(&broker, "cppGroup").contains("10.0.0.9@31337"),
+        "the C++ consumer is listed"
+    );
+
+    // CHECK_CLIENT_CONFIG (46) parses the same SubscriptionData.
+    let mut checker = broker.client();
+    let check_body = r#"{"clientId":"10.0.0.9@31337","group":"cppGroup","subscriptionData":{"topic":"TopicTest","subString":"TagA","codeSet":["2598919"],"subVersion":"1700000000000","tagsSet":["TagA"]}}"#;
+    let response = call_with_body(&mut checker, 46, LanguageCode::Cpp, check_body);
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+}
