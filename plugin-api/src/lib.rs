@@ -12,6 +12,7 @@ pub mod codec;
 pub mod codes;
 pub mod fastjson;
 pub mod ffi;
+pub mod filter;
 pub mod message;
 pub mod sdk;
 pub mod topics;

@@ -21,9 +21,7 @@ pub const CONSUMER_FILTER_FILE: &str = "consumerFilter.json";
 pub const DEAD_FILTER_RETENTION_MS: i64 = 24 * 3600 * 1000;
 
 /// `ExpressionType.isTagType`: blank or `TAG` expressions are not recorded.
-pub fn is_tag_type(expression_type: &str) -> bool {
-    expression_type.is_empty() || expression_type == "TAG"
-}
+pub use plugin_api::filter::is_tag_type;
 
 /// One group's filter on one topic (`ConsumerFilterData`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ use abi_stable::std_types::{RStr, RString, RVec};
 use plugin_api::codes::{request_code, response_code};
 use plugin_api::fastjson::JsonStyle;
 use plugin_api::ffi::{FfiClientChannel, FfiConsumerRegistration, FfiSubscription, FfiTopicConfig};
+use plugin_api::filter;
 use plugin_api::message::java_string_hash;
 use plugin_api::sdk::{Host, Outcome, Plugin, ProcessError, Processor, Request, Response};
 use plugin_api::topics::{self, perm};
@@ -169,7 +170,8 @@ impl HeartbeatPlugin {
         let Some(subscription) = body.subscription_data else {
             return Ok(Response::success());
         };
-        if subscription.expression_type == "TAG" {
+        // Java's ExpressionType.isTagType: null (the default), "" or TAG.
+        if filter::is_tag_type(&subscription.expression_type) {
             return Ok(Response::success());
         }
         if !self.enable_property_filter {

@@ -64,3 +64,23 @@ fn go_and_cpp_client_heartbeats_register_their_consumers() {
     let response = call_with_body(&mut checker, 46, LanguageCode::Cpp, check_body);
     assert_eq!(response.code, 0, "{:?}", response.remark);
 }
+
+/// CHECK_CLIENT_CONFIG (46): an empty or missing expressionType is a TAG
+/// subscription (Java's `ExpressionType.isTagType`), accepted even without
+/// `enablePropertyFilter`.
+#[test]
+fn check_client_config_treats_an_empty_expression_type_as_tag() {
+    let broker = BrokerProcess::start(full_broker());
+    let mut client = broker.client();
+    for body in [
+        r#"{"clientId":"c@1","group":"g","subscriptionData":{"topic":"T","subString":"*","expressionType":""}}"#,
+        r#"{"clientId":"c@1","group":"g","subscriptionData":{"topic":"T","subString":"*"}}"#,
+        r#"{"clientId":"c@1","group":"g","subscriptionData":{"topic":"T","subString":"*","expressionType":null}}"#,
+    ] {
+        let response = call_with_body(&mut client, 46, LanguageCode::Java, body);
+        assert_eq!(response.code, 0, "{body}: {:?}", response.remark);
+    }
+    let sql = r#"{"clientId":"c@1","group":"g","subscriptionData":{"topic":"T","subString":"a > 1","expressionType":"SQL92"}}"#;
+    let response = call_with_body(&mut client, 46, LanguageCode::Java, sql);
+    assert_eq!(response.code, 1, "SQL92 without enablePropertyFilter");
+}
