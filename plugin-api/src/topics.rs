@@ -22,6 +22,19 @@ pub mod perm {
         perm & WRITE == WRITE
     }
 
+    /// The perm a topic is advertised with (route data, name-server
+    /// registration): Java's `BrokerController.registerBrokerAll` ANDs the
+    /// topic's perm with `brokerPermission` only when the broker is not both
+    /// readable and writeable; otherwise the topic's own perm (INHERIT
+    /// included) stands.
+    pub fn advertised(topic_perm: i32, broker_perm: i32) -> i32 {
+        if is_readable(broker_perm) && is_writeable(broker_perm) {
+            topic_perm
+        } else {
+            topic_perm & broker_perm
+        }
+    }
+
     /// True when `perm` has INHERIT.
     pub fn is_inherited(perm: i32) -> bool {
         perm & INHERIT == INHERIT
@@ -162,6 +175,14 @@ mod tests {
 
     #[test]
     fn flags_are_written_as_java_writes_them() {
+        assert_eq!(
+            perm::advertised(7, 6),
+            7,
+            "a read-write broker keeps INHERIT"
+        );
+        assert_eq!(perm::advertised(6, 7), 6);
+        assert_eq!(perm::advertised(7, 4), 4, "a read-only broker");
+        assert_eq!(perm::advertised(6, 2), 2, "a write-only broker");
         assert_eq!(perm::to_flags(7), "RWX");
         assert_eq!(perm::to_flags(6), "RW-");
         assert_eq!(perm::to_flags(4), "R--");

@@ -21,31 +21,10 @@ use crate::config::BrokerConfig;
 /// File name under `<storePathRootDir>/config`.
 pub const TOPICS_FILE: &str = "topics.json";
 
-/// Permission bits (RocketMQ `PermName`).
+/// Permission bits (RocketMQ `PermName`): plugin-api's, so that the host and
+/// the plugins share one set of rules (e.g. [`perm::advertised`]).
 pub mod perm {
-    /// Priority.
-    pub const PRIORITY: i32 = 8;
-    /// Consumers may read.
-    pub const READ: i32 = 4;
-    /// Producers may write.
-    pub const WRITE: i32 = 2;
-    /// Auto-created topics inherit from this one (TBW102).
-    pub const INHERIT: i32 = 1;
-
-    /// `perm` has READ.
-    pub fn is_readable(perm: i32) -> bool {
-        perm & READ == READ
-    }
-
-    /// `perm` has WRITE.
-    pub fn is_writeable(perm: i32) -> bool {
-        perm & WRITE == WRITE
-    }
-
-    /// `perm` has INHERIT.
-    pub fn is_inherited(perm: i32) -> bool {
-        perm & INHERIT == INHERIT
-    }
+    pub use plugin_api::topics::perm::*;
 }
 
 /// Names of RocketMQ's system topics (`TopicValidator`, `MixAll`).

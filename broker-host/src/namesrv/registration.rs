@@ -97,13 +97,12 @@ impl NameServerRegistration {
     /// The `RegisterBrokerBody` JSON for the current topic table (and the
     /// table's version it was built from): `filterServerList` and the
     /// `TopicConfigAndMappingSerializeWrapper`, fields sorted as fastjson
-    /// writes them. Topic perms are ANDed with `brokerPermission` when the
-    /// broker is not both readable and writeable.
+    /// writes them. Topic perms are advertised by [`perm::advertised`]: ANDed
+    /// with `brokerPermission` when the broker is not both readable and
+    /// writeable.
     pub fn register_body(&self) -> (Vec<u8>, DataVersion) {
         let (topics, version) = self.topics.snapshot();
-        let broker_perm = self.config.broker_permission;
-        let restrict = !perm::is_readable(broker_perm) || !perm::is_writeable(broker_perm);
-        let wrapper = topic_config_wrapper(topics, version, restrict.then_some(broker_perm));
+        let wrapper = topic_config_wrapper(topics, version, Some(self.config.broker_permission));
         let body = Json::object([
             ("filterServerList", Json::Array(Vec::new())),
             ("topicConfigSerializeWrapper", wrapper),
@@ -323,15 +322,16 @@ pub fn mapping_data_version() -> DataVersion {
 /// sorted: `dataVersion`, `mappingDataVersion`, `topicConfigTable`,
 /// `topicQueueMappingDetailMap`, `topicQueueMappingInfoMap`): the body of
 /// GET_ALL_TOPIC_CONFIG and the wrapper inside REGISTER_BROKER's body.
-/// With `and_perm`, every topic's perm is ANDed with it.
+/// With `broker_perm`, every topic's perm is the one advertised for it
+/// ([`perm::advertised`]).
 pub fn topic_config_wrapper(
     topics: Vec<TopicConfig>,
     version: DataVersion,
-    and_perm: Option<i32>,
+    broker_perm: Option<i32>,
 ) -> Json {
     let table = Json::object(topics.into_iter().map(|mut topic| {
-        if let Some(mask) = and_perm {
-            topic.perm &= mask;
+        if let Some(broker_perm) = broker_perm {
+            topic.perm = perm::advertised(topic.perm, broker_perm);
         }
         (topic.topic_name.clone(), topic.to_json())
     }));

@@ -10,6 +10,7 @@ use plugin_api::fastjson::JsonStyle;
 use plugin_api::sdk::{
     BrokerIdentity, Host, Outcome, Plugin, ProcessError, Processor, Request, Response, TopicConfig,
 };
+use plugin_api::topics::perm;
 
 /// Clients at or above V4_9_4 (401) get standard JSON (quoted map keys).
 const STANDARD_JSON_SINCE_VERSION: i32 = 401;
@@ -99,7 +100,7 @@ pub fn topic_route_data(
     style.write_str(&mut body, &identity.broker_name);
     body.push_str(&format!(
         ",\"perm\":{},\"readQueueNums\":{},\"topicSysFlag\":{},\"writeQueueNums\":{}}}]}}",
-        config.perm & identity.broker_permission,
+        perm::advertised(config.perm, identity.broker_permission),
         config.read_queue_nums,
         config.topic_sys_flag,
         config.write_queue_nums
@@ -162,6 +163,17 @@ mod tests {
                 .unwrap(),
             r#"{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:10911"},"brokerName":"broker-a","cluster":"DefaultCluster","enableActingMaster":false}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}]}"#
         );
+    }
+
+    /// TBW102 (perm 7) on a read-write broker (brokerPermission 6) keeps
+    /// INHERIT, as Java's registerBrokerAll leaves it.
+    #[test]
+    fn a_read_write_broker_advertises_the_topic_perm_as_is() {
+        let mut tbw102 = topic();
+        tbw102.perm = 7;
+        let body =
+            String::from_utf8(topic_route_data(&identity(), &tbw102, JsonStyle::Standard)).unwrap();
+        assert!(body.contains("\"perm\":7,"), "{body}");
     }
 
     #[test]
