@@ -83,6 +83,10 @@ struct ConsumerGroup {
 struct Tables {
     consumers: HashMap<String, ConsumerGroup>,
     producers: HashMap<String, HashMap<u64, Member>>,
+    /// The last heartbeat fingerprint seen per consumer group (Java's
+    /// `ClientManageProcessor.consumerGroupHeartbeatTable`; never pruned,
+    /// as there).
+    heartbeat_fingerprints: HashMap<String, i64>,
 }
 
 /// The registry.
@@ -167,6 +171,16 @@ impl ClientRegistry {
             self.notify(group, &members);
         }
         changed
+    }
+
+    /// Records `fingerprint` as `group`'s last heartbeat fingerprint and
+    /// returns the one it replaces (`None` for the group's first heartbeat).
+    /// Java's heartBeatV2 answers `isSubChange` from this.
+    pub fn swap_heartbeat_fingerprint(&self, group: &str, fingerprint: i64) -> Option<i64> {
+        self.tables
+            .lock()
+            .heartbeat_fingerprints
+            .insert(group.to_owned(), fingerprint)
     }
 
     /// Removes a client from the named groups (an empty name = none).
@@ -380,6 +394,15 @@ mod tests {
             false,
             true,
         )
+    }
+
+    #[test]
+    fn heartbeat_fingerprints_are_swapped_per_group() {
+        let registry = ClientRegistry::new(ConnectionDirectory::new(), true);
+        assert_eq!(registry.swap_heartbeat_fingerprint("cg", 7), None);
+        assert_eq!(registry.swap_heartbeat_fingerprint("cg", 7), Some(7));
+        assert_eq!(registry.swap_heartbeat_fingerprint("cg", 9), Some(7));
+        assert_eq!(registry.swap_heartbeat_fingerprint("other", 0), None);
     }
 
     #[test]

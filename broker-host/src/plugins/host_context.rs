@@ -594,6 +594,15 @@ impl FfiHostContext for HostServices {
         })
     }
 
+    fn swap_heartbeat_fingerprint(&self, group: RStr<'_>, fingerprint: i64) -> ROption<i64> {
+        guarded("swap_heartbeat_fingerprint", ROption::RNone, || {
+            self.inner
+                .clients
+                .swap_heartbeat_fingerprint(group.as_str(), fingerprint)
+                .into()
+        })
+    }
+
     fn consumer_group(&self, group: RStr<'_>) -> ROption<FfiConsumerGroupInfo> {
         guarded("consumer_group", ROption::RNone, || {
             self.inner

@@ -439,6 +439,12 @@ pub trait FfiHostContext: Send + Sync + Clone + 'static {
     /// A consumer group's live members and subscriptions.
     fn consumer_group(&self, group: RStr<'_>) -> ROption<FfiConsumerGroupInfo>;
 
+    /// Records `fingerprint` as `group`'s last heartbeat fingerprint and
+    /// returns the previous one (`RNone` for the group's first heartbeat):
+    /// Java's `consumerGroupHeartbeatTable`, kept in the host so that it
+    /// survives a swap of the heartbeat plugin.
+    fn swap_heartbeat_fingerprint(&self, group: RStr<'_>, fingerprint: i64) -> ROption<i64>;
+
     // ---- rebalance locks ----------------------------------------------------
 
     /// Locks (or renews) queues for `client_id`; returns the queues it now holds.

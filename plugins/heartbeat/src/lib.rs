@@ -78,8 +78,24 @@ impl HeartbeatPlugin {
             version: request.version(),
         };
         let keep_subscriptions = data.heartbeat_fingerprint != 0 && data.without_sub;
-        let mut subscriptions_changed = false;
+        // Java's heartBeatV2: isSubChange when a group's stored fingerprint
+        // exists and differs from this one. The table is written for every
+        // group, before the group is looked up, and by classic heartbeats
+        // (fingerprint 0) too.
+        let mut fingerprint_changed = false;
+        // A withoutSub heartbeat from a channel the registry does not know
+        // (a reconnect, a broker restart) leaves that member without
+        // subscriptions: answering true makes the client send them, where
+        // Java would keep none until the fingerprint changes.
+        let mut new_member_without_sub = false;
         for consumer in &data.consumer_data_set {
+            let previous = self.host.swap_heartbeat_fingerprint(
+                RStr::from(consumer.group_name.as_str()),
+                data.heartbeat_fingerprint,
+            );
+            fingerprint_changed |= previous
+                .into_option()
+                .is_some_and(|previous| previous != data.heartbeat_fingerprint);
             let Some(group) = self
                 .host
                 .subscription_group(RStr::from(consumer.group_name.as_str()), true)
@@ -111,13 +127,20 @@ impl HeartbeatPlugin {
                 subscriptions: consumer.subscription_data_set.iter().map(to_ffi).collect(),
                 keep_subscriptions,
             };
-            subscriptions_changed |= self.host.register_consumer(&registration, &channel);
+            let changed = self.host.register_consumer(&registration, &channel);
+            // With keep_subscriptions the registry reports only a new member.
+            new_member_without_sub |= keep_subscriptions && changed;
         }
         for producer in &data.producer_data_set {
             self.host
                 .register_producer(RStr::from(producer.group_name.as_str()), &channel);
         }
-        let sub_change = !keep_subscriptions || subscriptions_changed;
+        let sub_change = if data.heartbeat_fingerprint == 0 {
+            // Classic heartbeat: Java always answers true.
+            true
+        } else {
+            fingerprint_changed || new_member_without_sub
+        };
         Ok(Response::success()
             .with_field("IS_SUPPORT_HEART_BEAT_V2", "true")
             .with_field("IS_SUB_CHANGE", sub_change))

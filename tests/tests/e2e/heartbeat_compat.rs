@@ -84,3 +84,93 @@ fn check_client_config_treats_an_empty_expression_type_as_tag() {
     let response = call_with_body(&mut client, 46, LanguageCode::Java, sql);
     assert_eq!(response.code, 1, "SQL92 without enablePropertyFilter");
 }
+
+/// A heartbeat of `group` with this fingerprint (0 = classic v1), with or
+/// without subscriptions: the response's `IS_SUB_CHANGE`.
+fn heartbeat_v2(
+    client: &mut RawClient,
+    client_id: &str,
+    group: &str,
+    fingerprint: i64,
+    without_sub: bool,
+) -> String {
+    let subs = if without_sub {
+        String::new()
+    } else {
+        r#","subscriptionDataSet":[{"topic":"TopicTest","subString":"*","expressionType":"TAG","subVersion":1}]"#.to_owned()
+    };
+    let body = format!(
+        r#"{{"clientID":"{client_id}","heartbeatFingerprint":{fingerprint},"withoutSub":{without_sub},"consumerDataSet":[{{"groupName":"{group}","consumeType":"CONSUME_PASSIVELY","messageModel":"CLUSTERING","consumeFromWhere":"CONSUME_FROM_LAST_OFFSET"{subs}}}],"producerDataSet":[]}}"#,
+    );
+    let response = call_with_body(client, 34, LanguageCode::Java, &body);
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    let fields = response.ext_fields.as_ref().expect("response fields");
+    assert_eq!(fields.get("IS_SUPPORT_HEART_BEAT_V2"), Some("true"));
+    fields
+        .get("IS_SUB_CHANGE")
+        .expect("IS_SUB_CHANGE")
+        .to_owned()
+}
+
+/// Java's `heartBeatV2`: a heartbeat answers IS_SUB_CHANGE=true only when the
+/// group's stored fingerprint exists and differs from the new one; a classic
+/// heartbeat (fingerprint 0) always answers true and stores 0.
+#[test]
+fn heartbeat_v2_reports_a_sub_change_only_when_the_group_fingerprint_changes() {
+    let broker = BrokerProcess::start(full_broker());
+    let mut client = broker.client();
+    assert_eq!(
+        heartbeat_v2(&mut client, "127.0.0.1@1", "fpGroup", 111, false),
+        "false",
+        "first heartbeat of the group"
+    );
+    assert_eq!(
+        heartbeat_v2(&mut client, "127.0.0.1@1", "fpGroup", 111, false),
+        "false",
+        "same fingerprint"
+    );
+    assert_eq!(
+        heartbeat_v2(&mut client, "127.0.0.1@1", "fpGroup", 222, false),
+        "true",
+        "fingerprint changed"
+    );
+    assert_eq!(
+        heartbeat_v2(&mut client, "127.0.0.1@1", "fpGroup", 222, true),
+        "false",
+        "withoutSub, same fingerprint"
+    );
+    assert_eq!(
+        heartbeat_v2(&mut client, "127.0.0.1@1", "fpGroup", 333, true),
+        "true",
+        "withoutSub, fingerprint changed"
+    );
+
+    // A withoutSub heartbeat from a channel the registry does not know
+    // carries no subscriptions for it: the client is told to send them.
+    let mut other = broker.client();
+    assert_eq!(
+        heartbeat_v2(&mut other, "127.0.0.1@2", "fpGroup", 333, true),
+        "true",
+        "new member without subscriptions"
+    );
+
+    // Classic heartbeat: always true; it stores fingerprint 0.
+    let mut classic = broker.client();
+    assert_eq!(
+        heartbeat_v2(&mut classic, "127.0.0.1@3", "v1Group", 0, false),
+        "true"
+    );
+    assert_eq!(
+        heartbeat_v2(&mut classic, "127.0.0.1@3", "v1Group", 0, false),
+        "true"
+    );
+    assert_eq!(
+        heartbeat_v2(&mut classic, "127.0.0.1@3", "v1Group", 444, false),
+        "true",
+        "0 → 444 differs"
+    );
+    assert_eq!(
+        heartbeat_v2(&mut classic, "127.0.0.1@3", "v1Group", 444, false),
+        "false"
+    );
+}
