@@ -351,7 +351,8 @@ impl PullPlugin {
                 .expression_type
                 .clone()
                 .unwrap_or_else(|| "TAG".into());
-            if expression_type == "TAG" {
+            // Java's ExpressionType.isTagType: "", or "TAG".
+            if plugin_api::filter::is_tag_type(&expression_type) {
                 return Ok(TagFilter::parse(
                     header.subscription.as_deref().unwrap_or("*"),
                 ));
@@ -427,9 +428,7 @@ impl PullPlugin {
                     "the consumer's subscription not latest".to_owned(),
                 ));
             }
-            if subscription.expression_type.as_str() == "TAG"
-                || subscription.expression_type.is_empty()
-            {
+            if plugin_api::filter::is_tag_type(subscription.expression_type.as_str()) {
                 return Ok(TagFilter::from_tags(
                     subscription.tags.iter().map(|t| t.to_string()).collect(),
                     &subscription.sub_string,
