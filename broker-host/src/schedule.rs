@@ -102,12 +102,7 @@ impl Worker {
     }
 
     fn sleep(&self, duration: Duration) {
-        let step = Duration::from_millis(20);
-        let mut slept = Duration::ZERO;
-        while slept < duration && !self.stop.load(Ordering::SeqCst) {
-            std::thread::sleep(step);
-            slept += step;
-        }
+        sleep_unless_stopped(&self.stop, duration);
     }
 
     /// Delivers what is due on one level; returns how many were delivered.
@@ -158,41 +153,63 @@ impl Worker {
     /// Java's messageTimeUp sets the properties string before it clears
     /// those names from the map, and the string is what is written.
     fn deliver(&self, record: &MessageRecord) -> bool {
-        let (Some(topic), Some(queue_id)) = (
-            record.property(prop::REAL_TOPIC),
-            record
-                .property(prop::REAL_QID)
-                .and_then(|q| q.parse::<i32>().ok()),
-        ) else {
-            tracing::warn!(
-                offset = record.header.physical_offset,
-                "delayed message without REAL_TOPIC/REAL_QID; skipped"
-            );
-            return true;
-        };
-        let result = self.store.put_message(&MessageToStore {
-            topic,
-            queue_id,
-            flag: record.header.flag,
-            sys_flag: record.header.sys_flag,
-            born_timestamp: record.header.born_timestamp,
-            born_host: record.header.born_host,
-            body: &record.body,
-            properties: &record.properties,
-            reconsume_times: record.header.reconsume_times,
-            prepared_transaction_offset: 0,
-            wait_store: false,
-        });
-        match result.status {
-            PutMessageStatus::PutOk
-            | PutMessageStatus::FlushDiskTimeout
-            | PutMessageStatus::FlushSlaveTimeout
-            | PutMessageStatus::SlaveNotAvailable => true,
-            other => {
-                tracing::warn!(?other, topic = %topic, "cannot deliver a delayed message yet");
-                false
-            }
+        deliver_to_real_topic(&self.store, record, &record.properties, "delayed")
+    }
+}
+
+/// Copies a parked message (delay level or timer) to its `REAL_TOPIC` /
+/// `REAL_QID` with `properties`; false when the store refused it for now
+/// (retry later). A record without a destination is skipped (true).
+pub(crate) fn deliver_to_real_topic(
+    store: &DefaultMessageStore,
+    record: &MessageRecord,
+    properties: &str,
+    kind: &str,
+) -> bool {
+    let (Some(topic), Some(queue_id)) = (
+        record.property(prop::REAL_TOPIC),
+        record
+            .property(prop::REAL_QID)
+            .and_then(|q| q.parse::<i32>().ok()),
+    ) else {
+        tracing::warn!(
+            offset = record.header.physical_offset,
+            "{kind} message without REAL_TOPIC/REAL_QID; skipped"
+        );
+        return true;
+    };
+    let result = store.put_message(&MessageToStore {
+        topic,
+        queue_id,
+        flag: record.header.flag,
+        sys_flag: record.header.sys_flag,
+        born_timestamp: record.header.born_timestamp,
+        born_host: record.header.born_host,
+        body: &record.body,
+        properties,
+        reconsume_times: record.header.reconsume_times,
+        prepared_transaction_offset: 0,
+        wait_store: false,
+    });
+    match result.status {
+        PutMessageStatus::PutOk
+        | PutMessageStatus::FlushDiskTimeout
+        | PutMessageStatus::FlushSlaveTimeout
+        | PutMessageStatus::SlaveNotAvailable => true,
+        other => {
+            tracing::warn!(?other, topic = %topic, "cannot deliver a {kind} message yet");
+            false
         }
+    }
+}
+
+/// Sleeps `duration` in short steps, returning early once `stop` is set.
+pub(crate) fn sleep_unless_stopped(stop: &AtomicBool, duration: Duration) {
+    let step = Duration::from_millis(20);
+    let mut slept = Duration::ZERO;
+    while slept < duration && !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(step);
+        slept += step;
     }
 }
 

@@ -31,9 +31,8 @@ use plugin_api::topics::TIMER_TOPIC;
 use crate::metadata::data_version::now_millis;
 use crate::metadata::persist::ConfigFile;
 use crate::metadata::MetadataError;
-use crate::store::{
-    DefaultMessageStore, GetMessageStatus, MessageFilter, MessageToStore, PutMessageStatus,
-};
+use crate::schedule::{deliver_to_real_topic, sleep_unless_stopped};
+use crate::store::{DefaultMessageStore, GetMessageStatus, MessageFilter};
 
 /// The checkpoint file, in the store's `config` directory.
 pub const TIMER_CHECKPOINT_FILE: &str = "timerCheckpoint.json";
@@ -184,12 +183,7 @@ impl Worker {
     }
 
     fn sleep(&self, duration: Duration) {
-        let step = Duration::from_millis(20);
-        let mut slept = Duration::ZERO;
-        while slept < duration && !self.stop.load(Ordering::SeqCst) {
-            std::thread::sleep(step);
-            slept += step;
-        }
+        sleep_unless_stopped(&self.stop, duration);
     }
 
     /// Reads newly parked messages into `pending`; how many were read.
@@ -287,47 +281,12 @@ impl Worker {
     /// TIMER_DEQUEUE_MS (now), REAL_TOPIC and REAL_QID kept (Java writes the
     /// properties string before it clears them from the map).
     fn deliver(&self, record: &MessageRecord) -> bool {
-        let (Some(topic), Some(queue_id)) = (
-            record.property(prop::REAL_TOPIC),
-            record
-                .property(prop::REAL_QID)
-                .and_then(|q| q.parse::<i32>().ok()),
-        ) else {
-            tracing::warn!(
-                offset = record.header.physical_offset,
-                "timer message without REAL_TOPIC/REAL_QID; skipped"
-            );
-            return true;
-        };
         let mut properties = Properties::parse(&record.properties);
         properties.insert(
             prop::TIMER_ENQUEUE_MS,
             record.header.store_timestamp.to_string(),
         );
         properties.insert(prop::TIMER_DEQUEUE_MS, now_millis().to_string());
-        let encoded = properties.encode();
-        let result = self.store.put_message(&MessageToStore {
-            topic,
-            queue_id,
-            flag: record.header.flag,
-            sys_flag: record.header.sys_flag,
-            born_timestamp: record.header.born_timestamp,
-            born_host: record.header.born_host,
-            body: &record.body,
-            properties: &encoded,
-            reconsume_times: record.header.reconsume_times,
-            prepared_transaction_offset: 0,
-            wait_store: false,
-        });
-        match result.status {
-            PutMessageStatus::PutOk
-            | PutMessageStatus::FlushDiskTimeout
-            | PutMessageStatus::FlushSlaveTimeout
-            | PutMessageStatus::SlaveNotAvailable => true,
-            other => {
-                tracing::warn!(?other, topic, "cannot deliver a timer message yet");
-                false
-            }
-        }
+        deliver_to_real_topic(&self.store, record, &properties.encode(), "timer")
     }
 }
