@@ -145,6 +145,25 @@ impl BrokerSetup {
     }
 }
 
+/// What [`RawClient::pull`] asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct Pull<'a> {
+    /// Consumer group.
+    pub group: &'a str,
+    /// Topic.
+    pub topic: &'a str,
+    /// Queue.
+    pub queue_id: i32,
+    /// Queue offset to read from.
+    pub offset: i64,
+    /// PullSysFlag bits (4 = SUBSCRIPTION, 2 = SUSPEND).
+    pub sys_flag: i32,
+    /// TAG expression, sent with the SUBSCRIPTION flag.
+    pub subscription: Option<&'a str>,
+    /// Long-poll time.
+    pub suspend_ms: i64,
+}
+
 /// Store sizes every test broker gets unless its setup says otherwise.
 const TEST_STORE_SIZES: [(&str, u64); 3] = [
     ("mappedFileSizeCommitLog", 64 * 1024 * 1024),
@@ -353,6 +372,29 @@ impl RawClient {
         );
         request.body = body.to_vec().into();
         request
+    }
+
+    /// PULL_MESSAGE (11) of up to 32 messages with commitOffset 0; the
+    /// subscription (a TAG expression) is sent only when given.
+    pub fn pull(&mut self, pull: &Pull<'_>) -> RemotingCommand {
+        let (queue, offset) = (pull.queue_id.to_string(), pull.offset.to_string());
+        let (sys_flag, suspend) = (pull.sys_flag.to_string(), pull.suspend_ms.to_string());
+        let mut fields = vec![
+            ("consumerGroup", pull.group),
+            ("topic", pull.topic),
+            ("queueId", queue.as_str()),
+            ("queueOffset", offset.as_str()),
+            ("maxMsgNums", "32"),
+            ("sysFlag", sys_flag.as_str()),
+            ("commitOffset", "0"),
+            ("suspendTimeoutMillis", suspend.as_str()),
+            ("subVersion", "0"),
+        ];
+        if let Some(expression) = pull.subscription {
+            fields.push(("subscription", expression));
+            fields.push(("expressionType", "TAG"));
+        }
+        self.call_code(11, &fields)
     }
 
     /// Sends [`RawClient::send_request`] and returns the response.

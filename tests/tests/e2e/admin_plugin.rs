@@ -774,21 +774,15 @@ fn runtime_info_has_every_java_key_and_counts_traffic() {
 }
 
 fn pull_as(client: &mut RawClient, group: &str, topic: &str) -> RemotingCommand {
-    client.call_code(
-        11,
-        &[
-            ("consumerGroup", group),
-            ("topic", topic),
-            ("queueId", "0"),
-            ("queueOffset", "0"),
-            ("maxMsgNums", "32"),
-            ("sysFlag", "4"),
-            ("commitOffset", "0"),
-            ("suspendTimeoutMillis", "0"),
-            ("subscription", "*"),
-            ("subVersion", "0"),
-        ],
-    )
+    client.pull(&e2e_tests::Pull {
+        group,
+        topic,
+        queue_id: 0,
+        offset: 0,
+        sys_flag: 4,
+        subscription: Some("*"),
+        suspend_ms: 0,
+    })
 }
 
 /// Java 5.3.3's `updateAndCreateSubscriptionGroup` stores whatever

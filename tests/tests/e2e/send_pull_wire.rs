@@ -3,7 +3,7 @@
 //! send-back, as request-codes.md §1–2 describe them.
 
 use e2e_tests::stock_client::full_broker;
-use e2e_tests::{BrokerProcess, RawClient};
+use e2e_tests::{BrokerProcess, Pull, RawClient};
 use plugin_api::codec::RemotingCommand;
 use plugin_api::message::{decode_offset_msg_id, decode_records};
 
@@ -48,20 +48,15 @@ fn register_consumer(broker: &BrokerProcess, group: &str, topic: &str, model: &s
 /// A pull by `group` from offset 0 of queue 0 with the given sysFlag and no
 /// subscription in the request.
 fn pull_as(client: &mut RawClient, group: &str, topic: &str, sys_flag: i32) -> RemotingCommand {
-    client.call_code(
-        11,
-        &[
-            ("consumerGroup", group),
-            ("topic", topic),
-            ("queueId", "0"),
-            ("queueOffset", "0"),
-            ("maxMsgNums", "32"),
-            ("sysFlag", &sys_flag.to_string()),
-            ("commitOffset", "0"),
-            ("suspendTimeoutMillis", "0"),
-            ("subVersion", "0"),
-        ],
-    )
+    client.pull(&Pull {
+        group,
+        topic,
+        queue_id: 0,
+        offset: 0,
+        sys_flag,
+        subscription: None,
+        suspend_ms: 0,
+    })
 }
 
 /// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200) with this body.
@@ -92,22 +87,15 @@ fn pull(
     sys_flag: i32,
     suspend_ms: i64,
 ) -> RemotingCommand {
-    client.call_code(
-        11,
-        &[
-            ("consumerGroup", "cg"),
-            ("topic", topic),
-            ("queueId", &queue.to_string()),
-            ("queueOffset", &offset.to_string()),
-            ("maxMsgNums", "32"),
-            ("sysFlag", &sys_flag.to_string()),
-            ("commitOffset", "0"),
-            ("suspendTimeoutMillis", &suspend_ms.to_string()),
-            ("subscription", expression),
-            ("subVersion", "0"),
-            ("expressionType", "TAG"),
-        ],
-    )
+    client.pull(&Pull {
+        group: "cg",
+        topic,
+        queue_id: queue,
+        offset,
+        sys_flag,
+        subscription: Some(expression),
+        suspend_ms,
+    })
 }
 
 /// Messages become visible to pulls once the dispatch thread has written
