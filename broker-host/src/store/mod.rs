@@ -536,12 +536,13 @@ impl StoreInner {
     }
 
     /// `setPutMessageEntireTimeMax` and the put counters of one put.
-    fn record_put(&self, topic: &str, result: &PutMessageResult, begin: std::time::Instant) {
+    /// `begin` is [`stats::coarse_millis`] before the put.
+    fn record_put(&self, topic: &str, result: &PutMessageResult, begin: i64) {
         self.stats.record_put(
             topic,
             result.msg_num.max(0) as u64,
             result.wrote_bytes.max(0) as u64,
-            begin.elapsed().as_millis() as i64,
+            stats::coarse_millis() - begin,
             result.is_ok(),
         );
     }
@@ -733,7 +734,7 @@ impl DefaultMessageStore {
             return PutMessageResult::failed(PutMessageStatus::MessageIllegal);
         }
         let body_crc = (crc32fast::hash(msg.body) & 0x7FFF_FFFF) as i32;
-        let begin = std::time::Instant::now();
+        let begin = stats::coarse_millis();
         let req = AppendRequest {
             topic: msg.topic,
             queue_id: msg.queue_id,
@@ -825,7 +826,7 @@ impl DefaultMessageStore {
         if total > inner.config.max_message_size + RECORD_SIZE_SLACK {
             return PutMessageResult::failed(PutMessageStatus::MessageIllegal);
         }
-        let begin = std::time::Instant::now();
+        let begin = stats::coarse_millis();
         let req = AppendRequest {
             topic: batch.topic,
             queue_id: batch.queue_id,
@@ -905,7 +906,7 @@ impl DefaultMessageStore {
         filter: &MessageFilter,
     ) -> GetMessageResult {
         let _ = group;
-        let begin = std::time::Instant::now();
+        let begin = stats::coarse_millis();
         let result = self.read_messages(
             topic,
             queue_id,
@@ -918,7 +919,7 @@ impl DefaultMessageStore {
             topic,
             result.status == GetMessageStatus::Found,
             result.message_count.max(0) as u64,
-            begin.elapsed().as_millis() as i64,
+            stats::coarse_millis() - begin,
         );
         result
     }

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
+use crate::metadata::topic_config::system_topic;
+
 /// `MAX_RECORDS_OF_SAMPLING`: ten minutes of one-second samples (+1).
 const MAX_SAMPLES: usize = 601;
 
@@ -75,22 +77,28 @@ pub struct StoreStats {
     sampled: Mutex<Sampled>,
 }
 
-/// `TopicValidator.isSystemTopic` for the store's counting (`rmq_sys_*` and
-/// the built-in set).
+/// `TopicValidator.isSystemTopic` for the store's counting: `rmq_sys_*` and
+/// the built-in set (not the topics the broker adds at start, which the
+/// store does not know; they are all `rmq_sys_*` or cluster/broker names).
 fn is_system_topic(topic: &str) -> bool {
-    topic.starts_with("rmq_sys_")
-        || matches!(
-            topic,
-            "TBW102"
-                | "SCHEDULE_TOPIC_XXXX"
-                | "BenchmarkTest"
-                | "RMQ_SYS_TRANS_HALF_TOPIC"
-                | "RMQ_SYS_TRACE_TOPIC"
-                | "RMQ_SYS_TRANS_OP_HALF_TOPIC"
-                | "TRANS_CHECK_MAX_TIME_TOPIC"
-                | "SELF_TEST_TOPIC"
-                | "OFFSET_MOVED_EVENT"
-        )
+    topic.starts_with(system_topic::SYSTEM_PREFIX) || system_topic::BUILTIN.contains(&topic)
+}
+
+/// Milliseconds of a monotonic clock that is read without a system call
+/// or a TSC read (`CLOCK_MONOTONIC_COARSE`, a few ms resolution): put and
+/// get times are kept in ms, as Java's `SystemClock` keeps them, and every
+/// message is timed, so the precise clock's cost is not worth it here.
+pub(crate) fn coarse_millis() -> i64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec we own.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut now) };
+    if rc != 0 {
+        return 0;
+    }
+    now.tv_sec * 1000 + now.tv_nsec / 1_000_000
 }
 
 /// Java's `Double.toString` for the values seen here (plain range).
