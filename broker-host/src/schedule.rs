@@ -23,16 +23,16 @@ use crate::store::{
 
 /// Messages read per level per scan.
 const BATCH: i32 = 32;
-/// Pause between scans while nothing is due.
+/// Pause between scans while nothing is due (timer precision is 100 ms at
+/// the finest).
 const IDLE: Duration = Duration::from_millis(100);
-/// How often the offsets are persisted (`flushDelayOffsetInterval`).
+/// How often the offsets or checkpoint are persisted
+/// (`flushDelayOffsetInterval`).
 const PERSIST_EVERY: Duration = Duration::from_secs(10);
 
 /// The running service.
 pub struct ScheduleMessageService {
-    stop: Arc<AtomicBool>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-    offsets: Arc<DelayOffsetManager>,
+    thread: DeliveryThread,
 }
 
 impl ScheduleMessageService {
@@ -42,32 +42,85 @@ impl ScheduleMessageService {
         offsets: Arc<DelayOffsetManager>,
         levels: Vec<u64>,
     ) -> std::io::Result<ScheduleMessageService> {
-        let stop = Arc::new(AtomicBool::new(false));
         let worker = Worker {
             store,
             offsets: offsets.clone(),
             levels,
-            stop: stop.clone(),
         };
-        let thread = std::thread::Builder::new()
-            .name("schedule-message".into())
-            .spawn(move || worker.run())?;
-        Ok(ScheduleMessageService {
-            stop,
-            thread: Mutex::new(Some(thread)),
-            offsets,
-        })
+        let persist = move || {
+            if let Err(error) = offsets.persist() {
+                tracing::error!(%error, "cannot persist delayOffset.json");
+            }
+        };
+        // RocketMQ's first check is one second after start.
+        let thread = DeliveryThread::spawn(
+            "schedule-message",
+            Duration::from_secs(1),
+            move || worker.deliver_all() > 0,
+            persist,
+        )?;
+        Ok(ScheduleMessageService { thread })
     }
 
     /// Stops the thread and persists the offsets.
     pub fn shutdown(&self) {
+        self.thread.shutdown();
+    }
+}
+
+/// The thread of a service that delivers parked messages (delay levels,
+/// timer messages): it repeats `scan` until stopped, sleeps [`IDLE`] after
+/// a scan that delivered nothing, and runs `persist` every
+/// [`PERSIST_EVERY`] of idle time and once more at shutdown.
+pub(crate) struct DeliveryThread {
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    persist: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl DeliveryThread {
+    /// Starts thread `name`; its first scan is `first_delay` after start.
+    pub(crate) fn spawn(
+        name: &str,
+        first_delay: Duration,
+        mut scan: impl FnMut() -> bool + Send + 'static,
+        persist: impl Fn() + Send + Sync + 'static,
+    ) -> std::io::Result<DeliveryThread> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let persist: Arc<dyn Fn() + Send + Sync> = Arc::new(persist);
+        let thread = {
+            let (stop, persist) = (stop.clone(), persist.clone());
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || {
+                    sleep_unless_stopped(&stop, first_delay);
+                    let mut since_persist = Duration::ZERO;
+                    while !stop.load(Ordering::SeqCst) {
+                        if !scan() {
+                            sleep_unless_stopped(&stop, IDLE);
+                            since_persist += IDLE;
+                        }
+                        if since_persist >= PERSIST_EVERY {
+                            since_persist = Duration::ZERO;
+                            persist();
+                        }
+                    }
+                })?
+        };
+        Ok(DeliveryThread {
+            stop,
+            thread: Mutex::new(Some(thread)),
+            persist,
+        })
+    }
+
+    /// Stops and joins the thread, then persists.
+    pub(crate) fn shutdown(&self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(thread) = self.thread.lock().take() {
             let _ = thread.join();
         }
-        if let Err(error) = self.offsets.persist() {
-            tracing::error!(%error, "cannot persist delayOffset.json");
-        }
+        (self.persist)();
     }
 }
 
@@ -75,34 +128,16 @@ struct Worker {
     store: Arc<DefaultMessageStore>,
     offsets: Arc<DelayOffsetManager>,
     levels: Vec<u64>,
-    stop: Arc<AtomicBool>,
 }
 
 impl Worker {
-    fn run(&self) {
-        // RocketMQ's first check is one second after start.
-        self.sleep(Duration::from_secs(1));
-        let mut since_persist = Duration::ZERO;
-        while !self.stop.load(Ordering::SeqCst) {
-            let mut delivered = 0;
-            for (index, delay) in self.levels.iter().enumerate() {
-                delivered += self.deliver_level(index as i32 + 1, *delay);
-            }
-            if delivered == 0 {
-                self.sleep(IDLE);
-                since_persist += IDLE;
-            }
-            if since_persist >= PERSIST_EVERY {
-                since_persist = Duration::ZERO;
-                if let Err(error) = self.offsets.persist() {
-                    tracing::error!(%error, "cannot persist delayOffset.json");
-                }
-            }
-        }
-    }
-
-    fn sleep(&self, duration: Duration) {
-        sleep_unless_stopped(&self.stop, duration);
+    /// One scan of every level; how many messages were delivered.
+    fn deliver_all(&self) -> usize {
+        self.levels
+            .iter()
+            .enumerate()
+            .map(|(index, delay)| self.deliver_level(index as i32 + 1, *delay))
+            .sum()
     }
 
     /// Delivers what is due on one level; returns how many were delivered.
@@ -204,7 +239,7 @@ pub(crate) fn deliver_to_real_topic(
 }
 
 /// Sleeps `duration` in short steps, returning early once `stop` is set.
-pub(crate) fn sleep_unless_stopped(stop: &AtomicBool, duration: Duration) {
+fn sleep_unless_stopped(stop: &AtomicBool, duration: Duration) {
     let step = Duration::from_millis(20);
     let mut slept = Duration::ZERO;
     while slept < duration && !stop.load(Ordering::SeqCst) {

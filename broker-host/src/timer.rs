@@ -17,9 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -31,23 +29,17 @@ use plugin_api::topics::TIMER_TOPIC;
 use crate::metadata::data_version::now_millis;
 use crate::metadata::persist::ConfigFile;
 use crate::metadata::MetadataError;
-use crate::schedule::{deliver_to_real_topic, sleep_unless_stopped};
+use crate::schedule::{deliver_to_real_topic, DeliveryThread};
 use crate::store::{DefaultMessageStore, GetMessageStatus, MessageFilter};
 
 /// The checkpoint file, in the store's `config` directory.
 pub const TIMER_CHECKPOINT_FILE: &str = "timerCheckpoint.json";
 /// Parked messages read per scan.
 const BATCH: i32 = 32;
-/// Pause between scans (the timer precision is 100 ms at the finest).
-const IDLE: Duration = Duration::from_millis(100);
-/// How often the checkpoint is persisted.
-const PERSIST_EVERY: Duration = Duration::from_secs(10);
 
 /// The running service.
 pub struct TimerMessageService {
-    stop: Arc<AtomicBool>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-    checkpoint: Arc<TimerCheckpoint>,
+    thread: DeliveryThread,
 }
 
 impl TimerMessageService {
@@ -57,35 +49,31 @@ impl TimerMessageService {
         config_dir: &Path,
     ) -> Result<TimerMessageService, TimerStartError> {
         let checkpoint = Arc::new(TimerCheckpoint::load(config_dir)?);
-        let stop = Arc::new(AtomicBool::new(false));
         let mut worker = Worker {
             store,
             checkpoint: checkpoint.clone(),
-            stop: stop.clone(),
             read_to: checkpoint.offset(),
             pending: BTreeMap::new(),
             pending_offsets: BTreeSet::new(),
         };
-        let thread = std::thread::Builder::new()
-            .name("timer-message".into())
-            .spawn(move || worker.run())
-            .map_err(TimerStartError::Thread)?;
-        Ok(TimerMessageService {
-            stop,
-            thread: Mutex::new(Some(thread)),
-            checkpoint,
-        })
+        let persist = move || {
+            if let Err(error) = checkpoint.persist() {
+                tracing::error!(%error, "cannot persist {TIMER_CHECKPOINT_FILE}");
+            }
+        };
+        let thread = DeliveryThread::spawn(
+            "timer-message",
+            Duration::ZERO,
+            move || worker.scan(),
+            persist,
+        )
+        .map_err(TimerStartError::Thread)?;
+        Ok(TimerMessageService { thread })
     }
 
     /// Stops the thread and persists the checkpoint.
     pub fn shutdown(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.lock().take() {
-            let _ = thread.join();
-        }
-        if let Err(error) = self.checkpoint.persist() {
-            tracing::error!(%error, "cannot persist {TIMER_CHECKPOINT_FILE}");
-        }
+        self.thread.shutdown();
     }
 }
 
@@ -152,7 +140,6 @@ struct Parked {
 struct Worker {
     store: Arc<DefaultMessageStore>,
     checkpoint: Arc<TimerCheckpoint>,
-    stop: Arc<AtomicBool>,
     /// Next consume-queue offset to read.
     read_to: i64,
     /// Parked and not delivered, by delivery time; the value is the
@@ -163,27 +150,12 @@ struct Worker {
 }
 
 impl Worker {
-    fn run(&mut self) {
-        let mut since_persist = Duration::ZERO;
-        while !self.stop.load(Ordering::SeqCst) {
-            let read = self.read_parked();
-            let delivered = self.deliver_due();
-            self.checkpoint.set(self.low_water());
-            if read == 0 && delivered == 0 {
-                self.sleep(IDLE);
-                since_persist += IDLE;
-            }
-            if since_persist >= PERSIST_EVERY {
-                since_persist = Duration::ZERO;
-                if let Err(error) = self.checkpoint.persist() {
-                    tracing::error!(%error, "cannot persist {TIMER_CHECKPOINT_FILE}");
-                }
-            }
-        }
-    }
-
-    fn sleep(&self, duration: Duration) {
-        sleep_unless_stopped(&self.stop, duration);
+    /// Reads what was parked, delivers what is due; whether it did anything.
+    fn scan(&mut self) -> bool {
+        let read = self.read_parked();
+        let delivered = self.deliver_due();
+        self.checkpoint.set(self.low_water());
+        read + delivered > 0
     }
 
     /// Reads newly parked messages into `pending`; how many were read.
