@@ -21,7 +21,7 @@ use crate::store::{
     DefaultMessageStore, GetMessageStatus, MessageFilter, MessageToStore, PutMessageStatus,
 };
 
-/// Messages read per level per scan.
+/// Parked messages read per scan (per level for delay levels).
 const BATCH: i32 = 32;
 /// Pause between scans while nothing is due (timer precision is 100 ms at
 /// the finest).
@@ -143,32 +143,18 @@ impl Worker {
     /// Delivers what is due on one level; returns how many were delivered.
     fn deliver_level(&self, level: i32, delay_ms: u64) -> usize {
         let queue_id = level - 1;
-        let mut offset = self.offsets.get(level).unwrap_or(0);
-        let min = self.store.min_offset_in_queue(SCHEDULE_TOPIC, queue_id);
-        if offset < min {
-            offset = min;
-        }
-        let result = self.store.get_message(
-            "SCHEDULE_MESSAGE_SERVICE",
-            SCHEDULE_TOPIC,
-            queue_id,
-            offset,
-            BATCH,
-            0,
-            &MessageFilter::All,
-        );
-        if result.status != GetMessageStatus::Found {
-            if matches!(
-                result.status,
-                GetMessageStatus::OffsetTooSmall | GetMessageStatus::OffsetOverflowBadly
-            ) {
-                self.offsets.update(level, result.next_begin_offset);
+        let offset = self.offsets.get(level).unwrap_or(0);
+        let records = match read_parked(&self.store, SCHEDULE_TOPIC, queue_id, offset) {
+            Ok(records) => records,
+            Err(Some(moved_to)) => {
+                self.offsets.update(level, moved_to);
+                return 0;
             }
-            return 0;
-        }
+            Err(None) => return 0,
+        };
         let now = now_millis();
         let mut delivered = 0;
-        for record in decode_records(&result.body) {
+        for record in records {
             let due = record.header.store_timestamp + delay_ms as i64;
             if due > now {
                 break;
@@ -189,6 +175,35 @@ impl Worker {
     /// those names from the map, and the string is what is written.
     fn deliver(&self, record: &MessageRecord) -> bool {
         deliver_to_real_topic(&self.store, record, &record.properties, "delayed")
+    }
+}
+
+/// Up to [`BATCH`] parked records of `topic`/`queue_id` from `offset`
+/// (raised to the queue's min offset). `Err(Some(next))` when the queue no
+/// longer holds `offset` (its files were deleted): continue from `next`;
+/// `Err(None)` when there is nothing to read yet.
+pub(crate) fn read_parked(
+    store: &DefaultMessageStore,
+    topic: &str,
+    queue_id: i32,
+    offset: i64,
+) -> Result<Vec<MessageRecord>, Option<i64>> {
+    let offset = offset.max(store.min_offset_in_queue(topic, queue_id));
+    let result = store.get_message(
+        "PARKED_MESSAGE_SERVICE",
+        topic,
+        queue_id,
+        offset,
+        BATCH,
+        0,
+        &MessageFilter::All,
+    );
+    match result.status {
+        GetMessageStatus::Found => Ok(decode_records(&result.body)),
+        GetMessageStatus::OffsetTooSmall | GetMessageStatus::OffsetOverflowBadly => {
+            Err(Some(result.next_begin_offset))
+        }
+        _ => Err(None),
     }
 }
 

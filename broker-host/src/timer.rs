@@ -22,20 +22,18 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use plugin_api::message::{
-    decode_record, decode_records, properties as prop, MessageRecord, Properties, RecordRead,
+    decode_record, properties as prop, MessageRecord, Properties, RecordRead,
 };
 use plugin_api::topics::TIMER_TOPIC;
 
 use crate::metadata::data_version::now_millis;
 use crate::metadata::persist::ConfigFile;
 use crate::metadata::MetadataError;
-use crate::schedule::{deliver_to_real_topic, DeliveryThread};
-use crate::store::{DefaultMessageStore, GetMessageStatus, MessageFilter};
+use crate::schedule::{deliver_to_real_topic, read_parked, DeliveryThread};
+use crate::store::DefaultMessageStore;
 
 /// The checkpoint file, in the store's `config` directory.
 pub const TIMER_CHECKPOINT_FILE: &str = "timerCheckpoint.json";
-/// Parked messages read per scan.
-const BATCH: i32 = 32;
 
 /// The running service.
 pub struct TimerMessageService {
@@ -160,30 +158,17 @@ impl Worker {
 
     /// Reads newly parked messages into `pending`; how many were read.
     fn read_parked(&mut self) -> usize {
-        let min = self.store.min_offset_in_queue(TIMER_TOPIC, 0);
-        if self.read_to < min {
-            self.read_to = min;
-        }
-        let result = self.store.get_message(
-            "TIMER_MESSAGE_SERVICE",
-            TIMER_TOPIC,
-            0,
-            self.read_to,
-            BATCH,
-            0,
-            &MessageFilter::All,
-        );
-        if result.status != GetMessageStatus::Found {
-            if matches!(
-                result.status,
-                GetMessageStatus::OffsetTooSmall | GetMessageStatus::OffsetOverflowBadly
-            ) {
-                self.read_to = result.next_begin_offset;
+        let records = match read_parked(&self.store, TIMER_TOPIC, 0, self.read_to) {
+            Ok(records) => records,
+            Err(moved_to) => {
+                if let Some(next) = moved_to {
+                    self.read_to = next;
+                }
+                return 0;
             }
-            return 0;
-        }
+        };
         let mut read = 0;
-        for record in decode_records(&result.body) {
+        for record in records {
             let queue_offset = record.header.queue_offset;
             self.read_to = queue_offset + 1;
             read += 1;
