@@ -101,8 +101,8 @@ pub fn has_illegal_char(name: &str) -> bool {
 }
 
 /// `TopicValidator.validateTopic`: not blank, characters `[%|a-zA-Z0-9_-]`,
-/// at most 127 characters (255 for `%RETRY%` / `%DLQ%` topics, as the spec
-/// and later Java versions allow). The error is Java 5.3.3's remark.
+/// at most 127 characters (255 for `%RETRY%` / `%DLQ%` topics, as Java after
+/// 5.3.3 allows: `RETRY_OR_DLQ_TOPIC_MAX_LENGTH`). The error is Java 5.3.3's remark.
 pub fn validate_topic_name(name: &str) -> Result<(), String> {
     if name.trim().is_empty() {
         return Err("The specified topic is blank.".to_owned());

@@ -2,7 +2,7 @@
 //!
 //! Wire format (all integers big-endian):
 //! `length` (4 bytes, = 4 + headerLen + bodyLen) | `type << 24 | headerLen` (4 bytes) |
-//! header | body (see the remoting protocol spec, `remoting-protocol.md`).
+//! header | body (Java's `RemotingCommand.decode` / `fastEncodeHeader`; see `docs/PROTOCOL.md`).
 //!
 //! - [`decode_frame`] / [`encode_frame`]: whole frames on a byte stream.
 //! - [`RemotingCommand`]: the decoded header plus body.

@@ -1,5 +1,5 @@
 //! SEND_BATCH_MESSAGE bodies (`MessageDecoder.encodeMessages` /
-//! `decodeMessages`, request-codes.md §SEND_BATCH_MESSAGE): concatenated
+//! `decodeMessages`, read by `SendMessageProcessor.sendBatchMessage`): concatenated
 //! entries of `TOTALSIZE (i32) ‖ MAGICCODE (i32, ignored) ‖ BODYCRC (i32,
 //! ignored) ‖ FLAG (i32) ‖ BODYLEN (i32) ‖ BODY ‖ PROPLEN (i16) ‖ PROPERTIES`.
 

@@ -2,9 +2,9 @@
 //! properties, message ids, tag hashes and SEND_BATCH_MESSAGE bodies.
 //!
 //! Pure Rust, no I/O; shared by the host's message store and by plugins
-//! (which decode pull bodies and build records). Layouts follow
-//! `shared/spec/message-store.md` (§2) and Apache RocketMQ's
-//! `MessageDecoder`, `MessageExtEncoder` and `CommitLog`.
+//! (which decode pull bodies and build records). Layouts follow Apache
+//! RocketMQ's `MessageDecoder`, `MessageExtEncoder` and `CommitLog`
+//! (described in `docs/STORE.md`).
 
 pub mod batch;
 mod crc;

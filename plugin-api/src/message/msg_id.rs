@@ -1,5 +1,5 @@
-//! Message ids: the offset message id (§2.5, `MessageDecoder.createMessageId`)
-//! and the client unique id shape (§2.6, `MessageClientIDSetter.createUniqID`).
+//! Message ids: the offset message id (`MessageDecoder.createMessageId`)
+//! and the client unique id shape (`MessageClientIDSetter.createUniqID`).
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -1,10 +1,10 @@
-//! The commit-log record (message-store.md §2.1): layout constants, a
+//! The commit-log record (Java's `MessageExtEncoder`, `docs/STORE.md`): layout constants, a
 //! zero-copy parser ([`parse_record`]), an owned decoder ([`decode_record`])
 //! and an encoder that writes straight into a (mapped) buffer
 //! ([`encode_record_into`]).
 //!
 //! All integers are big-endian. Validation follows
-//! `CommitLog.checkMessageAndReturnSize` (§10.2): enough bytes for TOTALSIZE
+//! `CommitLog.checkMessageAndReturnSize`: enough bytes for TOTALSIZE
 //! and the whole record, a message magic (the blank magic means "end of
 //! file"), the body CRC when asked, and TOTALSIZE equal to the length
 //! recomputed from the parsed field lengths.
@@ -61,7 +61,7 @@ pub mod pos {
     }
 }
 
-/// SYSFLAG bits (`MessageSysFlag`, §2.2).
+/// SYSFLAG bits (Java's `MessageSysFlag`).
 pub mod sysflag {
     /// Body compressed by the producer.
     pub const COMPRESSED_FLAG: i32 = 0x1;
@@ -356,7 +356,8 @@ impl MessageRecord {
         self.property(super::properties::TAGS)
     }
 
-    /// The offset message id (§2.5) from the store host and physical offset.
+    /// The offset message id (`MessageDecoder.createMessageId`) from the
+    /// store host and physical offset.
     pub fn offset_msg_id(&self) -> String {
         super::msg_id::offset_msg_id(self.header.store_host, self.header.physical_offset)
     }
@@ -398,7 +399,7 @@ pub enum RecordRead {
     Message(MessageRecord, usize),
     /// The blank end-of-file record.
     EndOfFile,
-    /// Not a valid record (§10.2).
+    /// Not a valid record (as `CommitLog.checkMessageAndReturnSize` judges it).
     Invalid(InvalidRecord),
 }
 
@@ -579,7 +580,7 @@ pub fn parse_record(buf: &[u8]) -> RecordParse<'_> {
     })
 }
 
-/// Decodes and validates the record at the start of `buf` (§10.2), checking
+/// Decodes and validates the record at the start of `buf` (`checkMessageAndReturnSize`), checking
 /// the body CRC when `check_crc` is set.
 pub fn decode_record(buf: &[u8], check_crc: bool) -> RecordRead {
     match parse_record(buf) {
