@@ -1,4 +1,5 @@
-//! Byte-exact vectors from the remoting protocol spec (§12, §12.1), leniency and error cases.
+//! Byte-exact frames as Java writes them (fastjson JSON headers, `RocketMQSerializable` binary
+//! headers; `docs/PROTOCOL.md`), leniency and error cases.
 
 use bytes::{Bytes, BytesMut};
 use plugin_api::codec::*;
@@ -13,7 +14,7 @@ fn hex(lines: &[&str]) -> Vec<u8> {
         .collect()
 }
 
-/// §12 request frame: SEND_MESSAGE_V2, JSON header, body "Hello RocketMQ" (398 bytes).
+/// A Java producer's SEND_MESSAGE_V2 frame: JSON header, body "Hello RocketMQ" (398 bytes).
 fn spec_request_frame() -> Vec<u8> {
     hex(&[
         "00 00 01 8a 00 00 01 78 7b 22 63 6f 64 65 22 3a",
@@ -44,7 +45,7 @@ fn spec_request_frame() -> Vec<u8> {
     ])
 }
 
-/// §12 response frame, JSON header, no body (290 bytes).
+/// `SendMessageProcessor`'s response to it, JSON header, no body (290 bytes).
 fn spec_json_response_frame() -> Vec<u8> {
     hex(&[
         "00 00 01 1e 00 00 01 1a 7b 22 63 6f 64 65 22 3a",
@@ -69,7 +70,8 @@ fn spec_json_response_frame() -> Vec<u8> {
     ])
 }
 
-/// §12.1 response frame, binary (ROCKETMQ) header, no body (202 bytes).
+/// The same response with a binary (ROCKETMQ) header as 5.x encodes it (`FastCodesHeader`
+/// fields first), no body (202 bytes).
 fn spec_binary_response_frame() -> Vec<u8> {
     hex(&[
         "00 00 00 c6 01 00 00 c2 00 00 00 01 df 00 00 00",
@@ -119,7 +121,7 @@ fn json_frame(json: &str) -> Vec<u8> {
     frame_with_header(0, json.as_bytes(), b"")
 }
 
-// ---------------------------------------------------------------- 1. §12 request
+// ---------------------------------------------------------------- 1. SEND_MESSAGE_V2 request
 
 #[test]
 fn spec_request_decodes_every_field() {
@@ -179,7 +181,7 @@ fn spec_request_reencodes_identically() {
     assert_eq!(&dst[..], &bytes[..]);
 }
 
-// ---------------------------------------------------------------- 2. §12 JSON response
+// ---------------------------------------------------------------- 2. JSON response
 
 fn spec_response(serialize_type: SerializeType, order: &[&str]) -> RemotingCommand {
     let values = |k: &str| match k {
@@ -283,7 +285,7 @@ fn response_to_builds_a_matching_response() {
     assert!(oneway.is_oneway() && !oneway.is_response());
 }
 
-// ---------------------------------------------------------------- 3. §12.1 binary response
+// ---------------------------------------------------------------- 3. binary response
 
 #[test]
 fn spec_binary_response_encodes_exactly() {

@@ -1,4 +1,4 @@
-//! Byte-exact vectors from message-store.md §2 and codec edge cases.
+//! Byte-exact records in Java's `MessageExtEncoder` layout (`docs/STORE.md`) and codec edge cases.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -15,7 +15,8 @@ fn hex(lines: &[&str]) -> Vec<u8> {
         .collect()
 }
 
-/// §2.7: the example record, typed in from the spec's hex dump.
+/// A record laid out byte by byte as Java's `CommitLog` stores it: TopicTest,
+/// queue 0, offsets 0, body "Hello RocketMQ", four properties (199 bytes).
 fn spec_record() -> Vec<u8> {
     hex(&[
         "00 00 00 c7 da a3 20 a7 69 c8 65 ed 00 00 00 00",
