@@ -1,5 +1,5 @@
 //! The broker's startup and shutdown, step by step as RocketMQ's
-//! `BrokerStartup` / `BrokerController` do them (broker-startup.md §5, §8).
+//! `BrokerStartup` / `BrokerController` do them (`initialize`, `start`, `shutdown`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -286,7 +286,7 @@ impl Broker {
             .collect()
     }
 
-    /// The ordered shutdown (broker-startup.md §8), so nothing acknowledged
+    /// The ordered shutdown (Java's `BrokerController.shutdown`), so nothing acknowledged
     /// is lost: unregister from the name servers first (5.x order: no new
     /// registration, UNREGISTER_BROKER to each, 3 s each, so clients stop
     /// routing here), stop intake, let queued requests finish, stop

@@ -1,4 +1,4 @@
-//! Delay levels (RocketMQ's `ScheduleMessageService`, message-store.md §2.8).
+//! Delay levels (RocketMQ's `ScheduleMessageService`).
 //!
 //! A message with `DELAY=<level>` was stored in `SCHEDULE_TOPIC_XXXX`, queue
 //! `level - 1`, its real destination in `REAL_TOPIC`/`REAL_QID`. One thread

@@ -1,5 +1,5 @@
 //! Producers and consumers per group, as heartbeats register them
-//! (RocketMQ's `ProducerManager` / `ConsumerManager`, broker-startup.md §7).
+//! (RocketMQ's `ProducerManager` / `ConsumerManager`).
 //!
 //! A consumer group's membership or topic set changing triggers
 //! NOTIFY_CONSUMER_IDS_CHANGED (40) to every member so they rebalance at once.

@@ -163,7 +163,7 @@ fn key_table_is_consistent() {
         assert!(key_info(important).unwrap().important, "{important}");
     }
     assert!(!key_info("sendThreadPoolQueueCapacity").unwrap().important);
-    // every key asked for by the spec tables is present
+    // keys of Java's BrokerConfig, Netty*Config, MessageStoreConfig (and ours) are present
     for key in [
         "storeReplyMessageEnable",
         "waitTimeMillsInAdminBrokerQueue",

@@ -1,5 +1,5 @@
 //! SQL92 (non-TAG) subscriptions (`ConsumerFilterManager`,
-//! `consumerFilter.json`, broker-startup.md §6.6): topic → group → filter
+//! `consumerFilter.json`): topic → group → filter
 //! data. Persisted every 10 s and at shutdown by the broker; filters dead
 //! for 24 h are dropped before each write.
 

@@ -1,5 +1,5 @@
 //! Committed consumer offsets (`ConsumerOffsetManager`, `consumerOffset.json`,
-//! broker-startup.md §6.4): `topic@group` → queue id → next offset to
+//! `offsetTable`): `topic@group` → queue id → next offset to
 //! consume. The broker persists the table every `flushConsumerOffsetInterval`
 //! and at shutdown; the version is bumped every 500 commits.
 

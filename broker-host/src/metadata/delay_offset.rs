@@ -1,5 +1,5 @@
 //! Delay-message progress (`ScheduleMessageService`, `delayOffset.json`,
-//! broker-startup.md §6.7): delay level (1..18) → next offset to scan in
+//! `DelayOffsetSerializeWrapper`): delay level (1..18) → next offset to scan in
 //! `SCHEDULE_TOPIC_XXXX` queue `level - 1`.
 
 use std::collections::BTreeMap;

@@ -7,7 +7,7 @@
 //!   into string keys holding the key's JSON text (`"0"`, `"{\"brokerName\":…}"`),
 //!   so managers can deserialize with serde (serde_json reads `"0"` into an
 //!   integer-keyed map).
-//! * [`Json::to_pretty`]: fastjson's `PrettyFormat` (broker-startup.md §6.1):
+//! * [`Json::to_pretty`]: fastjson's `PrettyFormat` (Java's `ConfigManager` `encode(true)`):
 //!   one tab per level, `"key":value`, non-string keys unquoted on one line
 //!   with the closing brace on the next, sets compact, lists one item per
 //!   line, no trailing newline. [`Json::to_compact`] is the compact form.

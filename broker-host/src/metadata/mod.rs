@@ -1,7 +1,7 @@
 //! Broker metadata: topics, consumer offsets, subscription groups, consumer
 //! filters and delay offsets, each owned by one manager as in RocketMQ and
 //! persisted to `<storePathRootDir>/config/*.json` in RocketMQ's exact file
-//! formats (broker-startup.md §6), crash-safely ([`persist`]).
+//! formats (each manager's `encode(true)`), crash-safely ([`persist`]).
 //!
 //! [`MetadataStore::load`] seeds the system topics and groups, then loads
 //! every file (`<f>` → `<f>.bak` → defaults; a corrupt file without a good

@@ -1,4 +1,4 @@
-//! Crash-safe persistence of one `config/*.json` file (broker-startup.md §6.2).
+//! Crash-safe persistence of one `config/*.json` file (Java's `ConfigManager.persist` / `load`).
 //!
 //! **Persist**: write `<f>.tmp` and fsync it; if `<f>` exists, make `<f>.bak`
 //! a copy of it (hard link, or a copy where links are not supported); rename

@@ -1,5 +1,5 @@
 //! Consumer groups (`SubscriptionGroupManager`, `subscriptionGroup.json`,
-//! broker-startup.md §6.5, §9.3): the system groups seeded at startup, then
+//! `init`): the system groups seeded at startup, then
 //! the file; unknown groups auto-created when `autoCreateSubscriptionGroup`.
 //! Every change bumps the version and persists.
 

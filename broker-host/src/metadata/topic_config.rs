@@ -1,7 +1,8 @@
 //! The topic table (`TopicConfigManager`, `topics.json`): system topics
-//! seeded at startup as RocketMQ's constructor does (broker-startup.md §9.1),
+//! seeded at startup as RocketMQ's constructor does (`TopicConfigManager.init`),
 //! then the file's entries on top; topics created on demand by SEND and
-//! CONSUMER_SEND_MSG_BACK (§9.2, request-codes.md SEND steps 5–7). Every
+//! CONSUMER_SEND_MSG_BACK (`createTopicInSendMessageMethod` / `…BackMethod`, as
+//! `AbstractSendMessageProcessor.msgCheck` / `consumerSendMsgBack` call them). Every
 //! change bumps the [`DataVersion`] and persists the file.
 
 use crate::FastMap;
@@ -443,7 +444,7 @@ impl TopicConfigManager {
         self.table.read().topics.get(topic).is_some_and(|t| t.order)
     }
 
-    /// SEND step 5 (`createTopicInSendMessageMethod`): an existing topic is
+    /// On SEND (`msgCheck` → `createTopicInSendMessageMethod`): an existing topic is
     /// returned as is; otherwise `topic` is created from `default_topic` if
     /// that exists and has INHERIT: read = write queues =
     /// `min(client_default_queue_nums, default.writeQueueNums)` (at least

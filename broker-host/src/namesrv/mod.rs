@@ -1,7 +1,7 @@
 //! The broker as a client of name servers: a small asynchronous remoting
 //! client ([`client`]) and the registration service ([`registration`]):
 //! REGISTER_BROKER (103) at start, periodically and on topic changes;
-//! UNREGISTER_BROKER (104) at shutdown (broker-startup.md §5.4, §5.8, §8).
+//! UNREGISTER_BROKER (104) at shutdown (as `BrokerController.start` / `shutdown` do).
 
 pub mod client;
 pub mod registration;

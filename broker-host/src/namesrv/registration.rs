@@ -1,6 +1,6 @@
 //! Registration with name servers (`BrokerController.registerBrokerAll` →
-//! `BrokerOuterAPI.registerBrokerAll`, broker-startup.md §5.4, §5.8, §8;
-//! request-codes.md REGISTER_BROKER / UNREGISTER_BROKER).
+//! `BrokerOuterAPI.registerBrokerAll`, and `BrokerOuterAPI.unregisterBrokerAll`
+//! at shutdown; the name server's side is `DefaultRequestProcessor.registerBroker`).
 //!
 //! Every name server of `namesrvAddr` gets its own worker: REGISTER_BROKER
 //! at once, then at 10 s and every `registerNameServerPeriod` (clamped to
