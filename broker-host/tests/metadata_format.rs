@@ -1,4 +1,4 @@
-//! Golden tests: the spec's example files (broker-startup.md §6) load, and
+//! Golden tests: files in the shapes Java's managers write (`fixtures/metadata/`) load, and
 //! what the managers write back has the same content in fastjson's pretty
 //! format, byte for byte.
 
@@ -149,7 +149,7 @@ mod metadata {
         }
         assert_eq!(decoded.topic_config_table.len(), manager.len());
 
-        // Byte for byte: our file restricted to the spec's topics is the spec's
+        // Byte for byte: our file restricted to the fixture's topics is the fixture's
         // text with map entries in sorted order.
         let ours = keep_only(
             &parse_tree(&written).unwrap(),
@@ -311,7 +311,7 @@ mod metadata {
         assert!(!alive.is_dead());
         assert_eq!(alive.dead_time, 0);
         assert_eq!(alive.born_time, 1_700_000_000_000);
-        // Now the file writes back exactly as the spec's example.
+        // Now the file writes back exactly as the fixture.
         manager.persist().unwrap();
         assert_eq!(
             fs::read_to_string(dir.path().join("consumerFilter.json")).unwrap(),

@@ -1,4 +1,5 @@
-//! GetMessage (§7): statuses and next offsets, tag filtering, batch limits.
+//! GetMessage (Java's `DefaultMessageStore.getMessage`): statuses and next offsets, tag
+//! filtering, batch limits.
 
 mod store_support;
 

@@ -1,5 +1,6 @@
-//! Files laid out by hand from the spec's layouts (message-store.md §2.7,
-//! §3, §8) — what a Java broker leaves on disk — open and read back.
+//! Files laid out by hand in Java's on-disk layouts (commit-log record,
+//! consume-queue entry, checkpoint: `docs/STORE.md`) — what a Java broker
+//! leaves on disk — open and read back.
 
 mod store_support;
 
@@ -18,7 +19,7 @@ fn hex(lines: &[&str]) -> Vec<u8> {
         .collect()
 }
 
-/// §2.7, typed in from the spec's hex dump.
+/// One record as Java's `CommitLog` stores it (TopicTest, queue 0, offset 0, 199 bytes).
 fn spec_record() -> Vec<u8> {
     hex(&[
         "00 00 00 c7 da a3 20 a7 69 c8 65 ed 00 00 00 00",
@@ -37,7 +38,7 @@ fn spec_record() -> Vec<u8> {
     ])
 }
 
-/// §3: offset 0, size 199, tagsCode hash("TagA").
+/// Its `ConsumeQueue` entry: offset 0, size 199, tagsCode hash("TagA").
 fn spec_cq_entry() -> Vec<u8> {
     hex(&["00 00 00 00 00 00 00 00 00 00 00 c7 00 00 00 00 00 27 a8 07"])
 }

@@ -1,6 +1,6 @@
 //! The admin plugin over raw TCP against the real broker binary and plugin
 //! libraries: the codes RocketMQ's admin tools send, with Java's bodies
-//! (request-codes.md §6, §7). Bodies the stock client crates can decode are
+//! (as `AdminBrokerProcessor` writes them). Bodies the stock client crates can decode are
 //! also decoded with `rocketmq-protocol` (the rocketmq-rust project's
 //! protocol types), to show a third-party reader accepts them.
 

@@ -1,6 +1,6 @@
 //! Send and pull over the raw wire protocol (no client library): headers,
 //! response fields, stored bytes, tag filtering, long polling, offsets and
-//! send-back, as request-codes.md §1–2 describe them.
+//! send-back, as Java's `SendMessageProcessor` and `PullMessageProcessor` handle them.
 
 use e2e_tests::stock_client::full_broker;
 use e2e_tests::{BrokerProcess, Pull, RawClient};

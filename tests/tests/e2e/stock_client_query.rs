@@ -2,7 +2,8 @@
 //! broker with the query plugin: by key (QUERY_MESSAGE 12), by the offset
 //! message id send returned (VIEW_MESSAGE_BY_ID 33) and by the UNIQ_KEY
 //! (QUERY_MESSAGE with `_UNIQUE_KEY_QUERY=true`), through the client's own
-//! query API and over raw frames with the spec's header fields.
+//! query API and over raw frames with the fields of Java's `QueryMessageRequestHeader`
+//! and `ViewMessageRequestHeader`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -143,7 +144,7 @@ fn a_message_is_found_by_key_by_offset_id_and_by_the_id_send_returned() {
         assert_eq!(by_uniq.body().as_deref(), Some(&b"the order 4711"[..]));
         assert_eq!(by_uniq.property("UNIQ_KEY"), Some(uniq_key.as_str()));
 
-        // The client's traffic was what the spec describes.
+        // The client sent QUERY_MESSAGE with those header fields.
         let frames = tap.frames();
         let requests = |code: i32| {
             frames
