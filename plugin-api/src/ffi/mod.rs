@@ -6,16 +6,21 @@
 //! them to ordinary Rust types and the [`crate::export_plugin!`] macro writes
 //! the glue (including the panic guard around every entry point).
 //!
-//! Compatibility rule: any change to a type in this module is an ABI change
-//! and must bump [`ABI_VERSION`]'s minor number (we are at 0.x, where the minor
-//! number is the breaking one for abi_stable's check).
+//! Compatibility rule (`docs/WRITING_PLUGINS.md`): the host context and the
+//! processor are abi_stable prefix types. A minor version only appends host
+//! methods after the last prefix field (plugins built against an older minor
+//! never call them) and optional processor methods with a default (the host
+//! falls back to it for older plugins); it changes no existing type. Any
+//! other change is a new major version, which the host refuses at load.
 
 // abi_stable's `#[sabi_trait]` expands to impls inside a const block.
 #![allow(non_local_definitions)]
 
+mod bridge;
 mod clients;
 mod store;
 
+pub use bridge::{host_context, PluginSideHost};
 pub use clients::*;
 pub use store::*;
 
@@ -30,14 +35,13 @@ use abi_stable::{
 
 use crate::codec::{ExtFields, FieldSpan, FieldsView, InvalidFieldSpans};
 
-/// The plugin ABI version. A plugin built against a plugin-api whose ABI
-/// version is not compatible with the host's (same minor for 0.x, see
-/// abi_stable's `VersionNumber::is_compatible`) is refused at load.
+/// The plugin ABI version. The host loads a plugin built against any minor
+/// of the same major version, older or newer; another major is refused.
 #[cfg(not(feature = "simulate-incompatible-abi"))]
-pub const ABI_VERSION: &str = "0.3.0";
+pub const ABI_VERSION: &str = "1.0.0";
 /// The plugin ABI version (this build pretends to be an incompatible one, for tests).
 #[cfg(feature = "simulate-incompatible-abi")]
-pub const ABI_VERSION: &str = "0.99.0";
+pub const ABI_VERSION: &str = "99.0.0";
 
 /// A request's `extFields`, borrowed from the host's decoded header as it is
 /// kept there ([`ExtFields::parts`]): one text and the spans of each key and
@@ -173,15 +177,20 @@ pub struct FfiResponse {
     pub ext_fields: FfiFields,
     /// Response body.
     pub body: RVec<u8>,
+    /// Send only once the commit log is flushed up to this offset (a put's
+    /// flush ticket); -1 = send at once.
+    pub flush_offset: i64,
 }
 
 /// "Hold this request and run it again later": the long-polling outcome.
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
 pub struct FfiHold {
-    /// What the request waits for, e.g. `topic@queueId`. The host re-runs the
-    /// request when something is signalled on this key beyond `wake_offset`.
-    pub key: RString,
+    /// The topic of the queue the request waits on.
+    pub topic: RString,
+    /// The queue the request waits on. The host re-runs the request when a
+    /// message arrives in it beyond `wake_offset`.
+    pub queue_id: i32,
     /// Re-run as soon as an arrival on `key` reports an offset greater than this.
     pub wake_offset: i64,
     /// Re-run at the latest after this many milliseconds.
@@ -293,6 +302,11 @@ pub struct FfiConnection {
 #[sabi_trait]
 pub trait FfiHostContext: Send + Sync + Clone + 'static {
     // ---- logging and identity -------------------------------------------
+
+    /// The plugin ABI version the host implements (`major.minor.patch`):
+    /// lets a plugin built against a newer minor see which host methods
+    /// past ABI 1.0 it may call.
+    fn abi_version(&self) -> RString;
 
     /// Writes one log line into the broker log, attributed to `plugin`.
     fn log(&self, level: FfiLogLevel, plugin: RStr<'_>, message: RStr<'_>);

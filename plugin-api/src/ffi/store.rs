@@ -27,7 +27,8 @@ pub struct FfiMessage<'a> {
     pub reconsume_times: i32,
     /// Transaction bookkeeping (0 normally).
     pub prepared_transaction_offset: i64,
-    /// Wait for SYNC_FLUSH before returning (the `WAIT` property).
+    /// Under SYNC_FLUSH, the caller answers once durable (the `WAIT`
+    /// property): the put returns a flush offset instead of blocking.
     pub wait_store: bool,
 }
 
@@ -107,6 +108,9 @@ pub struct FfiPutResult {
     pub msg_num: i32,
     /// Store timestamp.
     pub store_timestamp: i64,
+    /// The commit-log offset a flush must reach before the put is durable,
+    /// when it asked to wait under SYNC_FLUSH and is not durable yet; else -1.
+    pub flush_offset: i64,
 }
 
 /// What to read for a pull.
@@ -155,23 +159,6 @@ pub enum FfiGetStatus {
     NoMessageInQueue,
 }
 
-impl FfiGetStatus {
-    /// RocketMQ's name for the status (the pull response remark).
-    pub fn name(self) -> &'static str {
-        match self {
-            FfiGetStatus::Found => "FOUND",
-            FfiGetStatus::NoMatchedMessage => "NO_MATCHED_MESSAGE",
-            FfiGetStatus::MessageWasRemoving => "MESSAGE_WAS_REMOVING",
-            FfiGetStatus::OffsetFoundNull => "OFFSET_FOUND_NULL",
-            FfiGetStatus::OffsetOverflowBadly => "OFFSET_OVERFLOW_BADLY",
-            FfiGetStatus::OffsetOverflowOne => "OFFSET_OVERFLOW_ONE",
-            FfiGetStatus::OffsetTooSmall => "OFFSET_TOO_SMALL",
-            FfiGetStatus::NoMatchedLogicQueue => "NO_MATCHED_LOGIC_QUEUE",
-            FfiGetStatus::NoMessageInQueue => "NO_MESSAGE_IN_QUEUE",
-        }
-    }
-}
-
 /// Result of a read.
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
@@ -202,17 +189,6 @@ pub enum FfiBoundaryType {
     Lower,
     /// The last message stored at or before the time.
     Upper,
-}
-
-impl FfiBoundaryType {
-    /// `BoundaryType.getType`: `upper` in any case is UPPER, anything else
-    /// (absent, `lower`, unknown text) LOWER.
-    pub fn parse(name: Option<&str>) -> FfiBoundaryType {
-        match name {
-            Some(name) if name.eq_ignore_ascii_case("upper") => FfiBoundaryType::Upper,
-            _ => FfiBoundaryType::Lower,
-        }
-    }
 }
 
 /// Result of an index query.

@@ -1,21 +1,23 @@
 //! The plugin side of the ABI, written once for every plugin: the root
-//! module's functions and the panic guard around each entry point.
+//! module's functions, the conversion of outcomes, and the panic guard
+//! around each entry point.
 //!
 //! A panic that reaches an abi_stable shim aborts the whole broker, so every
 //! function here that runs plugin code does it inside `catch_unwind`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 use abi_stable::{
     prefix_type::PrefixTypeTrait,
     sabi_trait::TD_Opaque,
-    std_types::{RResult, RStr, RString},
+    std_types::{RResult, RStr, RString, RVec},
 };
 
-use super::{Host, Outcome, Plugin, Processor, Request};
+use super::{parse_settings, Host, Outcome, Plugin, Processor, Request, Response, StartError};
 use crate::ffi::{
-    FfiOutcome, FfiPluginInfo, FfiProcessor, FfiProcessor_TO, FfiRequest, HostContextBox,
-    PluginModule, PluginModuleRef, ProcessorBox,
+    FfiHold, FfiOutcome, FfiPluginInfo, FfiProcessor, FfiProcessor_TO, FfiRequest, FfiResponse,
+    HostContextBox, PluginModule, PluginModuleRef, PluginSideHost, ProcessorBox,
 };
 
 /// Builds the root module for plugin type `P`.
@@ -39,28 +41,39 @@ extern "C" fn new_processor<P: Plugin>(
     host: HostContextBox,
     settings: RStr<'_>,
 ) -> RResult<ProcessorBox, RString> {
-    let built = catch_unwind(AssertUnwindSafe(|| {
-        let settings: serde_json::Value = match settings.as_str() {
-            "" => serde_json::Value::Object(Default::default()),
-            text => serde_json::from_str(text)
-                .map_err(|e| format!("settings are not valid JSON: {e}"))?,
-        };
-        P::new(Host::new(host, P::NAME), &settings)
+    let host = Host::new(Arc::new(PluginSideHost::new(host)), P::NAME);
+    match start::<P>(host, settings.as_str()) {
+        Ok(processor) => RResult::ROk(guard(processor)),
+        Err(message) => RResult::RErr(message.into()),
+    }
+}
+
+/// Parses the settings and runs the plugin's constructor, panics caught:
+/// what loading a plugin does, also used by the test kit.
+pub fn start<P: Plugin>(host: Host, settings_json: &str) -> Result<P, String> {
+    let built = catch_unwind(AssertUnwindSafe(|| -> Result<P, StartError> {
+        let settings = parse_settings::<P::Settings>(settings_json)?;
+        P::new(host, settings)
     }));
     match built {
-        Ok(Ok(processor)) => {
-            RResult::ROk(FfiProcessor_TO::from_value(Guarded(processor), TD_Opaque))
-        }
-        Ok(Err(message)) => RResult::RErr(message.into()),
-        Err(payload) => RResult::RErr(
-            format!(
-                "plugin {} panicked while starting: {}",
-                P::NAME,
-                panic_message(&*payload)
-            )
-            .into(),
-        ),
+        Ok(Ok(processor)) => Ok(processor),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(payload) => Err(format!(
+            "plugin {} panicked while starting: {}",
+            P::NAME,
+            panic_message(&*payload)
+        )),
     }
+}
+
+/// Runs a processor on a request, turning errors into responses and a
+/// panic into `Err(panic message)`.
+pub fn run<P: Processor + ?Sized>(processor: &P, request: &Request<'_>) -> Result<Outcome, String> {
+    catch_unwind(AssertUnwindSafe(|| match processor.process(request) {
+        Ok(outcome) => outcome,
+        Err(error) => Outcome::Respond(error.into_response()),
+    }))
+    .map_err(|payload| panic_message(&*payload))
 }
 
 /// A processor whose every entry point is panic-guarded. The only way the SDK
@@ -69,16 +82,9 @@ struct Guarded<P>(P);
 
 impl<P: Processor> FfiProcessor for Guarded<P> {
     fn process(&self, request: &FfiRequest<'_>) -> FfiOutcome {
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            let request = Request::from_ffi(request);
-            match self.0.process(&request) {
-                Ok(outcome) => outcome,
-                Err(error) => Outcome::Respond(error.into_response()),
-            }
-        }));
-        match result {
-            Ok(outcome) => outcome.into_ffi(),
-            Err(payload) => FfiOutcome::Panicked(panic_message(&*payload).into()),
+        match run(&self.0, &Request::from_ffi(request)) {
+            Ok(outcome) => outcome_to_ffi(outcome),
+            Err(message) => FfiOutcome::Panicked(message.into()),
         }
     }
 
@@ -86,6 +92,32 @@ impl<P: Processor> FfiProcessor for Guarded<P> {
         // Nothing useful can be done with a panic during shutdown but keep it
         // from crossing the boundary.
         let _ = catch_unwind(AssertUnwindSafe(|| self.0.shutdown()));
+    }
+}
+
+fn outcome_to_ffi(outcome: Outcome) -> FfiOutcome {
+    match outcome {
+        Outcome::Respond(response) => FfiOutcome::Respond(response_to_ffi(response)),
+        Outcome::NoResponse => FfiOutcome::NoResponse,
+        Outcome::Hold(hold) => FfiOutcome::Hold(FfiHold {
+            topic: hold.key.topic.into(),
+            queue_id: hold.key.queue_id,
+            wake_offset: hold.wake_offset,
+            timeout_millis: hold.timeout_millis,
+            tag_codes: hold.tag_codes.into(),
+        }),
+    }
+}
+
+fn response_to_ffi(response: Response) -> FfiResponse {
+    FfiResponse {
+        code: response.code.value(),
+        remark: response.remark.map(RString::from).into(),
+        ext_fields: response.ext_fields.into(),
+        body: RVec::from(response.body),
+        flush_offset: response
+            .flush_ticket
+            .map_or(-1, |ticket| ticket.flush_offset),
     }
 }
 
@@ -100,9 +132,9 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Wraps a processor the same way a loaded plugin's is wrapped, without a
-/// library in between. Used by benchmarks and in-process tests to compare
-/// the boundary cost with a direct call.
-pub fn guard_in_process<P: Processor>(processor: P) -> ProcessorBox {
+/// Wraps a processor the way a loaded plugin's is wrapped, without a
+/// library in between: the host's own built-in processors (plugin
+/// management) and benchmarks of the boundary cost use it.
+pub fn guard<P: Processor>(processor: P) -> ProcessorBox {
     FfiProcessor_TO::from_value(Guarded(processor), TD_Opaque)
 }

@@ -1,35 +1,41 @@
 //! The host as a plugin sees it.
 
-use abi_stable::std_types::{ROption, RStr};
+use std::str::FromStr;
+use std::sync::Arc;
 
-use crate::ffi::{FfiBrokerIdentity, FfiLogLevel, FfiTopicConfig, HostContextBox};
+use super::capabilities::{
+    BrokerConfig, BrokerIdentity, ClientsAndLocks, ConsumerOffsets, HostServices, LogLevel,
+    MessageStore, TopicsAndGroups,
+};
 
-/// Handle to the host's services, given to [`super::Plugin::new`]. Cheap to clone.
+/// Handle to the host's capabilities, given to [`super::Plugin::new`].
+/// Cheap to clone; keep it in the processor.
 ///
 /// Plugins must not log through their own `tracing`/`log` subscriber (each
-/// library has its own globals); these methods put the line in the broker log
-/// under the plugin's name.
+/// library has its own globals): the logging methods here put the line in
+/// the broker log under the plugin's name.
 #[derive(Clone)]
 pub struct Host {
-    context: HostContextBox,
+    services: Arc<dyn HostServices>,
     plugin_name: &'static str,
 }
 
-/// Every host service of [`FfiHostContext`](crate::ffi::FfiHostContext)
-/// (store, offsets, client registry, locks, config) is callable on a `Host`.
-impl std::ops::Deref for Host {
-    type Target = HostContextBox;
-
-    fn deref(&self) -> &HostContextBox {
-        &self.context
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host")
+            .field("plugin_name", &self.plugin_name)
+            .field("abi_version", &self.services.abi_version())
+            .finish()
     }
 }
 
 impl Host {
-    /// Wraps the host context for plugin `plugin_name`.
-    pub fn new(context: HostContextBox, plugin_name: &'static str) -> Self {
+    /// A handle over `services` for plugin `plugin_name`. The SDK builds it
+    /// when the broker loads a plugin; tests build it over a
+    /// [`super::testing::FakeHost`].
+    pub fn new(services: Arc<dyn HostServices>, plugin_name: &'static str) -> Self {
         Host {
-            context,
+            services,
             plugin_name,
         }
     }
@@ -39,62 +45,71 @@ impl Host {
         self.plugin_name
     }
 
-    /// Writes a log line at `level`.
-    pub fn log(&self, level: FfiLogLevel, message: &str) {
-        self.context
-            .log(level, RStr::from(self.plugin_name), RStr::from(message));
+    /// The plugin ABI version of the broker (`major.minor.patch`).
+    pub fn abi_version(&self) -> String {
+        self.services.abi_version()
+    }
+
+    /// The message store.
+    pub fn store(&self) -> &dyn MessageStore {
+        &*self.services
+    }
+
+    /// Consumer offsets.
+    pub fn offsets(&self) -> &dyn ConsumerOffsets {
+        &*self.services
+    }
+
+    /// Topics and subscription groups.
+    pub fn topics(&self) -> &dyn TopicsAndGroups {
+        &*self.services
+    }
+
+    /// Producers, consumers and rebalance locks.
+    pub fn clients(&self) -> &dyn ClientsAndLocks {
+        &*self.services
+    }
+
+    /// The broker's configuration.
+    pub fn config(&self) -> &dyn BrokerConfig {
+        &*self.services
+    }
+
+    /// The broker's identity (cluster, name, address, permission, version).
+    pub fn identity(&self) -> BrokerIdentity {
+        self.services.identity()
+    }
+
+    /// A broker config value parsed, or `default` when absent or unparsable.
+    pub fn config_or<T: FromStr>(&self, key: &str, default: T) -> T {
+        self.services
+            .value(key)
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// Writes a log line at `level` into the broker log.
+    pub fn log(&self, level: LogLevel, message: &str) {
+        self.services.log(level, self.plugin_name, message);
     }
 
     /// Logs at debug level.
     pub fn debug(&self, message: &str) {
-        self.log(FfiLogLevel::Debug, message);
+        self.log(LogLevel::Debug, message);
     }
 
     /// Logs at info level.
     pub fn info(&self, message: &str) {
-        self.log(FfiLogLevel::Info, message);
+        self.log(LogLevel::Info, message);
     }
 
     /// Logs at warn level.
     pub fn warn(&self, message: &str) {
-        self.log(FfiLogLevel::Warn, message);
+        self.log(LogLevel::Warn, message);
     }
 
     /// Logs at error level.
     pub fn error(&self, message: &str) {
-        self.log(FfiLogLevel::Error, message);
-    }
-
-    /// The broker's identity (cluster, name, address, permission, version).
-    pub fn broker_identity(&self) -> FfiBrokerIdentity {
-        self.context.broker_identity()
-    }
-
-    /// One topic's config.
-    pub fn topic_config(&self, topic: &str) -> Option<FfiTopicConfig> {
-        match self.context.topic_config(RStr::from(topic)) {
-            ROption::RSome(config) => Some(config),
-            ROption::RNone => None,
-        }
-    }
-
-    /// Every topic's config.
-    pub fn all_topic_configs(&self) -> Vec<FfiTopicConfig> {
-        self.context.all_topic_configs().into_vec()
-    }
-
-    /// A broker config value by its RocketMQ key.
-    pub fn config(&self, key: &str) -> Option<String> {
-        match self.context.config_value(RStr::from(key)) {
-            ROption::RSome(value) => Some(value.into_string()),
-            ROption::RNone => None,
-        }
-    }
-
-    /// A broker config value parsed, or `default` when absent or unparsable.
-    pub fn config_or<T: std::str::FromStr>(&self, key: &str, default: T) -> T {
-        self.config(key)
-            .and_then(|value| value.trim().parse().ok())
-            .unwrap_or(default)
+        self.log(LogLevel::Error, message);
     }
 }

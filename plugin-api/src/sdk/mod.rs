@@ -1,49 +1,117 @@
-//! What a plugin author writes against: ordinary Rust types over the stable
-//! ABI of [`crate::ffi`].
+//! What a plugin author writes against: plain Rust, no ABI types.
 //!
 //! A plugin is one type that implements [`Plugin`] (how to build it, which
-//! codes it serves) and [`Processor`] (what it does with a request), exported
-//! with [`crate::export_plugin!`]. The macro writes the root module and wraps
-//! every entry point in a panic guard, so a panicking processor becomes a
-//! SYSTEM_ERROR response instead of aborting the broker.
+//! codes it serves, its settings) and [`Processor`] (what it does with a
+//! request), exported with [`crate::export_plugin!`]. The macro writes the
+//! library's root module and wraps every entry point in a panic guard, so a
+//! panicking processor becomes a SYSTEM_ERROR response instead of aborting
+//! the broker. The processor reaches the broker through [`Host`], whose
+//! capabilities ([`MessageStore`], [`ConsumerOffsets`], [`TopicsAndGroups`],
+//! [`ClientsAndLocks`], [`BrokerConfig`]) are plain-Rust traits; the
+//! [`testing`] kit implements them in memory so a processor is unit-tested
+//! without a broker.
 //!
-//! ```ignore
-//! use plugin_api::sdk::{Host, Outcome, Plugin, ProcessError, Processor, Request, Response};
+//! ```
+//! use plugin_api::sdk::{
+//!     Deserialize, Host, Outcome, Plugin, ProcessError, Processor, Request, Response,
+//!     StartError,
+//! };
 //!
-//! pub struct Echo { host: Host }
+//! pub struct Echo {
+//!     host: Host,
+//!     prefix: String,
+//! }
+//!
+//! /// `[processor.settings]` of the manifest entry; unknown keys are refused at load.
+//! #[derive(Deserialize)]
+//! pub struct EchoSettings {
+//!     #[serde(default)]
+//!     prefix: String,
+//! }
 //!
 //! impl Plugin for Echo {
 //!     const NAME: &'static str = "echo";
 //!     const VERSION: &'static str = plugin_api::plugin_version!();
 //!     const REQUEST_CODES: &'static [i32] = &[9000];
-//!     fn new(host: Host, _settings: &serde_json::Value) -> Result<Self, String> { Ok(Echo { host }) }
+//!     type Settings = EchoSettings;
+//!
+//!     fn new(host: Host, settings: EchoSettings) -> Result<Self, StartError> {
+//!         Ok(Echo { host, prefix: settings.prefix })
+//!     }
 //! }
 //!
 //! impl Processor for Echo {
 //!     fn process(&self, request: &Request<'_>) -> Result<Outcome, ProcessError> {
 //!         let text: String = request.required("text")?;
 //!         self.host.info(&format!("echo {text}"));
-//!         Ok(Response::success().with_body(text.into_bytes()).into())
+//!         Ok(Response::success().with_body(format!("{}{text}", self.prefix)).into())
 //!     }
 //! }
 //!
-//! plugin_api::export_plugin!(Echo);
+//! // In the plugin crate (a cdylib): plugin_api::export_plugin!(Echo);
+//!
+//! // A unit test, without a broker:
+//! use plugin_api::sdk::testing::{FakeHost, RequestBuilder};
+//! let fake = FakeHost::new();
+//! let echo = fake.start::<Echo>(r#"{"prefix":"> "}"#).expect("starts");
+//! let outcome = RequestBuilder::new(9000).field("text", "hi").run(&echo);
+//! assert_eq!(outcome.response().map(|r| r.body.as_slice()), Some(&b"> hi"[..]));
+//! assert_eq!(fake.log_lines(), vec!["INFO echo: echo hi".to_owned()]);
 //! ```
 
+mod capabilities;
 mod fields;
 #[doc(hidden)]
 pub mod glue;
 mod host;
 mod request;
 mod response;
+mod response_code;
+mod settings;
+pub mod testing;
 
+pub use capabilities::*;
 pub use fields::FieldValue;
 pub use host::Host;
 pub use request::{optional, required, required_text, Request};
-pub use response::{Hold, Outcome, ProcessError, Response};
+pub use response::{Hold, HoldKey, Outcome, ProcessError, Response};
+pub use response_code::ResponseCode;
+pub use settings::{parse_settings, NoSettings, SettingsError};
 
-pub use crate::ffi::FfiTopicConfig as TopicConfig;
-pub use crate::ffi::{FfiBrokerIdentity as BrokerIdentity, FfiLogLevel as LogLevel};
+/// serde, for settings types and JSON bodies (`#[derive(Deserialize)]`).
+pub use serde::{self, Deserialize, Serialize};
+/// JSON bodies in and out.
+pub use serde_json;
+
+/// The plain-Rust modules a processor uses, re-exported so that a plugin
+/// imports only `plugin_api::sdk`.
+pub use crate::{codec, codes, fastjson, filter, message, topics};
+
+/// Why a plugin refused to start; the broker refuses the load with this text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StartError {
+    /// The manifest's settings table does not fit the plugin's settings type.
+    #[error("invalid settings: {0}")]
+    Settings(#[from] SettingsError),
+    /// The broker lacks something the plugin needs.
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// Any other reason, in the plugin's words.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl From<String> for StartError {
+    fn from(reason: String) -> Self {
+        StartError::Refused(reason)
+    }
+}
+
+impl From<&str> for StartError {
+    fn from(reason: &str) -> Self {
+        StartError::Refused(reason.to_owned())
+    }
+}
 
 /// How a plugin is built and what it serves.
 pub trait Plugin: Processor + Sized {
@@ -56,10 +124,14 @@ pub trait Plugin: Processor + Sized {
     /// Request codes this plugin serves; the manifest may narrow them.
     const REQUEST_CODES: &'static [i32];
 
-    /// Builds the processor. `settings` is the manifest entry's `settings`
-    /// table (an empty object when absent). An `Err` refuses the load with
-    /// that text; a panic is caught and refuses the load too.
-    fn new(host: Host, settings: &serde_json::Value) -> Result<Self, String>;
+    /// The manifest entry's `[processor.settings]` table, typed. Unknown
+    /// keys and wrong types refuse the load with the key named; use
+    /// [`NoSettings`] when the plugin takes none.
+    type Settings: serde::de::DeserializeOwned;
+
+    /// Builds the processor. An `Err` refuses the load with its text; a panic
+    /// is caught and refuses the load too.
+    fn new(host: Host, settings: Self::Settings) -> Result<Self, StartError>;
 }
 
 /// Handles requests. Called synchronously on host-owned threads, possibly
@@ -72,18 +144,31 @@ pub trait Processor: Send + Sync + 'static {
     fn shutdown(&self) {}
 }
 
-/// Exports a type implementing [`Plugin`] as this library's plugin.
-///
-/// The plugin crate must be a `cdylib` and depend on `abi_stable` (the
-/// root-module attribute expands to paths in that crate).
+/// Exports a type implementing [`Plugin`] as this library's plugin. The
+/// plugin crate must be a `cdylib`; it needs no other dependency than
+/// `plugin-api`.
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ty) => {
-        /// The root module the broker loads.
-        #[::abi_stable::export_root_module]
-        pub fn __rocketmq_broker_plugin_root() -> $crate::ffi::PluginModuleRef {
-            $crate::sdk::glue::root_module::<$plugin>()
-        }
+        /// The library header the broker looks up (abi_stable's
+        /// `export_root_module`, written out so that the plugin crate need
+        /// not depend on abi_stable itself).
+        #[no_mangle]
+        pub static _1as_0lib_1header_0root_bmodule_bloader: $crate::abi_stable::library::LibHeader = {
+            extern "C" fn erased_root_module() -> $crate::abi_stable::library::RootModuleResult {
+                $crate::abi_stable::library::__call_root_module_loader(
+                    $crate::sdk::glue::root_module::<$plugin>,
+                )
+            }
+            unsafe {
+                $crate::abi_stable::library::LibHeader::from_constructor::<
+                    $crate::ffi::PluginModuleRef,
+                >(
+                    erased_root_module,
+                    $crate::abi_stable::library::CheckTypeLayout::Yes,
+                )
+            }
+        };
     };
 }
 
@@ -108,4 +193,15 @@ macro_rules! plugin_version {
             ::core::option::Option::None => ::core::env!("CARGO_PKG_VERSION"),
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_exported_header_has_the_name_abi_stable_looks_up() {
+        assert_eq!(
+            abi_stable::library::ROOT_MODULE_LOADER_NAME,
+            "_1as_0lib_1header_0root_bmodule_bloader"
+        );
+    }
 }

@@ -13,12 +13,14 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
-    /// Wraps the ABI view of a request.
+    /// Wraps the ABI view of a request (the SDK's glue and test kit do this).
+    #[doc(hidden)]
     pub fn from_ffi(ffi: &'a FfiRequest<'a>) -> Self {
         Request { ffi }
     }
 
-    /// The ABI view, for code that passes the request on.
+    /// The ABI view.
+    #[doc(hidden)]
     pub fn as_ffi(&self) -> &'a FfiRequest<'a> {
         self.ffi
     }

@@ -2,23 +2,25 @@
 
 use std::fmt;
 
-use abi_stable::std_types::{ROption, RString, RVec};
-
-use crate::codec::{ExtFields, InvalidFieldSpans};
-use crate::codes::response_code;
-use crate::ffi::{FfiHold, FfiOutcome, FfiResponse};
+use super::capabilities::{FlushTicket, HostError};
+use super::ResponseCode;
+use crate::codec::ExtFields;
 
 /// A response; the host adds opaque, flags, language, version and serialization.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Response {
-    /// Response code (`response_code::*`).
-    pub code: i32,
+    /// Response code.
+    pub code: ResponseCode,
     /// Optional text, usually set on errors.
     pub remark: Option<String>,
     /// Header fields, in the order they are written.
     pub ext_fields: ExtFields,
     /// Body bytes.
     pub body: Vec<u8>,
+    /// Send the response only once the store has flushed this far (a put's
+    /// [`FlushTicket`]); FLUSH_DISK_TIMEOUT replaces SUCCESS if the flush
+    /// does not come within `syncFlushTimeout`.
+    pub flush_ticket: Option<FlushTicket>,
 }
 
 impl Response {
@@ -28,10 +30,18 @@ impl Response {
     }
 
     /// A response with this code and remark.
-    pub fn error(code: i32, remark: impl Into<String>) -> Self {
+    pub fn error(code: ResponseCode, remark: impl Into<String>) -> Self {
         Response {
             code,
             remark: Some(remark.into()),
+            ..Response::default()
+        }
+    }
+
+    /// A response with this code and no remark.
+    pub fn with_code(code: ResponseCode) -> Self {
+        Response {
+            code,
             ..Response::default()
         }
     }
@@ -66,35 +76,49 @@ impl Response {
         self
     }
 
-    pub(crate) fn into_ffi(self) -> FfiResponse {
-        FfiResponse {
-            code: self.code,
-            remark: self.remark.map(RString::from).into(),
-            ext_fields: self.ext_fields.into(),
-            body: RVec::from(self.body),
-        }
+    /// Sends the response only once the put behind `ticket` is durable.
+    pub fn when_durable(mut self, ticket: Option<FlushTicket>) -> Self {
+        self.flush_ticket = ticket;
+        self
     }
 
-    /// Converts a response received over the ABI back (host side, tests);
-    /// fails when its field spans do not fit its field text.
-    pub fn from_ffi(ffi: FfiResponse) -> Result<Self, InvalidFieldSpans> {
-        Ok(Response {
-            code: ffi.code,
-            ext_fields: ffi.ext_fields.to_ext_fields()?,
-            remark: match ffi.remark {
-                ROption::RSome(remark) => Some(remark.into_string()),
-                ROption::RNone => None,
-            },
-            body: ffi.body.into_vec(),
-        })
+    /// The value of header field `key`, if set.
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.ext_fields.get(key)
+    }
+}
+
+/// What a held request waits for: a message arriving in one queue
+/// (RocketMQ's `PullRequestHoldService` key `topic@queueId`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HoldKey {
+    /// Topic.
+    pub topic: String,
+    /// Queue.
+    pub queue_id: i32,
+}
+
+impl HoldKey {
+    /// The key of one queue.
+    pub fn queue(topic: impl Into<String>, queue_id: i32) -> Self {
+        HoldKey {
+            topic: topic.into(),
+            queue_id,
+        }
+    }
+}
+
+impl fmt::Display for HoldKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.topic, self.queue_id)
     }
 }
 
 /// Ask the host to keep the request and run it again later (long polling).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hold {
-    /// What the request waits for, e.g. `topic@queueId`.
-    pub key: String,
+    /// What the request waits for.
+    pub key: HoldKey,
     /// Re-run as soon as an arrival on `key` reports an offset beyond this.
     pub wake_offset: i64,
     /// Re-run at the latest after this many milliseconds.
@@ -121,16 +145,11 @@ impl From<Response> for Outcome {
 }
 
 impl Outcome {
-    pub(crate) fn into_ffi(self) -> FfiOutcome {
+    /// The response, when this outcome is one.
+    pub fn response(&self) -> Option<&Response> {
         match self {
-            Outcome::Respond(response) => FfiOutcome::Respond(response.into_ffi()),
-            Outcome::NoResponse => FfiOutcome::NoResponse,
-            Outcome::Hold(hold) => FfiOutcome::Hold(FfiHold {
-                key: hold.key.into(),
-                wake_offset: hold.wake_offset,
-                timeout_millis: hold.timeout_millis,
-                tag_codes: hold.tag_codes.into(),
-            }),
+            Outcome::Respond(response) => Some(response),
+            _ => None,
         }
     }
 }
@@ -156,15 +175,18 @@ pub enum ProcessError {
     #[error("{remark}")]
     Respond {
         /// Response code.
-        code: i32,
+        code: ResponseCode,
         /// Remark.
         remark: String,
     },
+    /// A host call failed (answered SYSTEM_ERROR with the host's text).
+    #[error(transparent)]
+    Host(#[from] HostError),
 }
 
 impl ProcessError {
     /// An error answered with `code` and `remark`.
-    pub fn respond(code: i32, remark: impl Into<String>) -> Self {
+    pub fn respond(code: ResponseCode, remark: impl Into<String>) -> Self {
         ProcessError::Respond {
             code,
             remark: remark.into(),
@@ -175,13 +197,7 @@ impl ProcessError {
     pub fn into_response(self) -> Response {
         match self {
             ProcessError::Respond { code, remark } => Response::error(code, remark),
-            other => Response::error(response_code::SYSTEM_ERROR, other.to_string()),
+            other => Response::error(ResponseCode::SYSTEM_ERROR, other.to_string()),
         }
-    }
-}
-
-impl From<ProcessError> for RString {
-    fn from(error: ProcessError) -> Self {
-        error.to_string().into()
     }
 }

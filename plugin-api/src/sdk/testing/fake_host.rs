@@ -1,0 +1,794 @@
+//! An in-memory host: every capability a processor can call, kept in plain
+//! maps, with the calls a test wants to check recorded (log lines, commits,
+//! registrations).
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::message::{body_crc, encode_record_into, find_property, RecordToEncode};
+use crate::sdk::{
+    glue, BatchToPut, BoundaryType, BrokerConfig, BrokerIdentity, ClientChannel, ClientsAndLocks,
+    Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration, FlushTicket, GetRequest,
+    GetResult, GetStatus, Host, HostError, HostServices, Log, LogLevel, MessageQueue,
+    MessageStore, MessageToPut, MetadataTable, Plugin, PutResult, PutStatus, QueryResult,
+    SubscriptionGroup, TopicConfig, TopicsAndGroups,
+};
+
+/// One message as the fake store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Topic.
+    pub topic: String,
+    /// Queue.
+    pub queue_id: i32,
+    /// Queue offset.
+    pub queue_offset: i64,
+    /// Commit-log offset.
+    pub commit_log_offset: i64,
+    /// Store timestamp.
+    pub store_timestamp: i64,
+    /// The record in RocketMQ's commit-log format.
+    pub record: Vec<u8>,
+    /// Body.
+    pub body: Vec<u8>,
+    /// Encoded properties.
+    pub properties: String,
+    /// Sysflag.
+    pub sys_flag: i32,
+    /// Delivery attempts.
+    pub reconsume_times: i32,
+}
+
+/// Everything the fake host holds; tests may read and change it directly
+/// through [`FakeHost::state`].
+#[derive(Debug, Default)]
+pub struct FakeHostState {
+    /// Broker identity.
+    pub identity: BrokerIdentity,
+    /// Config values by RocketMQ key.
+    pub config: HashMap<String, String>,
+    /// Topics.
+    pub topics: BTreeMap<String, TopicConfig>,
+    /// Subscription groups.
+    pub groups: BTreeMap<String, SubscriptionGroup>,
+    /// Forbidden bits by (group, topic).
+    pub forbidden: HashMap<(String, String), i32>,
+    /// Every stored message, in commit-log order.
+    pub messages: Vec<StoredMessage>,
+    /// Next commit-log offset.
+    pub commit_log_end: i64,
+    /// Under SYNC_FLUSH a `wait_store` put returns a flush ticket.
+    pub sync_flush: bool,
+    /// The status the next puts answer with instead of storing (None = store).
+    pub put_status_override: Option<PutStatus>,
+    /// Committed offsets by (group, topic, queue).
+    pub offsets: BTreeMap<(String, String, i32), i64>,
+    /// Pull offsets by (group, topic, queue).
+    pub pull_offsets: BTreeMap<(String, String, i32), i64>,
+    /// Producer groups → client ids.
+    pub producers: BTreeMap<String, Vec<String>>,
+    /// Consumer groups.
+    pub consumers: BTreeMap<String, ConsumerGroupInfo>,
+    /// Consumer connections by group.
+    pub connections: BTreeMap<String, Vec<Connection>>,
+    /// Heartbeat fingerprints by group.
+    pub fingerprints: HashMap<String, i64>,
+    /// Queue locks: (group, queue) → client id.
+    pub locks: BTreeMap<(String, MessageQueue), String>,
+    /// Log lines, `LEVEL plugin: message`.
+    pub log: Vec<String>,
+    /// Runtime-info pairs answered by `runtime_info`.
+    pub runtime_info: Vec<(String, String)>,
+}
+
+/// The in-memory host. Cheap to clone (clones share state).
+#[derive(Debug, Clone, Default)]
+pub struct FakeHost {
+    state: Arc<Mutex<FakeHostState>>,
+}
+
+const STORE_HOST: ([u8; 4], u16) = ([127, 0, 0, 1], 10911);
+
+impl FakeHost {
+    /// A host with the broker identity of a default single master
+    /// (`DefaultCluster`/`broker-a`, `127.0.0.1:10911`, perm 6), the topic
+    /// `TBW102` and no other state.
+    pub fn new() -> Self {
+        let host = FakeHost::default();
+        {
+            let mut state = host.state();
+            state.identity = BrokerIdentity {
+                cluster_name: "DefaultCluster".into(),
+                broker_name: "broker-a".into(),
+                broker_id: 0,
+                broker_addr: "127.0.0.1:10911".into(),
+                broker_permission: 6,
+                version: crate::codes::BROKER_VERSION,
+            };
+            let mut default_topic = TopicConfig::new(crate::topics::AUTO_CREATE_TOPIC_KEY);
+            default_topic.read_queue_nums = 8;
+            default_topic.write_queue_nums = 8;
+            default_topic.perm = 7;
+            state
+                .topics
+                .insert(default_topic.topic_name.clone(), default_topic);
+        }
+        host
+    }
+
+    /// The shared state, locked.
+    pub fn state(&self) -> MutexGuard<'_, FakeHostState> {
+        // A test that panicked while holding the lock has failed already.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A [`Host`] handle over this fake, for plugin `plugin_name`.
+    pub fn host(&self, plugin_name: &'static str) -> Host {
+        Host::new(Arc::new(self.clone()), plugin_name)
+    }
+
+    /// Builds plugin `P` as the broker would: settings parsed from
+    /// `settings_json` (the manifest's table as JSON; empty = none), the
+    /// constructor run under the panic guard. `Err` carries the refusal.
+    pub fn start<P: Plugin>(&self, settings_json: &str) -> Result<P, String> {
+        glue::start::<P>(self.host(P::NAME), settings_json)
+    }
+
+    /// Sets a broker config value.
+    pub fn set_config(&self, key: &str, value: &str) {
+        self.state().config.insert(key.to_owned(), value.to_owned());
+    }
+
+    /// Adds or replaces a topic.
+    pub fn add_topic(&self, config: TopicConfig) {
+        self.state()
+            .topics
+            .insert(config.topic_name.clone(), config);
+    }
+
+    /// Adds or replaces a subscription group.
+    pub fn add_group(&self, group: SubscriptionGroup) {
+        self.state().groups.insert(group.group_name.clone(), group);
+    }
+
+    /// Stores a message directly (as if produced earlier); returns its queue offset.
+    pub fn store_message(&self, topic: &str, queue_id: i32, body: &[u8], properties: &str) -> i64 {
+        let result = self.put_message(&MessageToPut {
+            topic,
+            queue_id,
+            flag: 0,
+            sys_flag: 0,
+            born_timestamp: 1_700_000_000_000,
+            born_host: "127.0.0.1:50000",
+            body,
+            properties,
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+            wait_store: false,
+        });
+        result.queue_offset
+    }
+
+    /// Every stored message of `topic`, in store order.
+    pub fn messages_in(&self, topic: &str) -> Vec<StoredMessage> {
+        self.state()
+            .messages
+            .iter()
+            .filter(|message| message.topic == topic)
+            .cloned()
+            .collect()
+    }
+
+    /// The log lines written so far, `LEVEL plugin: message`.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.state().log.clone()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn append(
+        state: &mut FakeHostState,
+        topic: &str,
+        queue_id: i32,
+        flag: i32,
+        sys_flag: i32,
+        born_timestamp: i64,
+        born_host: &str,
+        body: &[u8],
+        properties: &str,
+        reconsume_times: i32,
+        prepared_transaction_offset: i64,
+    ) -> Result<(i64, i64, String), PutStatus> {
+        let queue_offset = state
+            .messages
+            .iter()
+            .filter(|message| message.topic == topic && message.queue_id == queue_id)
+            .count() as i64;
+        let store_timestamp = born_timestamp.max(1_700_000_000_001) + state.messages.len() as i64;
+        let store_host = SocketAddr::from(STORE_HOST);
+        let encode = RecordToEncode {
+            queue_id,
+            flag,
+            queue_offset,
+            physical_offset: state.commit_log_end,
+            sys_flag,
+            born_timestamp,
+            born_host: born_host
+                .parse()
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))),
+            store_timestamp,
+            store_host,
+            reconsume_times,
+            prepared_transaction_offset,
+            body_crc: body_crc(body),
+            body,
+            topic,
+            properties,
+        };
+        let mut record = vec![0u8; encode.encoded_len()];
+        encode_record_into(&encode, &mut record).map_err(|_| PutStatus::MessageIllegal)?;
+        let commit_log_offset = state.commit_log_end;
+        state.commit_log_end += record.len() as i64;
+        state.messages.push(StoredMessage {
+            topic: topic.to_owned(),
+            queue_id,
+            queue_offset,
+            commit_log_offset,
+            store_timestamp,
+            record,
+            body: body.to_vec(),
+            properties: properties.to_owned(),
+            sys_flag,
+            reconsume_times,
+        });
+        Ok((
+            queue_offset,
+            commit_log_offset,
+            crate::message::offset_msg_id(store_host, commit_log_offset),
+        ))
+    }
+
+    fn queue_messages<'a>(
+        state: &'a FakeHostState,
+        topic: &'a str,
+        queue_id: i32,
+    ) -> impl Iterator<Item = &'a StoredMessage> + 'a {
+        state
+            .messages
+            .iter()
+            .filter(move |message| message.topic == topic && message.queue_id == queue_id)
+    }
+}
+
+impl HostServices for FakeHost {
+    fn abi_version(&self) -> String {
+        crate::ffi::ABI_VERSION.to_owned()
+    }
+}
+
+impl Log for FakeHost {
+    fn log(&self, level: LogLevel, plugin: &str, message: &str) {
+        let level = match level {
+            LogLevel::Trace => "TRACE",
+            LogLevel::Debug => "DEBUG",
+            LogLevel::Info => "INFO",
+            LogLevel::Warn => "WARN",
+            LogLevel::Error => "ERROR",
+        };
+        self.state().log.push(format!("{level} {plugin}: {message}"));
+    }
+}
+
+impl BrokerConfig for FakeHost {
+    fn identity(&self) -> BrokerIdentity {
+        self.state().identity.clone()
+    }
+
+    fn value(&self, key: &str) -> Option<String> {
+        self.state().config.get(key).cloned()
+    }
+}
+
+impl MessageStore for FakeHost {
+    fn put_message(&self, message: &MessageToPut<'_>) -> PutResult {
+        let mut state = self.state();
+        if let Some(status) = state.put_status_override {
+            return PutResult::failed(status);
+        }
+        match FakeHost::append(
+            &mut state,
+            message.topic,
+            message.queue_id,
+            message.flag,
+            message.sys_flag,
+            message.born_timestamp,
+            message.born_host,
+            message.body,
+            message.properties,
+            message.reconsume_times,
+            message.prepared_transaction_offset,
+        ) {
+            Ok((queue_offset, wrote_offset, msg_id)) => PutResult {
+                status: PutStatus::PutOk,
+                wrote_offset,
+                msg_ids: vec![msg_id],
+                queue_offset,
+                msg_num: 1,
+                store_timestamp: state.messages.last().map_or(0, |m| m.store_timestamp),
+                flush_ticket: (state.sync_flush && message.wait_store).then_some(FlushTicket {
+                    flush_offset: state.commit_log_end,
+                }),
+            },
+            Err(status) => PutResult::failed(status),
+        }
+    }
+
+    fn put_batch(&self, batch: &BatchToPut<'_>) -> PutResult {
+        let mut state = self.state();
+        if let Some(status) = state.put_status_override {
+            return PutResult::failed(status);
+        }
+        let mut result = PutResult::failed(PutStatus::PutOk);
+        for (index, entry) in batch.entries.iter().enumerate() {
+            match FakeHost::append(
+                &mut state,
+                batch.topic,
+                batch.queue_id,
+                entry.flag,
+                batch.sys_flag,
+                batch.born_timestamp,
+                batch.born_host,
+                entry.body,
+                entry.properties,
+                batch.reconsume_times,
+                0,
+            ) {
+                Ok((queue_offset, wrote_offset, msg_id)) => {
+                    if index == 0 {
+                        result.queue_offset = queue_offset;
+                        result.wrote_offset = wrote_offset;
+                    }
+                    result.msg_ids.push(msg_id);
+                    result.msg_num += 1;
+                }
+                Err(status) => return PutResult::failed(status),
+            }
+        }
+        result.store_timestamp = state.messages.last().map_or(0, |m| m.store_timestamp);
+        result.flush_ticket = (state.sync_flush && batch.wait_store).then_some(FlushTicket {
+            flush_offset: state.commit_log_end,
+        });
+        result
+    }
+
+    fn get_messages(&self, request: &GetRequest<'_>) -> GetResult {
+        let state = self.state();
+        let queue: Vec<&StoredMessage> =
+            FakeHost::queue_messages(&state, request.topic, request.queue_id).collect();
+        let max_offset = queue.len() as i64;
+        let mut result = GetResult {
+            status: GetStatus::Found,
+            next_begin_offset: request.offset,
+            min_offset: 0,
+            max_offset,
+            body: Vec::new(),
+            message_count: 0,
+            suggest_pulling_from_slave: false,
+        };
+        if queue.is_empty() {
+            result.status = GetStatus::NoMessageInQueue;
+            result.next_begin_offset = 0;
+            return result;
+        }
+        if request.offset < 0 {
+            result.status = GetStatus::OffsetTooSmall;
+            result.next_begin_offset = 0;
+            return result;
+        }
+        if request.offset == max_offset {
+            result.status = GetStatus::OffsetOverflowOne;
+            return result;
+        }
+        if request.offset > max_offset {
+            result.status = GetStatus::OffsetOverflowBadly;
+            result.next_begin_offset = max_offset;
+            return result;
+        }
+        let max = usize::try_from(request.max_msg_nums.max(1)).unwrap_or(1);
+        let mut next = request.offset;
+        for message in queue.iter().skip(request.offset as usize) {
+            if result.message_count as usize >= max {
+                break;
+            }
+            next = message.queue_offset + 1;
+            let tag = find_property(&message.properties, crate::message::properties::TAGS);
+            let wanted = request.all_tags || tag.is_some_and(|tag| request.tags.contains(&tag));
+            if wanted {
+                result.body.extend_from_slice(&message.record);
+                result.message_count += 1;
+            }
+        }
+        result.next_begin_offset = next;
+        if result.message_count == 0 {
+            result.status = GetStatus::NoMatchedMessage;
+        }
+        result
+    }
+
+    fn max_offset(&self, topic: &str, queue_id: i32) -> i64 {
+        FakeHost::queue_messages(&self.state(), topic, queue_id).count() as i64
+    }
+
+    fn min_offset(&self, _topic: &str, _queue_id: i32) -> i64 {
+        0
+    }
+
+    fn offset_by_time(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        timestamp: i64,
+        boundary: BoundaryType,
+    ) -> i64 {
+        let state = self.state();
+        let queue: Vec<&StoredMessage> = FakeHost::queue_messages(&state, topic, queue_id).collect();
+        match boundary {
+            BoundaryType::Lower => queue
+                .iter()
+                .find(|message| message.store_timestamp >= timestamp)
+                .map_or(queue.len() as i64, |message| message.queue_offset),
+            BoundaryType::Upper => queue
+                .iter()
+                .rev()
+                .find(|message| message.store_timestamp <= timestamp)
+                .map_or(0, |message| message.queue_offset),
+        }
+    }
+
+    fn is_in_memory(&self, topic: &str, queue_id: i32, consume_offset: i64) -> bool {
+        consume_offset >= 0 && consume_offset < self.max_offset(topic, queue_id)
+    }
+
+    fn message_store_time(&self, topic: &str, queue_id: i32, offset: i64) -> Option<i64> {
+        FakeHost::queue_messages(&self.state(), topic, queue_id)
+            .find(|message| message.queue_offset == offset)
+            .map(|message| message.store_timestamp)
+    }
+
+    fn message_by_offset(&self, commit_log_offset: i64) -> Option<Vec<u8>> {
+        self.state()
+            .messages
+            .iter()
+            .find(|message| message.commit_log_offset == commit_log_offset)
+            .map(|message| message.record.clone())
+    }
+
+    fn query_by_key(
+        &self,
+        topic: &str,
+        key: &str,
+        max_num: i32,
+        begin: i64,
+        end: i64,
+    ) -> QueryResult {
+        let state = self.state();
+        let mut result = QueryResult::default();
+        for message in state.messages.iter().filter(|message| {
+            message.topic == topic
+                && message.store_timestamp >= begin
+                && message.store_timestamp <= end
+        }) {
+            if result.message_count >= max_num {
+                break;
+            }
+            let keys = find_property(&message.properties, crate::message::properties::KEYS).unwrap_or("");
+            let unique = find_property(&message.properties, crate::message::properties::UNIQ_KEY).unwrap_or("");
+            if keys.split(' ').any(|k| k == key) || unique == key {
+                result.body.extend_from_slice(&message.record);
+                result.message_count += 1;
+                result.index_last_update_timestamp = message.store_timestamp;
+                result.index_last_update_phyoffset = message.commit_log_offset;
+            }
+        }
+        result
+    }
+
+    fn runtime_info(&self) -> Vec<(String, String)> {
+        self.state().runtime_info.clone()
+    }
+}
+
+impl ConsumerOffsets for FakeHost {
+    fn query(&self, group: &str, topic: &str, queue_id: i32) -> Option<i64> {
+        self.state()
+            .offsets
+            .get(&(group.to_owned(), topic.to_owned(), queue_id))
+            .copied()
+    }
+
+    fn commit(&self, _client_host: &str, group: &str, topic: &str, queue_id: i32, offset: i64) {
+        self.state()
+            .offsets
+            .insert((group.to_owned(), topic.to_owned(), queue_id), offset);
+    }
+
+    fn commit_pull_offset(&self, group: &str, topic: &str, queue_id: i32, offset: i64) {
+        self.state()
+            .pull_offsets
+            .insert((group.to_owned(), topic.to_owned(), queue_id), offset);
+    }
+
+    fn query_pull_offset(&self, group: &str, topic: &str, queue_id: i32) -> Option<i64> {
+        let key = (group.to_owned(), topic.to_owned(), queue_id);
+        let state = self.state();
+        state
+            .pull_offsets
+            .get(&key)
+            .or_else(|| state.offsets.get(&key))
+            .copied()
+    }
+
+    fn topics_of_group(&self, group: &str) -> Vec<String> {
+        let mut topics: Vec<String> = self
+            .state()
+            .offsets
+            .keys()
+            .filter(|(g, _, _)| g == group)
+            .map(|(_, topic, _)| topic.clone())
+            .collect();
+        topics.sort();
+        topics.dedup();
+        topics
+    }
+}
+
+impl TopicsAndGroups for FakeHost {
+    fn topic(&self, topic: &str) -> Option<TopicConfig> {
+        self.state().topics.get(topic).cloned()
+    }
+
+    fn all_topics(&self) -> Vec<TopicConfig> {
+        self.state().topics.values().cloned().collect()
+    }
+
+    fn create_topic_in_send(
+        &self,
+        topic: &str,
+        default_topic: &str,
+        queue_nums: i32,
+        topic_sys_flag: i32,
+    ) -> Option<TopicConfig> {
+        let mut state = self.state();
+        if let Some(existing) = state.topics.get(topic) {
+            return Some(existing.clone());
+        }
+        let default = state.topics.get(default_topic)?.clone();
+        if !crate::topics::perm::is_inherited(default.perm) {
+            return None;
+        }
+        let queues = queue_nums.min(default.write_queue_nums).max(1);
+        let mut config = TopicConfig::new(topic);
+        config.read_queue_nums = queues;
+        config.write_queue_nums = queues;
+        config.perm = default.perm & !crate::topics::perm::INHERIT;
+        config.topic_sys_flag = topic_sys_flag;
+        state.topics.insert(topic.to_owned(), config.clone());
+        Some(config)
+    }
+
+    fn create_topic_if_absent(&self, config: &TopicConfig) -> TopicConfig {
+        self.state()
+            .topics
+            .entry(config.topic_name.clone())
+            .or_insert_with(|| config.clone())
+            .clone()
+    }
+
+    fn is_system_topic(&self, topic: &str) -> bool {
+        // The fake's notion: the built-in names and `rmq_sys_*`.
+        topic.starts_with("rmq_sys_")
+            || topic == crate::topics::AUTO_CREATE_TOPIC_KEY
+            || crate::topics::is_not_allowed_send_topic(topic)
+    }
+
+    fn update_topic(
+        &self,
+        config: &TopicConfig,
+        _attributes: &[(String, String)],
+    ) -> Result<(), HostError> {
+        crate::topics::validate_topic_name(&config.topic_name).map_err(HostError::Refused)?;
+        self.add_topic(config.clone());
+        Ok(())
+    }
+
+    fn delete_topic(&self, topic: &str) -> bool {
+        let mut state = self.state();
+        state.offsets.retain(|(_, t, _), _| t != topic);
+        state.topics.remove(topic).is_some()
+    }
+
+    fn subscription_group(&self, group: &str, auto_create: bool) -> Option<SubscriptionGroup> {
+        let mut state = self.state();
+        if let Some(existing) = state.groups.get(group) {
+            return Some(existing.clone());
+        }
+        let allowed = state
+            .config
+            .get("autoCreateSubscriptionGroup")
+            .is_none_or(|value| value == "true");
+        if auto_create && allowed {
+            let created = SubscriptionGroup::new(group);
+            state.groups.insert(group.to_owned(), created.clone());
+            return Some(created);
+        }
+        None
+    }
+
+    fn forbidden(&self, group: &str, topic: &str) -> i32 {
+        self.state()
+            .forbidden
+            .get(&(group.to_owned(), topic.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn update_subscription_group(&self, config_json: &[u8]) -> Result<(), HostError> {
+        let value: serde_json::Value = serde_json::from_slice(config_json)
+            .map_err(|error| HostError::Refused(format!("bad SubscriptionGroupConfig: {error}")))?;
+        let name = value
+            .get("groupName")
+            .and_then(|name| name.as_str())
+            .ok_or_else(|| HostError::Refused("groupName is missing".into()))?;
+        let mut group = SubscriptionGroup::new(name);
+        if let Some(n) = value.get("retryMaxTimes").and_then(|v| v.as_i64()) {
+            group.retry_max_times = n as i32;
+        }
+        if let Some(n) = value.get("retryQueueNums").and_then(|v| v.as_i64()) {
+            group.retry_queue_nums = n as i32;
+        }
+        if let Some(b) = value.get("consumeEnable").and_then(|v| v.as_bool()) {
+            group.consume_enable = b;
+        }
+        self.add_group(group);
+        Ok(())
+    }
+
+    fn metadata_json(&self, table: MetadataTable) -> String {
+        let state = self.state();
+        match table {
+            MetadataTable::TopicConfigWrapper => {
+                let names: Vec<String> = state.topics.keys().map(|name| format!("{name:?}")).collect();
+                format!("{{\"topicConfigTable\":[{}]}}", names.join(","))
+            }
+            MetadataTable::SubscriptionGroupWrapper => {
+                let names: Vec<String> = state.groups.keys().map(|name| format!("{name:?}")).collect();
+                format!("{{\"subscriptionGroupTable\":[{}]}}", names.join(","))
+            }
+            MetadataTable::ConsumerOffsets => format!("{{\"offsetTable\":{}}}", state.offsets.len()),
+        }
+    }
+}
+
+impl ClientsAndLocks for FakeHost {
+    fn register_producer(&self, group: &str, channel: &ClientChannel<'_>) {
+        let mut state = self.state();
+        let clients = state.producers.entry(group.to_owned()).or_default();
+        if !clients.iter().any(|id| id == channel.client_id) {
+            clients.push(channel.client_id.to_owned());
+        }
+    }
+
+    fn register_consumer(
+        &self,
+        registration: &ConsumerRegistration,
+        channel: &ClientChannel<'_>,
+    ) -> bool {
+        let mut state = self.state();
+        let connection = Connection {
+            client_id: channel.client_id.to_owned(),
+            client_addr: channel.remote_addr.to_owned(),
+            language: channel.language,
+            version: channel.version,
+        };
+        let connections = state
+            .connections
+            .entry(registration.group.clone())
+            .or_default();
+        let new_member = !connections
+            .iter()
+            .any(|known| known.client_id == connection.client_id);
+        if new_member {
+            connections.push(connection);
+        }
+        let info = state
+            .consumers
+            .entry(registration.group.clone())
+            .or_insert_with(|| ConsumerGroupInfo {
+                group: registration.group.clone(),
+                ..ConsumerGroupInfo::default()
+            });
+        info.consume_type = registration.consume_type.clone();
+        info.message_model = registration.message_model.clone();
+        info.consume_from_where = registration.consume_from_where.clone();
+        let mut changed = new_member;
+        if !registration.keep_subscriptions && info.subscriptions != registration.subscriptions {
+            info.subscriptions = registration.subscriptions.clone();
+            changed = true;
+        }
+        if new_member {
+            info.client_ids.push(channel.client_id.to_owned());
+        }
+        changed
+    }
+
+    fn unregister_client(
+        &self,
+        client_id: &str,
+        _connection_id: u64,
+        producer_group: &str,
+        consumer_group: &str,
+    ) {
+        let mut state = self.state();
+        if let Some(clients) = state.producers.get_mut(producer_group) {
+            clients.retain(|id| id != client_id);
+        }
+        if let Some(info) = state.consumers.get_mut(consumer_group) {
+            info.client_ids.retain(|id| id != client_id);
+        }
+        if let Some(connections) = state.connections.get_mut(consumer_group) {
+            connections.retain(|connection| connection.client_id != client_id);
+        }
+    }
+
+    fn consumer_group(&self, group: &str) -> Option<ConsumerGroupInfo> {
+        self.state().consumers.get(group).cloned()
+    }
+
+    fn consumer_connections(&self, group: &str) -> Vec<Connection> {
+        self.state()
+            .connections
+            .get(group)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn swap_heartbeat_fingerprint(&self, group: &str, fingerprint: i64) -> Option<i64> {
+        self.state()
+            .fingerprints
+            .insert(group.to_owned(), fingerprint)
+    }
+
+    fn lock_queues(
+        &self,
+        group: &str,
+        client_id: &str,
+        queues: &[MessageQueue],
+    ) -> Vec<MessageQueue> {
+        let mut state = self.state();
+        let mut locked = Vec::new();
+        for queue in queues {
+            let owner = state
+                .locks
+                .entry((group.to_owned(), queue.clone()))
+                .or_insert_with(|| client_id.to_owned());
+            if owner == client_id {
+                locked.push(queue.clone());
+            }
+        }
+        locked
+    }
+
+    fn unlock_queues(&self, group: &str, client_id: &str, queues: &[MessageQueue]) {
+        let mut state = self.state();
+        for queue in queues {
+            let key = (group.to_owned(), queue.clone());
+            if state.locks.get(&key).is_some_and(|owner| owner == client_id) {
+                state.locks.remove(&key);
+            }
+        }
+    }
+
+    fn group_has_live_lock(&self, group: &str) -> bool {
+        self.state().locks.keys().any(|(g, _)| g == group)
+    }
+}
