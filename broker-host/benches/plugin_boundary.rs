@@ -15,7 +15,7 @@ use std::sync::Arc;
 use abi_stable::std_types::{RSlice, RStr};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use plugin_api::ffi::{FfiBrokerIdentity, FfiFieldsRef, FfiOutcome, FfiRequest};
-use plugin_api::sdk::glue::guard_in_process;
+use plugin_api::sdk::glue::guard;
 use plugin_api::sdk::{Host, Plugin, Processor, Request};
 
 use broker_host::clients::{ClientRegistry, RebalanceLockManager};
@@ -107,7 +107,7 @@ fn boundary(c: &mut Criterion) {
                 .is_ok())
         })
     });
-    let guarded_noop = guard_in_process(Noop);
+    let guarded_noop = guard(Noop);
     c.bench_function("noop/guarded_in_process", |b| {
         b.iter(|| {
             let outcome = guarded_noop.process(black_box(&request));
@@ -124,7 +124,7 @@ fn boundary(c: &mut Criterion) {
         })
     });
 
-    let guarded = guard_in_process(
+    let guarded = guard(
         route_plugin::RoutePlugin::new(Host::new(services.context(), "route"), &settings)
             .expect("route plugin"),
     );

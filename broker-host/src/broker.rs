@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use plugin_api::codec::DEFAULT_MAX_FRAME_LENGTH;
 use plugin_api::codes::BROKER_VERSION;
-use plugin_api::ffi::FfiBrokerIdentity;
+use plugin_api::sdk::{BrokerIdentity, HoldKey};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -17,9 +17,9 @@ use crate::config::BrokerConfig;
 use crate::dispatch::{Dispatcher, PortKind};
 use crate::metadata::{MetadataError, MetadataStore};
 use crate::namesrv::{NameServerRegistration, RegistrationService};
-use crate::plugins::host_context::HostParts;
-use crate::plugins::management::ManagementProcessor;
-use crate::plugins::{HostServices, ManifestError, PluginRegistry, ReloadReport};
+use crate::capabilities::{BrokerServices, HostParts};
+use crate::plugin_host::management::ManagementProcessor;
+use crate::plugin_host::{ManifestError, PluginRegistry, ReloadReport};
 use crate::remoting::{ConnectionDirectory, RemotingServer, ServerConfig};
 use crate::schedule::ScheduleMessageService;
 use crate::store::{DefaultMessageStore, StoreConfig, StoreError};
@@ -69,7 +69,7 @@ pub struct Broker {
     config: Arc<BrokerConfig>,
     dispatcher: Arc<Dispatcher>,
     registry: Arc<PluginRegistry>,
-    services: HostServices,
+    services: BrokerServices,
     metadata: Arc<MetadataStore>,
     store: Arc<DefaultMessageStore>,
     schedule: ScheduleMessageService,
@@ -112,7 +112,7 @@ impl Broker {
         let directory = ConnectionDirectory::new();
         let clients =
             ClientRegistry::new(directory.clone(), config.notify_consumer_ids_changed_enable);
-        let identity = FfiBrokerIdentity {
+        let identity = BrokerIdentity {
             cluster_name: config.broker_cluster_name.as_str().into(),
             broker_name: config.broker_name.as_str().into(),
             broker_id: config.broker_id,
@@ -120,7 +120,7 @@ impl Broker {
             broker_permission: config.broker_permission,
             version: BROKER_VERSION,
         };
-        let services = HostServices::new(HostParts {
+        let services = BrokerServices::new(HostParts {
             config: config.clone(),
             identity,
             metadata: metadata.clone(),
@@ -154,15 +154,15 @@ impl Broker {
         let hold = dispatcher.hold_service().clone();
         store.set_arrival_listener(Box::new(move |topic, queue_id, max_offset, tags_code| {
             if hold.has_held() {
-                hold.notify(&format!("{topic}@{queue_id}"), max_offset, Some(tags_code));
+                let key = HoldKey::queue(topic, queue_id);
+                hold.notify(&key, max_offset, Some(tags_code));
             }
         }));
         let probe_store = store.clone();
         dispatcher
             .hold_service()
-            .set_offset_probe(Box::new(move |key: &str| {
-                let (topic, queue) = key.rsplit_once('@')?;
-                Some(probe_store.max_offset_in_queue(topic, queue.parse().ok()?))
+            .set_offset_probe(Box::new(move |key: &HoldKey| {
+                Some(probe_store.max_offset_in_queue(&key.topic, key.queue_id))
             }));
 
         let tasks = start_scheduled_tasks(&config, &metadata, &clients);
@@ -274,7 +274,7 @@ impl Broker {
     }
 
     /// Host services shared with plugins.
-    pub fn services(&self) -> &HostServices {
+    pub fn services(&self) -> &BrokerServices {
         &self.services
     }
 

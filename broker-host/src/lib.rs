@@ -2,16 +2,19 @@
 //! manifest-driven table of plugin processors.
 //!
 //! The path of a request: [`remoting`] decodes a frame → [`dispatch`] looks up
-//! the processor pool for its code → a pool thread calls the plugin through
-//! the stable ABI ([`plugins`]) → the response goes back on the connection.
+//! the processor pool for its code → a pool thread calls the plugin loaded by
+//! [`plugin_host`] through the stable ABI → the plugin calls the host's
+//! [`capabilities`] (store, offsets, topics, clients) → the response goes
+//! back on the connection.
 
 pub mod broker;
+pub mod capabilities;
 pub mod clients;
 pub mod config;
 pub mod dispatch;
 pub mod metadata;
 pub mod namesrv;
-pub mod plugins;
+pub mod plugin_host;
 pub mod remoting;
 pub mod schedule;
 pub mod store;

@@ -6,7 +6,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use broker_host::config::cli::{self, Cli, Command, PluginAction};
-use broker_host::plugins::management;
+use broker_host::plugin_host::management;
 use broker_host::Broker;
 
 /// Threads for the network runtime: half the cores. Its work is only reading,

@@ -12,14 +12,15 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 use plugin_api::ffi::FfiHold;
+pub use plugin_api::sdk::HoldKey;
 
 use super::job::Job;
 
 /// Re-runs a job through the current dispatch table.
 pub type Redispatch = Box<dyn Fn(Job) + Send + Sync>;
 
-/// Reports the current end offset of a hold key (`topic@queueId`), if known.
-pub type OffsetProbe = Box<dyn Fn(&str) -> Option<i64> + Send + Sync>;
+/// Reports the current end offset of a held queue, if known.
+pub type OffsetProbe = Box<dyn Fn(&HoldKey) -> Option<i64> + Send + Sync>;
 
 struct Held {
     job: Job,
@@ -43,7 +44,7 @@ impl Held {
 
 /// The hold service.
 pub struct HoldService {
-    held: Mutex<HashMap<String, Vec<Held>>>,
+    held: Mutex<HashMap<HoldKey, Vec<Held>>>,
     /// Held requests, readable without the lock: arrivals on a broker with
     /// nobody waiting cost one atomic load.
     count: AtomicUsize,
@@ -99,7 +100,10 @@ impl HoldService {
 
     /// Holds `job` as the processor asked.
     pub fn hold(&self, hold: FfiHold, mut job: Job) {
-        let key = hold.key.to_string();
+        let key = HoldKey {
+            topic: hold.topic.into_string(),
+            queue_id: hold.queue_id,
+        };
         job.allow_hold = false;
         // Re-run from the hold thread: never on that thread itself.
         job.may_run_inline = false;
@@ -112,7 +116,7 @@ impl HoldService {
         };
         self.held
             .lock()
-            .entry(hold.key.into_string())
+            .entry(key.clone())
             .or_default()
             .push(held);
         self.count.fetch_add(1, Ordering::SeqCst);
@@ -131,7 +135,7 @@ impl HoldService {
     /// Something arrived on `key`, the queue now ends at `offset`, the new
     /// message has `tags_code` (None = unknown: wake regardless of filter):
     /// re-run the requests it satisfies.
-    pub fn notify(&self, key: &str, offset: i64, tags_code: Option<i64>) {
+    pub fn notify(&self, key: &HoldKey, offset: i64, tags_code: Option<i64>) {
         if !self.has_held() {
             return;
         }

@@ -10,10 +10,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use plugin_api::codes::response_code;
 use plugin_api::fastjson::JsonStyle;
-use plugin_api::sdk::glue::guard_in_process;
-use plugin_api::sdk::{Outcome, ProcessError, Processor, Request, Response};
+use plugin_api::sdk::glue::guard;
+use plugin_api::sdk::{Outcome, ProcessError, Processor, Request, Response, ResponseCode};
 
 use super::registry::{PluginRegistry, ProcessorStatus};
 use crate::dispatch::pool::ProcessorInfo;
@@ -50,7 +49,7 @@ impl ManagementProcessor {
             main_port_only_codes: Vec::new(),
             inline_codes: Vec::new(),
         };
-        let processor = guard_in_process(ManagementProcessor {
+        let processor = guard(ManagementProcessor {
             registry: Arc::downgrade(registry),
         });
         ProcessorPool::start(info, processor, hold)
@@ -65,7 +64,7 @@ impl Processor for ManagementProcessor {
             .is_ok_and(|addr| addr.ip().is_loopback());
         if !from_loopback {
             return Err(ProcessError::respond(
-                response_code::NO_PERMISSION,
+                ResponseCode::NO_PERMISSION,
                 format!(
                     "plugin management is accepted from loopback only, not from {}",
                     request.remote_addr()
@@ -73,7 +72,7 @@ impl Processor for ManagementProcessor {
             ));
         }
         let registry = self.registry.upgrade().ok_or_else(|| {
-            ProcessError::respond(response_code::SYSTEM_ERROR, "the broker is shutting down")
+            ProcessError::respond(ResponseCode::SYSTEM_ERROR, "the broker is shutting down")
         })?;
         let response = match request.code() {
             LIST_PROCESSORS => {
@@ -83,18 +82,18 @@ impl Processor for ManagementProcessor {
                 Ok(report) if report.failures.is_empty() => {
                     Response::success().with_body(report.to_string().into_bytes())
                 }
-                Ok(report) => Response::error(response_code::SYSTEM_ERROR, report.to_string()),
-                Err(error) => Response::error(response_code::SYSTEM_ERROR, error.to_string()),
+                Ok(report) => Response::error(ResponseCode::SYSTEM_ERROR, report.to_string()),
+                Err(error) => Response::error(ResponseCode::SYSTEM_ERROR, error.to_string()),
             },
             ROLLBACK_PROCESSOR => {
                 let name: String = request.required("name")?;
                 match registry.rollback(&name) {
                     Ok(report) => Response::success().with_body(report.to_string().into_bytes()),
-                    Err(error) => Response::error(response_code::SYSTEM_ERROR, error),
+                    Err(error) => Response::error(ResponseCode::SYSTEM_ERROR, error),
                 }
             }
             other => Response::error(
-                response_code::REQUEST_CODE_NOT_SUPPORTED,
+                ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
                 format!(" request type {other} not supported"),
             ),
         };

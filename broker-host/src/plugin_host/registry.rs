@@ -19,7 +19,8 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use plugin_api::ffi::ProcessorBox;
 
-use super::{HostServices, LoadedPlugin, Manifest, ManifestError, PluginLoadError, ProcessorEntry};
+use crate::capabilities::BrokerServices;
+use super::{LoadedPlugin, Manifest, ManifestError, PluginLoadError, ProcessorEntry};
 use crate::dispatch::pool::ProcessorInfo;
 use crate::dispatch::table::DuplicateCode;
 use crate::dispatch::{DispatchTable, Dispatcher, ProcessorPool};
@@ -127,7 +128,7 @@ struct Active {
 pub struct PluginRegistry {
     manifest_path: PathBuf,
     copies_dir: PathBuf,
-    services: HostServices,
+    services: BrokerServices,
     dispatcher: Arc<Dispatcher>,
     builtins: Mutex<Vec<Arc<ProcessorPool>>>,
     /// Label → running version. The lock also serializes reloads.
@@ -141,7 +142,7 @@ impl PluginRegistry {
     pub fn new(
         manifest_path: PathBuf,
         copies_dir: PathBuf,
-        services: HostServices,
+        services: BrokerServices,
         dispatcher: Arc<Dispatcher>,
     ) -> PluginRegistry {
         let _ = std::fs::remove_dir_all(&copies_dir);

@@ -1,0 +1,78 @@
+//! The host capabilities a plugin calls, one module per concern: each
+//! implements one of the SDK's capability traits over the broker's store,
+//! metadata and client registry. The SDK's bridge
+//! ([`plugin_api::ffi::host_context`]) carries them across the ABI.
+//!
+//! State lives here, in the host, never only in a plugin: a hot-swapped
+//! processor finds the same topics, store, offsets, clients and locks.
+
+mod clients;
+mod config;
+mod offsets;
+mod runtime_info;
+mod store;
+mod topics;
+
+use std::sync::Arc;
+
+use plugin_api::ffi::{HostContextBox, ABI_VERSION};
+use plugin_api::sdk::{BrokerIdentity, HostServices};
+
+use crate::clients::{ClientRegistry, RebalanceLockManager};
+use crate::config::BrokerConfig;
+use crate::metadata::MetadataStore;
+use crate::store::DefaultMessageStore;
+
+/// What the host shares with plugins.
+pub struct HostParts {
+    /// Effective config.
+    pub config: Arc<BrokerConfig>,
+    /// Broker identity.
+    pub identity: BrokerIdentity,
+    /// JSON metadata (topics, offsets, groups, filters, delay offsets).
+    pub metadata: Arc<MetadataStore>,
+    /// The message store (absent in tools and benchmarks that need none).
+    pub store: Option<Arc<DefaultMessageStore>>,
+    /// Producer/consumer registry.
+    pub clients: Arc<ClientRegistry>,
+    /// Rebalance locks.
+    pub locks: Arc<RebalanceLockManager>,
+}
+
+/// Every capability the host offers plugins. Cheap to clone.
+#[derive(Clone)]
+pub struct BrokerServices {
+    inner: Arc<HostParts>,
+    /// When the services were created (the broker's boot), epoch ms.
+    boot_timestamp: i64,
+}
+
+impl BrokerServices {
+    /// Services over these parts.
+    pub fn new(parts: HostParts) -> Self {
+        BrokerServices {
+            inner: Arc::new(parts),
+            boot_timestamp: crate::metadata::data_version::now_millis(),
+        }
+    }
+
+    /// The stable-ABI context handed to a plugin's constructor.
+    pub fn context(&self) -> HostContextBox {
+        plugin_api::ffi::host_context(Arc::new(self.clone()))
+    }
+
+    /// The parts.
+    pub fn parts(&self) -> &HostParts {
+        &self.inner
+    }
+
+    fn store(&self) -> Option<&Arc<DefaultMessageStore>> {
+        self.inner.store.as_ref()
+    }
+}
+
+impl HostServices for BrokerServices {
+    fn abi_version(&self) -> String {
+        ABI_VERSION.to_owned()
+    }
+}

@@ -1,0 +1,196 @@
+//! The message store capability, over [`DefaultMessageStore`](crate::store::DefaultMessageStore).
+
+use std::net::SocketAddr;
+
+use plugin_api::sdk::{
+    BatchToPut, BoundaryType, GetRequest, GetResult, GetStatus, MessageStore, MessageToPut,
+    PutResult, PutStatus, QueryResult,
+};
+
+use super::BrokerServices;
+use crate::store::{
+    BatchToStore, GetMessageResult, GetMessageStatus, MessageFilter, MessageToStore,
+    PutMessageResult, PutMessageStatus,
+};
+
+/// A born host that does not parse is recorded as 127.0.0.1:0 rather than
+/// refusing the message (the client's address is informational).
+fn parse_addr(text: &str) -> SocketAddr {
+    text.parse()
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
+fn put_result(result: PutMessageResult) -> PutResult {
+    PutResult {
+        status: match result.status {
+            PutMessageStatus::PutOk => PutStatus::PutOk,
+            PutMessageStatus::FlushDiskTimeout => PutStatus::FlushDiskTimeout,
+            PutMessageStatus::FlushSlaveTimeout => PutStatus::FlushSlaveTimeout,
+            PutMessageStatus::SlaveNotAvailable => PutStatus::SlaveNotAvailable,
+            PutMessageStatus::ServiceNotAvailable => PutStatus::ServiceNotAvailable,
+            PutMessageStatus::CreateMappedFileFailed => PutStatus::CreateMappedFileFailed,
+            PutMessageStatus::MessageIllegal => PutStatus::MessageIllegal,
+            PutMessageStatus::PropertiesSizeExceeded => PutStatus::PropertiesSizeExceeded,
+            PutMessageStatus::OsPageCacheBusy => PutStatus::OsPageCacheBusy,
+            PutMessageStatus::UnknownError => PutStatus::UnknownError,
+        },
+        wrote_offset: result.wrote_offset,
+        msg_ids: result.msg_ids,
+        queue_offset: result.queue_offset,
+        msg_num: result.msg_num,
+        store_timestamp: result.store_timestamp,
+        flush_ticket: None,
+    }
+}
+
+fn get_result(result: GetMessageResult) -> GetResult {
+    GetResult {
+        status: match result.status {
+            GetMessageStatus::Found => GetStatus::Found,
+            GetMessageStatus::NoMatchedMessage => GetStatus::NoMatchedMessage,
+            GetMessageStatus::MessageWasRemoving => GetStatus::MessageWasRemoving,
+            GetMessageStatus::OffsetFoundNull => GetStatus::OffsetFoundNull,
+            GetMessageStatus::OffsetOverflowBadly => GetStatus::OffsetOverflowBadly,
+            GetMessageStatus::OffsetOverflowOne => GetStatus::OffsetOverflowOne,
+            GetMessageStatus::OffsetTooSmall => GetStatus::OffsetTooSmall,
+            GetMessageStatus::NoMatchedLogicQueue => GetStatus::NoMatchedLogicQueue,
+            GetMessageStatus::NoMessageInQueue => GetStatus::NoMessageInQueue,
+        },
+        next_begin_offset: result.next_begin_offset,
+        min_offset: result.min_offset,
+        max_offset: result.max_offset,
+        body: result.body,
+        message_count: result.message_count,
+        suggest_pulling_from_slave: result.suggest_pulling_from_slave,
+    }
+}
+
+impl MessageStore for BrokerServices {
+    fn put_message(&self, message: &MessageToPut<'_>) -> PutResult {
+        let Some(store) = self.store() else {
+            return PutResult::failed(PutStatus::ServiceNotAvailable);
+        };
+        put_result(store.put_message(&MessageToStore {
+            topic: message.topic,
+            queue_id: message.queue_id,
+            flag: message.flag,
+            sys_flag: message.sys_flag,
+            born_timestamp: message.born_timestamp,
+            born_host: parse_addr(message.born_host),
+            body: message.body,
+            properties: message.properties,
+            reconsume_times: message.reconsume_times,
+            prepared_transaction_offset: message.prepared_transaction_offset,
+            wait_store: message.wait_store,
+        }))
+    }
+
+    fn put_batch(&self, batch: &BatchToPut<'_>) -> PutResult {
+        let Some(store) = self.store() else {
+            return PutResult::failed(PutStatus::ServiceNotAvailable);
+        };
+        put_result(store.put_messages(&BatchToStore {
+            topic: batch.topic,
+            queue_id: batch.queue_id,
+            sys_flag: batch.sys_flag,
+            born_timestamp: batch.born_timestamp,
+            born_host: parse_addr(batch.born_host),
+            entries: batch
+                .entries
+                .iter()
+                .map(|entry| (entry.flag, entry.body, entry.properties))
+                .collect(),
+            reconsume_times: batch.reconsume_times,
+            wait_store: batch.wait_store,
+        }))
+    }
+
+    fn get_messages(&self, request: &GetRequest<'_>) -> GetResult {
+        let Some(store) = self.store() else {
+            return GetResult::no_queue();
+        };
+        let filter = if request.all_tags {
+            MessageFilter::All
+        } else {
+            MessageFilter::from_tags(request.tags.iter().copied())
+        };
+        get_result(store.get_message(
+            request.group,
+            request.topic,
+            request.queue_id,
+            request.offset,
+            request.max_msg_nums,
+            request.max_total_bytes,
+            &filter,
+        ))
+    }
+
+    fn max_offset(&self, topic: &str, queue_id: i32) -> i64 {
+        self.store()
+            .map_or(0, |store| store.max_offset_in_queue(topic, queue_id))
+    }
+
+    fn min_offset(&self, topic: &str, queue_id: i32) -> i64 {
+        self.store()
+            .map_or(0, |store| store.min_offset_in_queue(topic, queue_id))
+    }
+
+    fn offset_by_time(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        timestamp: i64,
+        boundary: BoundaryType,
+    ) -> i64 {
+        let boundary = match boundary {
+            BoundaryType::Lower => crate::store::BoundaryType::Lower,
+            BoundaryType::Upper => crate::store::BoundaryType::Upper,
+        };
+        self.store().map_or(0, |store| {
+            store.offset_in_queue_by_time_bounded(topic, queue_id, timestamp, boundary)
+        })
+    }
+
+    fn is_in_memory(&self, topic: &str, queue_id: i32, consume_offset: i64) -> bool {
+        self.store().is_some_and(|store| {
+            store.check_in_mem_by_consume_offset(topic, queue_id, consume_offset)
+        })
+    }
+
+    fn message_store_time(&self, topic: &str, queue_id: i32, offset: i64) -> Option<i64> {
+        self.store()?.message_store_time(topic, queue_id, offset)
+    }
+
+    fn message_by_offset(&self, commit_log_offset: i64) -> Option<Vec<u8>> {
+        self.store()?.look_message_by_offset(commit_log_offset)
+    }
+
+    fn query_by_key(
+        &self,
+        topic: &str,
+        key: &str,
+        max_num: i32,
+        begin: i64,
+        end: i64,
+    ) -> QueryResult {
+        let Some(store) = self.store() else {
+            return QueryResult::default();
+        };
+        let result = store.query_message(topic, key, max_num, begin, end);
+        QueryResult {
+            message_count: result.message_count,
+            index_last_update_timestamp: result.index_last_update_timestamp,
+            index_last_update_phyoffset: result.index_last_update_phyoffset,
+            body: result.body,
+        }
+    }
+
+    fn runtime_info(&self) -> Vec<(String, String)> {
+        super::runtime_info::runtime_info(
+            self.boot_timestamp,
+            &self.inner.config,
+            &self.inner.metadata,
+            self.store(),
+        )
+    }
+}
