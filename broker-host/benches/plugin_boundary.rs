@@ -21,11 +21,11 @@ use plugin_api::sdk::{Host, Plugin, Processor, Request};
 use broker_host::clients::{ClientRegistry, RebalanceLockManager};
 use broker_host::config::BrokerConfig;
 use broker_host::metadata::MetadataStore;
-use broker_host::plugins::host_context::HostParts;
-use broker_host::plugins::{HostServices, LoadedPlugin};
+use broker_host::capabilities::{BrokerServices, HostParts};
+use broker_host::plugin_host::LoadedPlugin;
 use broker_host::remoting::ConnectionDirectory;
 
-fn services(config_dir: &std::path::Path) -> HostServices {
+fn services(config_dir: &std::path::Path) -> BrokerServices {
     let config = BrokerConfig {
         broker_name: "broker-a".into(),
         broker_cluster_name: "DefaultCluster".into(),
@@ -40,13 +40,14 @@ fn services(config_dir: &std::path::Path) -> HostServices {
         version: 479,
     };
     let metadata = MetadataStore::load_from(&config, config_dir).expect("metadata");
-    HostServices::new(HostParts {
+    BrokerServices::new(HostParts {
         config: Arc::new(config),
         identity,
         metadata: Arc::new(metadata),
         store: None,
         clients: ClientRegistry::new(ConnectionDirectory::new(), false),
         locks: Arc::new(RebalanceLockManager::default()),
+        directory: ConnectionDirectory::new(),
     })
 }
 

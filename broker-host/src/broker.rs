@@ -127,6 +127,7 @@ impl Broker {
             store: Some(store.clone()),
             clients: clients.clone(),
             locks: Arc::new(RebalanceLockManager::default()),
+            directory: directory.clone(),
         });
         let dispatcher = Dispatcher::new();
         let registry = Arc::new(PluginRegistry::new(
@@ -156,6 +157,16 @@ impl Broker {
             if hold.has_held() {
                 let key = HoldKey::queue(topic, queue_id);
                 hold.notify(&key, max_offset, Some(tags_code));
+            }
+        }));
+        // Processors hear of closed connections (their optional ABI 1.1 hook),
+        // through the table current at the time: no lock a reload holds.
+        let closing_dispatcher = Arc::downgrade(&dispatcher);
+        directory.on_close(Box::new(move |connection_id| {
+            if let Some(dispatcher) = closing_dispatcher.upgrade() {
+                for pool in dispatcher.table().pools() {
+                    pool.connection_closed(connection_id);
+                }
             }
         }));
         let probe_store = store.clone();

@@ -1,8 +1,9 @@
 //! Producers, consumers and rebalance locks, over the host's client
 //! registry and lock table.
 
+use plugin_api::codec::{ExtFields, RemotingCommand};
 use plugin_api::sdk::{
-    ClientChannel, ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerRegistration,
+    ClientCalls, ClientChannel, ClientRequest, ClientsAndLocks, HostError, Connection, ConsumerGroupInfo, ConsumerRegistration,
     MessageQueue, Subscription,
 };
 
@@ -158,5 +159,29 @@ impl ClientsAndLocks for BrokerServices {
 
     fn group_has_live_lock(&self, group: &str) -> bool {
         self.inner.locks.has_live_lock(group)
+    }
+}
+
+impl ClientCalls for BrokerServices {
+    fn send_oneway(&self, connection_id: u64, request: &ClientRequest) -> Result<(), HostError> {
+        let mut command = RemotingCommand::request(request.code);
+        command.remark = request.remark.clone();
+        let mut fields = ExtFields::new();
+        for (key, value) in &request.ext_fields {
+            fields.insert(key, value);
+        }
+        command.ext_fields = Some(fields);
+        command.body = request.body.clone().into();
+        if self
+            .inner
+            .directory
+            .send_request_oneway(connection_id, command)
+        {
+            Ok(())
+        } else {
+            Err(HostError::Refused(format!(
+                "connection {connection_id} is closed or its outbound queue is full"
+            )))
+        }
     }
 }

@@ -16,11 +16,12 @@ mod topics;
 use std::sync::Arc;
 
 use plugin_api::ffi::{HostContextBox, ABI_VERSION};
-use plugin_api::sdk::{BrokerIdentity, HostServices};
+use plugin_api::sdk::{BrokerIdentity, ClientCalls, HostServices};
 
 use crate::clients::{ClientRegistry, RebalanceLockManager};
 use crate::config::BrokerConfig;
 use crate::metadata::MetadataStore;
+use crate::remoting::ConnectionDirectory;
 use crate::store::DefaultMessageStore;
 
 /// What the host shares with plugins.
@@ -37,6 +38,8 @@ pub struct HostParts {
     pub clients: Arc<ClientRegistry>,
     /// Rebalance locks.
     pub locks: Arc<RebalanceLockManager>,
+    /// Live connections, for requests the broker sends to clients.
+    pub directory: Arc<ConnectionDirectory>,
 }
 
 /// Every capability the host offers plugins. Cheap to clone.
@@ -74,5 +77,9 @@ impl BrokerServices {
 impl HostServices for BrokerServices {
     fn abi_version(&self) -> String {
         ABI_VERSION.to_owned()
+    }
+
+    fn client_calls(&self) -> Option<&dyn ClientCalls> {
+        Some(self)
     }
 }

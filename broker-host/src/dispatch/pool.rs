@@ -176,6 +176,14 @@ impl ProcessorPool {
         }))
     }
 
+    /// Tells the processor a client connection closed (its optional ABI 1.1
+    /// hook; processors built for 1.0 fall back to doing nothing).
+    pub fn connection_closed(&self, connection_id: u64) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.processor.connection_closed(connection_id);
+        }
+    }
+
     /// Static facts about the processor.
     pub fn info(&self) -> &ProcessorInfo {
         &self.info

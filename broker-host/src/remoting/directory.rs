@@ -58,14 +58,20 @@ impl ConnectionDirectory {
 
     /// Sends a oneway request the broker originates (its own opaque counter).
     pub fn send_oneway(&self, connection_id: u64, code: i32, fields: ExtFields) -> bool {
+        let mut request = RemotingCommand::request(code);
+        request.ext_fields = Some(fields);
+        self.send_request_oneway(connection_id, request)
+    }
+
+    /// Sends `request` oneway: the broker's version, the oneway flag and its
+    /// own opaque are set here. False when the connection is gone or full.
+    pub fn send_request_oneway(&self, connection_id: u64, mut request: RemotingCommand) -> bool {
         let Some(handle) = self.connections.read().get(&connection_id).cloned() else {
             return false;
         };
-        let mut request = RemotingCommand::request(code);
         request.version = BROKER_VERSION;
         request.flag = FLAG_ONEWAY;
         request.opaque = self.next_opaque.fetch_add(1, Ordering::Relaxed);
-        request.ext_fields = Some(fields);
         handle.send_command(&request)
     }
 }

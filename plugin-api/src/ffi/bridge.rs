@@ -17,7 +17,7 @@ use abi_stable::std_types::{RArc, ROption, RResult, RSlice, RStr, RString, RVec}
 
 use super::*;
 use crate::sdk::{
-    BatchEntry, BatchToPut, BoundaryType, BrokerConfig, BrokerIdentity, ClientChannel,
+    abi_minor, BatchEntry, BatchToPut, BoundaryType, ClientCalls, ClientRequest, BrokerConfig, BrokerIdentity, ClientChannel,
     ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration,
     FlushTicket, GetRequest, GetResult, GetStatus, HostError, HostServices, Log, LogLevel,
     MessageQueue, MessageStore, MessageToPut, MetadataTable, PutResult, PutStatus, QueryResult,
@@ -573,6 +573,26 @@ impl FfiHostContext for HostSide {
         })
     }
 
+    fn send_oneway_to_client(
+        &self,
+        connection_id: u64,
+        request: &FfiClientRequest,
+    ) -> RResult<(), RString> {
+        self.guarded(
+            "send_oneway_to_client",
+            || RResult::RErr("host error while sending to the client".into()),
+            || {
+                let Some(calls) = self.0.client_calls() else {
+                    return RResult::RErr("this host does not send to clients".into());
+                };
+                host_result(
+                    client_request_from_ffi(request)
+                        .and_then(|request| calls.send_oneway(connection_id, &request)),
+                )
+            },
+        )
+    }
+
     fn runtime_info(&self) -> RVec<FfiOwnedField> {
         self.guarded("runtime_info", RVec::new, || {
             self.0
@@ -585,6 +605,23 @@ impl FfiHostContext for HostSide {
                 .collect()
         })
     }
+}
+
+fn client_request_from_ffi(request: &FfiClientRequest) -> Result<ClientRequest, HostError> {
+    let fields = request
+        .ext_fields
+        .view()
+        .map_err(|error| HostError::Refused(format!("bad header fields: {error:?}")))?
+        .to_ext_fields();
+    Ok(ClientRequest {
+        code: request.code,
+        remark: opt(request.remark.clone()).map(RString::into_string),
+        ext_fields: fields
+            .iter()
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect(),
+        body: request.body.to_vec(),
+    })
 }
 
 fn host_result(result: Result<(), HostError>) -> RResult<(), RString> {
@@ -607,12 +644,20 @@ fn channel_from_ffi<'a>(channel: &FfiClientChannel<'a>) -> ClientChannel<'a> {
 // ---- plugin side -------------------------------------------------------------
 
 /// The host context as [`HostServices`], inside a plugin.
-pub struct PluginSideHost(HostContextBox);
+pub struct PluginSideHost(HostContextBox, HostAbi);
+
+/// What the host said of its ABI when the plugin was built.
+struct HostAbi {
+    version: String,
+    minor: u32,
+}
 
 impl PluginSideHost {
     /// Wraps the context the host handed to the plugin.
     pub fn new(context: HostContextBox) -> Self {
-        PluginSideHost(context)
+        let version = context.abi_version().into_string();
+        let minor = abi_minor(&version);
+        PluginSideHost(context, HostAbi { version, minor })
     }
 }
 
@@ -629,7 +674,31 @@ fn non_negative(value: i64) -> Option<i64> {
 
 impl HostServices for PluginSideHost {
     fn abi_version(&self) -> String {
-        self.0.abi_version().into_string()
+        self.1.version.clone()
+    }
+
+    fn client_calls(&self) -> Option<&dyn ClientCalls> {
+        // The vtable of a 1.0 host has no such method: never call it there.
+        (self.1.minor >= 1).then_some(self as &dyn ClientCalls)
+    }
+}
+
+impl ClientCalls for PluginSideHost {
+    fn send_oneway(&self, connection_id: u64, request: &ClientRequest) -> Result<(), HostError> {
+        let mut fields = crate::codec::ExtFields::new();
+        for (key, value) in &request.ext_fields {
+            fields.insert(key, value);
+        }
+        let request = FfiClientRequest {
+            code: request.code,
+            remark: request.remark.as_deref().map(RString::from).into(),
+            ext_fields: fields.into(),
+            body: RVec::from(request.body.clone()),
+        };
+        match self.0.send_oneway_to_client(connection_id, &request) {
+            RResult::ROk(()) => Ok(()),
+            RResult::RErr(reason) => Err(HostError::Refused(reason.into_string())),
+        }
     }
 }
 

@@ -38,7 +38,7 @@ use crate::codec::{ExtFields, FieldSpan, FieldsView, InvalidFieldSpans};
 /// The plugin ABI version. The host loads a plugin built against any minor
 /// of the same major version, older or newer; another major is refused.
 #[cfg(not(feature = "simulate-incompatible-abi"))]
-pub const ABI_VERSION: &str = "1.0.0";
+pub const ABI_VERSION: &str = "1.1.0";
 /// The plugin ABI version (this build pretends to be an incompatible one, for tests).
 #[cfg(feature = "simulate-incompatible-abi")]
 pub const ABI_VERSION: &str = "99.0.0";
@@ -519,6 +519,30 @@ pub trait FfiHostContext: Send + Sync + Clone + 'static {
     /// key → value text, in RocketMQ's key names.
     #[sabi(last_prefix_field)]
     fn runtime_info(&self) -> RVec<FfiOwnedField>;
+
+    // ---- added in ABI 1.1 (absent from a 1.0 host: check `abi_version`) ---
+
+    /// Sends `request` oneway to the client connection `connection_id` (the
+    /// broker's own opaque). `Err` when the connection is gone or full.
+    fn send_oneway_to_client(
+        &self,
+        connection_id: u64,
+        request: &FfiClientRequest,
+    ) -> RResult<(), RString>;
+}
+
+/// A request the broker sends to a client (ABI 1.1).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct FfiClientRequest {
+    /// Request code.
+    pub code: i32,
+    /// Optional remark.
+    pub remark: ROption<RString>,
+    /// Header fields.
+    pub ext_fields: FfiFields,
+    /// Body.
+    pub body: RVec<u8>,
 }
 
 /// The host context as a plugin receives it.
@@ -534,6 +558,12 @@ pub trait FfiProcessor: Send + Sync + 'static {
     /// Called once when the host retires this processor (unload, swap, shutdown).
     #[sabi(last_prefix_field)]
     fn shutdown(&self);
+
+    // ---- added in ABI 1.1: optional, with a default the host falls back to
+    // for processors built against 1.0 ---------------------------------------
+
+    /// A client connection closed (e.g. to forget a producer's channel).
+    fn connection_closed(&self, _connection_id: u64) {}
 }
 
 /// A processor as the host holds it.

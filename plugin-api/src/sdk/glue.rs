@@ -93,6 +93,10 @@ impl<P: Processor> FfiProcessor for Guarded<P> {
         // from crossing the boundary.
         let _ = catch_unwind(AssertUnwindSafe(|| self.0.shutdown()));
     }
+
+    fn connection_closed(&self, connection_id: u64) {
+        let _ = catch_unwind(AssertUnwindSafe(|| self.0.connection_closed(connection_id)));
+    }
 }
 
 fn outcome_to_ffi(outcome: Outcome) -> FfiOutcome {

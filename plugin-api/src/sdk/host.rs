@@ -4,8 +4,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use super::capabilities::{
-    BrokerConfig, BrokerIdentity, ClientsAndLocks, ConsumerOffsets, HostServices, LogLevel,
-    MessageStore, TopicsAndGroups,
+    BrokerConfig, BrokerIdentity, ClientCalls, ClientsAndLocks, ConsumerOffsets, HostError,
+    HostServices, LogLevel, MessageStore, TopicsAndGroups,
 };
 
 /// Handle to the host's capabilities, given to [`super::Plugin::new`].
@@ -73,6 +73,20 @@ impl Host {
     /// The broker's configuration.
     pub fn config(&self) -> &dyn BrokerConfig {
         &*self.services
+    }
+
+    /// Sending requests to clients (ABI 1.1). On an older broker this is
+    /// [`HostError::MissingCapability`]: ask for it in [`super::Plugin::new`]
+    /// (`host.client_calls()?;`) so such a broker refuses the plugin at load
+    /// with a message naming the capability.
+    pub fn client_calls(&self) -> Result<&dyn ClientCalls, HostError> {
+        self.services
+            .client_calls()
+            .ok_or_else(|| HostError::MissingCapability {
+                capability: "client_calls",
+                since: "1.1.0",
+                host_abi: self.services.abi_version(),
+            })
     }
 
     /// The broker's identity (cluster, name, address, permission, version).

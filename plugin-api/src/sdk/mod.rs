@@ -142,6 +142,10 @@ pub trait Processor: Send + Sync + 'static {
 
     /// Called once when the host retires this processor.
     fn shutdown(&self) {}
+
+    /// A client connection closed (ABI 1.1). Processors that keep state per
+    /// connection forget it here.
+    fn connection_closed(&self, _connection_id: u64) {}
 }
 
 /// Exports a type implementing [`Plugin`] as this library's plugin. The

@@ -8,11 +8,14 @@ use std::sync::OnceLock;
 
 use e2e_tests::{plugin_library, target_dir, workspace_root, BrokerProcess, BrokerSetup};
 
-/// Builds `tests/fixtures/incompatible-plugin` (its own workspace, so its
-/// plugin-api feature cannot leak into the real build) once per test run.
-fn incompatible_plugin() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
+/// Builds a fixture plugin crate under `tests/fixtures` (its own workspace,
+/// so its plugin-api cannot leak into the real build) once per test run.
+fn fixture_plugin(
+    built: &'static OnceLock<PathBuf>,
+    crate_dir: &str,
+    library_name: &str,
+) -> PathBuf {
+    built
         .get_or_init(|| {
             let fixtures_target = target_dir().join("fixtures");
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
@@ -20,22 +23,68 @@ fn incompatible_plugin() -> PathBuf {
                 .arg("build")
                 .arg("--quiet")
                 .arg("--manifest-path")
-                .arg(workspace_root().join("tests/fixtures/incompatible-plugin/Cargo.toml"))
+                .arg(workspace_root().join(format!("tests/fixtures/{crate_dir}/Cargo.toml")))
                 .arg("--target-dir")
                 .arg(&fixtures_target)
                 .status()
                 .expect("run cargo build for the fixture");
-            assert!(
-                status.success(),
-                "building the incompatible fixture plugin failed"
-            );
+            assert!(status.success(), "building the fixture {crate_dir} failed");
             fixtures_target.join("debug").join(format!(
-                "{}incompatible_plugin{}",
+                "{}{library_name}{}",
                 std::env::consts::DLL_PREFIX,
                 std::env::consts::DLL_SUFFIX
             ))
         })
         .clone()
+}
+
+fn incompatible_plugin() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    fixture_plugin(&BUILT, "incompatible-plugin", "incompatible_plugin")
+}
+
+/// Built against `tests/fixtures/plugin-api-1.0`, a frozen copy of the
+/// plugin-api of ABI 1.0.0.
+fn abi_1_0_plugin() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    fixture_plugin(&BUILT, "abi-1.0-plugin", "abi_one_zero_plugin")
+}
+
+#[test]
+fn a_plugin_built_against_an_older_minor_abi_loads_and_serves() {
+    let library = abi_1_0_plugin();
+    let broker = BrokerProcess::start(BrokerSetup::with_route_plugin().processor(&library, ""));
+    let mut client = broker.client();
+    let mut request = plugin_api::codec::RemotingCommand::request(9960);
+    let mut fields = plugin_api::codec::ExtFields::new();
+    fields.insert("topic", "TBW102");
+    request.ext_fields = Some(fields);
+    request.body = bytes::Bytes::from_static(b"from a 1.0 plugin");
+    let answer = client.call(&request);
+    assert_eq!(answer.code, 0, "{:?}", answer.remark);
+    let field = |key: &str| {
+        answer
+            .ext_fields
+            .as_ref()
+            .and_then(|fields| fields.get(key))
+            .map(str::to_owned)
+    };
+    assert_eq!(field("writeQueueNums").as_deref(), Some("8"), "a host call made through the 1.0 vtable");
+    assert_eq!(field("maxOffset").as_deref(), Some("0"));
+    assert_eq!(field("hostAbi").as_deref(), Some(plugin_api::ffi::ABI_VERSION));
+    assert_eq!(&answer.body[..], b"from a 1.0 plugin");
+    let missing = client.call_code(9960, &[("topic", "NoSuchTopic")]);
+    assert_eq!(missing.code, 17);
+    // Connection close calls the 1.1 hook the 1.0 processor lacks: the
+    // host falls back to the default and keeps serving.
+    drop(client);
+    let mut again = broker.client();
+    assert_eq!(again.call_code(9960, &[("topic", "TBW102")]).code, 0);
+    let log = broker.log();
+    assert!(
+        log.contains(&format!("built for ABI 1.0, running on ABI {}", plugin_api::ffi::ABI_VERSION)),
+        "{log}"
+    );
 }
 
 #[test]
@@ -53,7 +102,7 @@ fn a_plugin_built_against_another_plugin_api_is_refused_with_a_clear_error() {
 
     let log = broker.log();
     let expected = format!(
-        "plugin library {} was built against plugin-api ABI 0.99.0, but this broker expects ABI {}",
+        "plugin library {} was built against plugin-api ABI 99.0.0, but this broker expects ABI {}",
         library.display(),
         plugin_api::ffi::ABI_VERSION
     );

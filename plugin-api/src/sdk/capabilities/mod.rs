@@ -62,10 +62,50 @@ pub trait Log: Send + Sync {
     fn log(&self, level: LogLevel, plugin: &str, message: &str);
 }
 
+/// Sending requests to client connections (added in plugin ABI 1.1): what
+/// Java's broker does with `invokeOneway` on a client channel
+/// (CHECK_TRANSACTION_STATE, RESET_CONSUMER_CLIENT_OFFSET, ...).
+pub trait ClientCalls: Send + Sync {
+    /// Sends `request` oneway to the connection with this host-wide id (the
+    /// broker picks the opaque). `Err` when the connection is gone or its
+    /// outbound queue is full.
+    fn send_oneway(&self, connection_id: u64, request: &ClientRequest) -> Result<(), HostError>;
+}
+
+/// A request the broker sends to a client.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClientRequest {
+    /// Request code.
+    pub code: i32,
+    /// Optional remark.
+    pub remark: Option<String>,
+    /// Header fields, in order.
+    pub ext_fields: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
 /// Everything the host provides: what a [`super::Host`] is built over.
 pub trait HostServices:
     MessageStore + ConsumerOffsets + TopicsAndGroups + ClientsAndLocks + BrokerConfig + Log
 {
     /// The plugin ABI version the host implements (`major.minor.patch`).
     fn abi_version(&self) -> String;
+
+    /// [`ClientCalls`], when the host has it (ABI 1.1 and later).
+    fn client_calls(&self) -> Option<&dyn ClientCalls>;
+}
+
+/// Capabilities added after ABI 1.0: name and the ABI minor that added it.
+/// [`super::Host`]'s accessor for one answers
+/// [`HostError::MissingCapability`] on an older host.
+pub const CAPABILITIES_SINCE: &[(&str, u32)] = &[("client_calls", 1)];
+
+/// The minor number of an ABI version text (`1.1.0` → 1); 0 when unreadable.
+pub fn abi_minor(version: &str) -> u32 {
+    version
+        .split('.')
+        .nth(1)
+        .and_then(|minor| minor.parse().ok())
+        .unwrap_or(0)
 }

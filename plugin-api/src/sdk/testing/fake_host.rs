@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::message::{body_crc, encode_record_into, find_property, RecordToEncode};
 use crate::sdk::{
-    glue, BatchToPut, BoundaryType, BrokerConfig, BrokerIdentity, ClientChannel, ClientsAndLocks,
+    glue, BatchToPut, ClientCalls, ClientRequest, BoundaryType, BrokerConfig, BrokerIdentity, ClientChannel, ClientsAndLocks,
     Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration, FlushTicket, GetRequest,
     GetResult, GetStatus, Host, HostError, HostServices, Log, LogLevel, MessageQueue,
     MessageStore, MessageToPut, MetadataTable, Plugin, PutResult, PutStatus, QueryResult,
@@ -80,6 +80,13 @@ pub struct FakeHostState {
     pub log: Vec<String>,
     /// Runtime-info pairs answered by `runtime_info`.
     pub runtime_info: Vec<(String, String)>,
+    /// The ABI version the fake claims (None = this SDK's): set an older
+    /// one to test a plugin on an older broker.
+    pub abi_version: Option<String>,
+    /// Requests sent to clients through `ClientCalls`, with the connection id.
+    pub sent_to_clients: Vec<(u64, ClientRequest)>,
+    /// Connections `ClientCalls` treats as gone.
+    pub closed_connections: Vec<u64>,
 }
 
 /// The in-memory host. Cheap to clone (clones share state).
@@ -262,7 +269,28 @@ impl FakeHost {
 
 impl HostServices for FakeHost {
     fn abi_version(&self) -> String {
-        crate::ffi::ABI_VERSION.to_owned()
+        self.state()
+            .abi_version
+            .clone()
+            .unwrap_or_else(|| crate::ffi::ABI_VERSION.to_owned())
+    }
+
+    fn client_calls(&self) -> Option<&dyn ClientCalls> {
+        let minor = crate::sdk::abi_minor(&self.abi_version());
+        (minor >= 1).then_some(self as &dyn ClientCalls)
+    }
+}
+
+impl ClientCalls for FakeHost {
+    fn send_oneway(&self, connection_id: u64, request: &ClientRequest) -> Result<(), HostError> {
+        let mut state = self.state();
+        if state.closed_connections.contains(&connection_id) {
+            return Err(HostError::Refused(format!(
+                "connection {connection_id} is closed"
+            )));
+        }
+        state.sent_to_clients.push((connection_id, request.clone()));
+        Ok(())
     }
 }
 

@@ -36,3 +36,78 @@ mod request_builder;
 
 pub use fake_host::{FakeHost, FakeHostState, StoredMessage};
 pub use request_builder::RequestBuilder;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sdk::*;
+
+    /// Needs a capability of ABI 1.1 and asks for it at start, as the SDK
+    /// recommends.
+    struct NeedsClientCalls;
+
+    impl Plugin for NeedsClientCalls {
+        const NAME: &'static str = "needs-client-calls";
+        const VERSION: &'static str = "1";
+        const REQUEST_CODES: &'static [i32] = &[9000];
+        type Settings = NoSettings;
+
+        fn new(host: Host, _settings: NoSettings) -> Result<Self, StartError> {
+            host.client_calls()?;
+            Ok(NeedsClientCalls)
+        }
+    }
+
+    impl Processor for NeedsClientCalls {
+        fn process(&self, _request: &Request<'_>) -> Result<Outcome, ProcessError> {
+            Ok(Response::success().into())
+        }
+    }
+
+    #[test]
+    fn a_plugin_needing_a_newer_capability_is_refused_at_start_naming_it() {
+        let host = FakeHost::new();
+        host.state().abi_version = Some("1.0.0".to_owned());
+        let refusal = host
+            .start::<NeedsClientCalls>("")
+            .err()
+            .expect("a 1.0 host lacks client_calls");
+        assert_eq!(
+            refusal,
+            "this broker (plugin ABI 1.0.0) lacks the host capability `client_calls`, \
+             added in plugin ABI 1.1.0; run the plugin on a newer broker"
+        );
+
+        let current = FakeHost::new();
+        assert!(current.start::<NeedsClientCalls>("").is_ok());
+    }
+
+    #[test]
+    fn client_calls_reach_the_fake_and_report_closed_connections() {
+        let host = FakeHost::new();
+        let handle = host.host("caller");
+        let calls = handle.client_calls().expect("ABI 1.1 has it");
+        let request = ClientRequest {
+            code: 39,
+            ext_fields: vec![("tranStateTableOffset".into(), "7".into())],
+            ..ClientRequest::default()
+        };
+        calls.send_oneway(4, &request).expect("open connection");
+        host.state().closed_connections.push(5);
+        assert!(matches!(
+            calls.send_oneway(5, &request),
+            Err(HostError::Refused(_))
+        ));
+        assert_eq!(host.state().sent_to_clients, vec![(4, request)]);
+    }
+
+    #[test]
+    fn settings_refusals_name_the_key_at_start() {
+        let host = FakeHost::new();
+        let refusal = host
+            .start::<NeedsClientCalls>(r#"{"typo":1}"#)
+            .err()
+            .expect("NoSettings takes no key");
+        assert_eq!(refusal, "invalid settings: unknown setting `typo`");
+    }
+}
