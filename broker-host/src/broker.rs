@@ -14,13 +14,13 @@ use tokio::task::JoinHandle;
 
 use crate::clients::{ClientRegistry, RebalanceLockManager};
 use crate::config::BrokerConfig;
-use crate::dispatch::{Dispatcher, PortKind};
+use crate::dispatch::Dispatcher;
 use crate::metadata::{MetadataError, MetadataStore};
 use crate::namesrv::{NameServerRegistration, RegistrationService};
 use crate::plugins::host_context::HostParts;
 use crate::plugins::management::ManagementProcessor;
 use crate::plugins::{HostServices, ManifestError, PluginRegistry, ReloadReport};
-use crate::remoting::{ConnectionDirectory, RemotingServer, ServerConfig};
+use crate::remoting::{ConnectionDirectory, PortKind, RemotingServer, ServerConfig};
 use crate::schedule::ScheduleMessageService;
 use crate::store::{DefaultMessageStore, StoreConfig, StoreError};
 use crate::timer::TimerMessageService;
