@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use parking_lot::RwLock;
-use plugin_api::ffi::FfiTopicConfig;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::data_version::DataVersion;
@@ -148,6 +147,24 @@ impl TopicFilterType {
             _ => None,
         }
     }
+
+    /// Java's ordinal (0 SINGLE_TAG, 1 MULTI_TAG), the number plugins see.
+    pub fn code(self) -> u8 {
+        match self {
+            TopicFilterType::SingleTag => 0,
+            TopicFilterType::MultiTag => 1,
+        }
+    }
+
+    /// From [`TopicFilterType::code`]; anything but 1 is SINGLE_TAG, the
+    /// default.
+    pub fn from_code(code: u8) -> Self {
+        if code == 1 {
+            TopicFilterType::MultiTag
+        } else {
+            TopicFilterType::SingleTag
+        }
+    }
 }
 
 impl Serialize for TopicFilterType {
@@ -213,22 +230,6 @@ impl TopicConfig {
         self.write_queue_nums = queues;
         self.perm = perm;
         self
-    }
-
-    /// The ABI form handed to plugins.
-    pub fn to_ffi(&self) -> FfiTopicConfig {
-        FfiTopicConfig {
-            topic_name: self.topic_name.as_str().into(),
-            read_queue_nums: self.read_queue_nums,
-            write_queue_nums: self.write_queue_nums,
-            perm: self.perm,
-            topic_filter_type: match self.topic_filter_type {
-                TopicFilterType::SingleTag => 0,
-                TopicFilterType::MultiTag => 1,
-            },
-            topic_sys_flag: self.topic_sys_flag,
-            order: self.order,
-        }
     }
 
     /// The fastjson bean form (fields sorted, as in `topics.json`).
@@ -693,4 +694,18 @@ pub fn alter_attributes(
         }
     }
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TopicFilterType;
+
+    #[test]
+    fn filter_type_codes_are_java_ordinals() {
+        for filter in [TopicFilterType::SingleTag, TopicFilterType::MultiTag] {
+            assert_eq!(TopicFilterType::from_code(filter.code()), filter);
+        }
+        assert_eq!(TopicFilterType::MultiTag.code(), 1);
+        assert_eq!(TopicFilterType::from_code(7), TopicFilterType::SingleTag);
+    }
 }
