@@ -14,13 +14,13 @@ use tokio::task::JoinHandle;
 
 use crate::clients::{ClientRegistry, RebalanceLockManager};
 use crate::config::BrokerConfig;
-use crate::dispatch::{Dispatcher, PortKind};
+use crate::dispatch::Dispatcher;
 use crate::metadata::{MetadataError, MetadataStore};
 use crate::namesrv::{NameServerRegistration, RegistrationService};
 use crate::capabilities::{BrokerServices, HostParts};
 use crate::plugin_host::management::ManagementProcessor;
 use crate::plugin_host::{ManifestError, PluginRegistry, ReloadReport};
-use crate::remoting::{ConnectionDirectory, RemotingServer, ServerConfig};
+use crate::remoting::{ConnectionDirectory, PortKind, RemotingServer, ServerConfig};
 use crate::schedule::ScheduleMessageService;
 use crate::store::{DefaultMessageStore, StoreConfig, StoreError};
 use crate::timer::TimerMessageService;

@@ -10,6 +10,7 @@
 pub mod broker;
 pub mod capabilities;
 pub mod clients;
+pub mod clock;
 pub mod config;
 pub mod dispatch;
 pub mod metadata;
@@ -19,6 +20,7 @@ pub mod remoting;
 pub mod schedule;
 pub mod store;
 pub mod timer;
+mod topic_abi;
 
 /// A `HashMap` for the tables read on every message (topics, queue offsets,
 /// consume queues): foldhash, seeded per process, instead of SipHash, which

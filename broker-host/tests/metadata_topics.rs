@@ -7,11 +7,12 @@ mod metadata {
     use std::fs;
 
     use broker_host::config::BrokerConfig;
-    use broker_host::metadata::topic_config::{perm, system_topic};
+    use broker_host::metadata::topic_config::perm;
     use broker_host::metadata::{
         is_not_allowed_send_topic, validate_group_name, validate_topic_name, TopicConfig,
         TopicConfigManager, TopicFilterType,
     };
+    use plugin_api::topics::NOT_ALLOWED_SEND_TOPICS;
 
     fn config() -> BrokerConfig {
         BrokerConfig {
@@ -192,7 +193,7 @@ mod metadata {
         assert!(!manager.is_system_topic("TopicTest"));
         assert!(!manager.is_system_topic("%RETRY%cg1"));
 
-        for topic in system_topic::NOT_ALLOWED_SEND {
+        for topic in NOT_ALLOWED_SEND_TOPICS {
             assert!(manager.is_not_allowed_send_topic(topic), "{topic}");
         }
         assert!(!is_not_allowed_send_topic("TBW102"));

@@ -1,5 +1,6 @@
 //! RocketMQ request and response codes, with the names of Apache RocketMQ's
-//! `RequestCode.java` / `ResponseCode.java` (5.x).
+//! `RequestCode.java` / `ResponseCode.java` (5.x), and the store's put
+//! statuses as Java names them.
 
 /// The `version` this broker announces in responses: the ordinal of
 /// `MQVersion.Version.V5_3_3` (RocketMQ 5.3.3's `CURRENT_VERSION`).
@@ -9,6 +10,31 @@ pub const BROKER_VERSION: i32 = 479;
 /// FAQ url there is the same page).
 pub const FAQ_SUGGESTION: &str =
     "\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.";
+
+/// The names of Java's `PutMessageStatus` constants, as remarks and logs
+/// print them; the host's store and the plugins map their status enums here.
+pub mod put_status {
+    /// Stored (and flushed, when asked to wait).
+    pub const PUT_OK: &str = "PUT_OK";
+    /// Stored, but the sync flush did not finish in time.
+    pub const FLUSH_DISK_TIMEOUT: &str = "FLUSH_DISK_TIMEOUT";
+    /// Stored, the slave did not acknowledge in time.
+    pub const FLUSH_SLAVE_TIMEOUT: &str = "FLUSH_SLAVE_TIMEOUT";
+    /// Stored, no slave.
+    pub const SLAVE_NOT_AVAILABLE: &str = "SLAVE_NOT_AVAILABLE";
+    /// Not stored: store shut down, not writeable, or a slave.
+    pub const SERVICE_NOT_AVAILABLE: &str = "SERVICE_NOT_AVAILABLE";
+    /// Not stored: a commit-log file could not be created.
+    pub const CREATE_MAPPED_FILE_FAILED: &str = "CREATE_MAPPED_FILE_FAILED";
+    /// Not stored: body, topic or record too long.
+    pub const MESSAGE_ILLEGAL: &str = "MESSAGE_ILLEGAL";
+    /// Not stored: properties too long.
+    pub const PROPERTIES_SIZE_EXCEEDED: &str = "PROPERTIES_SIZE_EXCEEDED";
+    /// Not stored: the append lock was held too long.
+    pub const OS_PAGE_CACHE_BUSY: &str = "OS_PAGE_CACHE_BUSY";
+    /// Not stored: anything else.
+    pub const UNKNOWN_ERROR: &str = "UNKNOWN_ERROR";
+}
 
 /// Request codes (`RequestCode.java`).
 pub mod request_code {

@@ -1,5 +1,6 @@
-//! Topic and group naming rules and permission bits shared by the host and
-//! plugins (RocketMQ `TopicValidator`, `PermName`, `MixAll`).
+//! Topic and group naming rules, permission bits and the system topic names,
+//! shared by the host and plugins (RocketMQ `TopicValidator`, `PermName`,
+//! `MixAll`).
 
 /// Permission bits of a topic or the broker (`PermName`).
 pub mod perm {
@@ -53,12 +54,39 @@ pub mod perm {
     }
 }
 
-/// Template for auto-created topics.
+// RocketMQ's system topic names (`TopicValidator`, `MixAll`, `PopAckConstants`,
+// `TimerMessageStore`): the one copy the host and the plugins share.
+
+/// Template for auto-created topics (`AUTO_CREATE_TOPIC_KEY_TOPIC`).
 pub const AUTO_CREATE_TOPIC_KEY: &str = "TBW102";
-/// Delay-level topic.
+/// Delay-level topic (`RMQ_SYS_SCHEDULE_TOPIC`).
 pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
+/// Benchmark topic (`RMQ_SYS_BENCHMARK_TOPIC`).
+pub const BENCHMARK_TOPIC: &str = "BenchmarkTest";
+/// Half (prepared) transaction messages.
+pub const TRANS_HALF_TOPIC: &str = "RMQ_SYS_TRANS_HALF_TOPIC";
+/// Transaction op messages.
+pub const TRANS_OP_HALF_TOPIC: &str = "RMQ_SYS_TRANS_OP_HALF_TOPIC";
+/// Half messages checked too often.
+pub const TRANS_CHECK_MAX_TIME_TOPIC: &str = "TRANS_CHECK_MAX_TIME_TOPIC";
+/// Default message-trace topic (`msgTraceTopicName`).
+pub const TRACE_TOPIC: &str = "RMQ_SYS_TRACE_TOPIC";
+/// Self test.
+pub const SELF_TEST_TOPIC: &str = "SELF_TEST_TOPIC";
+/// Offset-moved events.
+pub const OFFSET_MOVED_EVENT_TOPIC: &str = "OFFSET_MOVED_EVENT";
+/// RocksDB offset checkpoints (5.x).
+pub const ROCKSDB_OFFSET_TOPIC: &str = "CHECKPOINT_TOPIC";
 /// Timer-wheel topic (5.x, `timerWheelEnable`).
 pub const TIMER_TOPIC: &str = "rmq_sys_wheel_timer";
+/// Every topic starting with this is a system topic.
+pub const SYSTEM_TOPIC_PREFIX: &str = "rmq_sys_";
+/// `<cluster>_REPLY_TOPIC`, seeded per cluster.
+pub const REPLY_TOPIC_SUFFIX: &str = "_REPLY_TOPIC";
+/// `rmq_sys_REVIVE_LOG_<cluster>` (POP).
+pub const REVIVE_TOPIC_PREFIX: &str = "rmq_sys_REVIVE_LOG_";
+/// `rmq_sys_SYNC_BROKER_MEMBER_<broker>`.
+pub const SYNC_BROKER_MEMBER_TOPIC_PREFIX: &str = "rmq_sys_SYNC_BROKER_MEMBER_";
 /// Prefix of a group's retry topic.
 pub const RETRY_GROUP_TOPIC_PREFIX: &str = "%RETRY%";
 /// Prefix of a group's dead-letter topic.
@@ -68,15 +96,36 @@ pub const TOPIC_MAX_LENGTH: usize = 127;
 /// Longest retry/DLQ topic name.
 pub const RETRY_OR_DLQ_TOPIC_MAX_LENGTH: usize = 255;
 
+/// `TopicValidator`'s static system-topic set.
+pub const SYSTEM_TOPICS: [&str; 10] = [
+    AUTO_CREATE_TOPIC_KEY,
+    SCHEDULE_TOPIC,
+    BENCHMARK_TOPIC,
+    TRANS_HALF_TOPIC,
+    TRACE_TOPIC,
+    TRANS_OP_HALF_TOPIC,
+    TRANS_CHECK_MAX_TIME_TOPIC,
+    SELF_TEST_TOPIC,
+    OFFSET_MOVED_EVENT_TOPIC,
+    ROCKSDB_OFFSET_TOPIC,
+];
+
 /// Topics clients may never send to.
 pub const NOT_ALLOWED_SEND_TOPICS: [&str; 6] = [
-    "SCHEDULE_TOPIC_XXXX",
-    "RMQ_SYS_TRANS_HALF_TOPIC",
-    "RMQ_SYS_TRANS_OP_HALF_TOPIC",
-    "TRANS_CHECK_MAX_TIME_TOPIC",
-    "SELF_TEST_TOPIC",
-    "OFFSET_MOVED_EVENT",
+    SCHEDULE_TOPIC,
+    TRANS_HALF_TOPIC,
+    TRANS_OP_HALF_TOPIC,
+    TRANS_CHECK_MAX_TIME_TOPIC,
+    SELF_TEST_TOPIC,
+    OFFSET_MOVED_EVENT_TOPIC,
 ];
+
+/// `TopicValidator.isSystemTopic`: `rmq_sys_*` or one of [`SYSTEM_TOPICS`].
+/// The broker's topic table also counts the topics it seeds under its
+/// cluster and broker names; this test knows names alone.
+pub fn is_system_topic(topic: &str) -> bool {
+    topic.starts_with(SYSTEM_TOPIC_PREFIX) || SYSTEM_TOPICS.contains(&topic)
+}
 
 /// `%RETRY%<group>`.
 pub fn retry_topic(group: &str) -> String {
@@ -125,6 +174,9 @@ pub fn validate_topic_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `messageDelayLevel`'s default: 18 levels, 1 s to 2 h.
+pub const DEFAULT_DELAY_LEVELS: &str = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
+
 /// Parses `messageDelayLevel` (`"1s 5s 10s 30s 1m ... 2h"`) into milliseconds
 /// per level (level 1 first). Units s, m, h, d.
 pub fn parse_delay_levels(text: &str) -> Result<Vec<u64>, String> {
@@ -151,6 +203,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn system_topics() {
+        for prefixed in [
+            TIMER_TOPIC,
+            REVIVE_TOPIC_PREFIX,
+            SYNC_BROKER_MEMBER_TOPIC_PREFIX,
+        ] {
+            assert!(prefixed.starts_with(SYSTEM_TOPIC_PREFIX), "{prefixed}");
+            assert!(is_system_topic(prefixed), "{prefixed}");
+        }
+        assert!(is_system_topic("TBW102"));
+        assert!(is_system_topic("CHECKPOINT_TOPIC"));
+        assert!(!is_system_topic("TopicTest"));
+        assert!(!is_system_topic("%RETRY%group"));
+        assert!(NOT_ALLOWED_SEND_TOPICS
+            .iter()
+            .all(|topic| SYSTEM_TOPICS.contains(topic)));
+    }
+
+    #[test]
     fn topic_names() {
         assert!(validate_topic_name("TopicTest").is_ok());
         assert!(validate_topic_name("%RETRY%group_1-a|b").is_ok());
@@ -162,9 +233,7 @@ mod tests {
 
     #[test]
     fn delay_levels() {
-        let levels =
-            parse_delay_levels("1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h")
-                .expect("default levels");
+        let levels = parse_delay_levels(DEFAULT_DELAY_LEVELS).expect("default levels");
         assert_eq!(levels.len(), 18);
         assert_eq!(
             (levels[0], levels[4], levels[17]),

@@ -538,7 +538,7 @@ define_keys! {
         /// Pages per flush while warming a mapped file.
         "flushLeastPagesWhenWarmMapedFile" flush_least_pages_when_warm_maped_file: u32 = 4096;
         /// Delay levels 1..N (units s, m, h, d), space-separated.
-        "messageDelayLevel" message_delay_level: String = s("1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h");
+        "messageDelayLevel" message_delay_level: String = s(plugin_api::topics::DEFAULT_DELAY_LEVELS);
         /// Period (ms) of persisting delayOffset.json.
         "flushDelayOffsetInterval" flush_delay_offset_interval: u64 = 10_000;
         /// HA listen port; 0 = listenPort + 1.

@@ -5,17 +5,7 @@ use std::time::Instant;
 use plugin_api::codec::{ExtFields, FieldsView, RemotingCommand};
 use plugin_api::codes::BROKER_VERSION;
 
-use crate::remoting::ConnectionHandle;
-
-/// Which listener a request arrived on; some codes (pull) are served only on
-/// the main port, as in RocketMQ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PortKind {
-    /// `listenPort`.
-    Main,
-    /// `listenPort - 2`, the fast/VIP port.
-    Fast,
-}
+use crate::remoting::{ConnectionHandle, PortKind};
 
 /// One request and where its answer goes.
 pub struct Job {

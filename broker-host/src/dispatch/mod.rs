@@ -6,6 +6,11 @@
 //! processor has its own worker pool and bounded queue ([`pool`]); requests a
 //! processor asked to hold wait in the [`hold`] service and are re-dispatched
 //! through whatever table is current when they wake.
+//!
+//! Dispatch sits above remoting: the [`Dispatcher`] is the
+//! [`RequestHandler`] every connection hands its requests to, and answers go
+//! back through the request's [`ConnectionHandle`]. Remoting imports nothing
+//! from here.
 
 pub mod hold;
 pub mod job;
@@ -15,10 +20,13 @@ pub mod table;
 use std::sync::{Arc, Weak};
 
 use arc_swap::ArcSwap;
+use plugin_api::codec::RemotingCommand;
 use plugin_api::codes::response_code;
 
+use crate::remoting::{ConnectionHandle, PortKind, RequestHandler};
+
 pub use hold::HoldService;
-pub use job::{Job, PortKind};
+pub use job::Job;
 pub use pool::{ProcessorPool, ProcessorStats, SubmitError};
 pub use table::DispatchTable;
 
@@ -111,5 +119,21 @@ impl Dispatcher {
         for worker in workers {
             let _ = worker.join();
         }
+    }
+}
+
+impl RequestHandler for Dispatcher {
+    fn handle(
+        &self,
+        request: RemotingCommand,
+        connection: ConnectionHandle,
+        port: PortKind,
+        lone: bool,
+    ) {
+        let mut job = Job::new(request, connection, port);
+        // A lone request may be run by the network thread: see
+        // `ProcessorPool::try_run_here`.
+        job.may_run_inline = lone;
+        self.dispatch(job);
     }
 }

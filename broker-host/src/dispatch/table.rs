@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::job::PortKind;
 use super::pool::ProcessorPool;
+use crate::remoting::PortKind;
 
 /// Code → pool, per listener. Built whole, then installed atomically.
 #[derive(Default)]

@@ -10,10 +10,10 @@ use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::data_version::now_millis;
 use super::json::{self, Json};
 use super::persist::{ConfigFile, LoadReport};
 use super::MetadataError;
+use crate::clock::now_millis;
 
 /// File name under `<storePathRootDir>/config`.
 pub const CONSUMER_FILTER_FILE: &str = "consumerFilter.json";

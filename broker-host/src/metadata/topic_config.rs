@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use parking_lot::RwLock;
-use plugin_api::ffi::FfiTopicConfig;
+use plugin_api::topics;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::data_version::DataVersion;
@@ -28,66 +28,11 @@ pub mod perm {
     pub use plugin_api::topics::perm::*;
 }
 
-/// Names of RocketMQ's system topics (`TopicValidator`, `MixAll`).
+/// Where `store::stats` still looks the system topics up; the names live in
+/// [`plugin_api::topics`], and this alias goes once the store imports them
+/// from there.
 pub mod system_topic {
-    /// Template for auto-created topics.
-    pub const AUTO_CREATE_TOPIC_KEY: &str = "TBW102";
-    /// Self test.
-    pub const SELF_TEST: &str = "SELF_TEST_TOPIC";
-    /// Benchmark.
-    pub const BENCHMARK: &str = "BenchmarkTest";
-    /// Offset-moved events.
-    pub const OFFSET_MOVED_EVENT: &str = "OFFSET_MOVED_EVENT";
-    /// Delay levels.
-    pub const SCHEDULE: &str = "SCHEDULE_TOPIC_XXXX";
-    /// Half (prepared) transaction messages.
-    pub const TRANS_HALF: &str = "RMQ_SYS_TRANS_HALF_TOPIC";
-    /// Transaction op messages.
-    pub const TRANS_OP_HALF: &str = "RMQ_SYS_TRANS_OP_HALF_TOPIC";
-    /// Half messages checked too often.
-    pub const TRANS_CHECK_MAX_TIME: &str = "TRANS_CHECK_MAX_TIME_TOPIC";
-    /// Default message-trace topic.
-    pub const TRACE: &str = "RMQ_SYS_TRACE_TOPIC";
-    /// RocksDB offset checkpoints (5.x).
-    pub const ROCKSDB_OFFSET: &str = "CHECKPOINT_TOPIC";
-    /// Timer-wheel messages (5.x).
-    pub const TIMER: &str = plugin_api::topics::TIMER_TOPIC;
-    /// Every topic starting with this is a system topic.
-    pub const SYSTEM_PREFIX: &str = "rmq_sys_";
-    /// Retry topics: `%RETRY%<group>`.
-    pub const RETRY_PREFIX: &str = "%RETRY%";
-    /// Dead-letter topics: `%DLQ%<group>`.
-    pub const DLQ_PREFIX: &str = "%DLQ%";
-    /// `<cluster>_REPLY_TOPIC`.
-    pub const REPLY_SUFFIX: &str = "_REPLY_TOPIC";
-    /// `rmq_sys_REVIVE_LOG_<cluster>` (POP).
-    pub const REVIVE_PREFIX: &str = "rmq_sys_REVIVE_LOG_";
-    /// `rmq_sys_SYNC_BROKER_MEMBER_<broker>`.
-    pub const SYNC_BROKER_MEMBER_PREFIX: &str = "rmq_sys_SYNC_BROKER_MEMBER_";
-
-    /// `TopicValidator`'s static system-topic set.
-    pub const BUILTIN: &[&str] = &[
-        AUTO_CREATE_TOPIC_KEY,
-        SCHEDULE,
-        BENCHMARK,
-        TRANS_HALF,
-        TRACE,
-        TRANS_OP_HALF,
-        TRANS_CHECK_MAX_TIME,
-        SELF_TEST,
-        OFFSET_MOVED_EVENT,
-        ROCKSDB_OFFSET,
-    ];
-
-    /// Topics clients may never send to.
-    pub const NOT_ALLOWED_SEND: &[&str] = &[
-        SCHEDULE,
-        TRANS_HALF,
-        TRANS_OP_HALF,
-        TRANS_CHECK_MAX_TIME,
-        SELF_TEST,
-        OFFSET_MOVED_EVENT,
-    ];
+    pub use plugin_api::topics::{SYSTEM_TOPICS as BUILTIN, SYSTEM_TOPIC_PREFIX as SYSTEM_PREFIX};
 }
 
 pub use plugin_api::topics::{RETRY_OR_DLQ_TOPIC_MAX_LENGTH, TOPIC_MAX_LENGTH};
@@ -96,7 +41,7 @@ pub const GROUP_MAX_LENGTH: usize = 120;
 
 // One rule for the host and the plugins.
 use plugin_api::topics::has_illegal_char;
-pub use plugin_api::topics::validate_topic_name;
+pub use plugin_api::topics::{is_not_allowed_send_topic, validate_topic_name};
 
 /// `TopicValidator.validateGroup`: not blank, characters `[%|a-zA-Z0-9_-]`,
 /// at most 120 characters.
@@ -115,11 +60,6 @@ pub fn validate_group_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// Topics clients may not send to (`TopicValidator.isNotAllowedSendTopic`).
-pub fn is_not_allowed_send_topic(topic: &str) -> bool {
-    system_topic::NOT_ALLOWED_SEND.contains(&topic)
 }
 
 /// `SINGLE_TAG` or `MULTI_TAG`.
@@ -147,6 +87,24 @@ impl TopicFilterType {
             "SINGLE_TAG" => Some(TopicFilterType::SingleTag),
             "MULTI_TAG" => Some(TopicFilterType::MultiTag),
             _ => None,
+        }
+    }
+
+    /// Java's ordinal (0 SINGLE_TAG, 1 MULTI_TAG), the number plugins see.
+    pub fn code(self) -> u8 {
+        match self {
+            TopicFilterType::SingleTag => 0,
+            TopicFilterType::MultiTag => 1,
+        }
+    }
+
+    /// From [`TopicFilterType::code`]; anything but 1 is SINGLE_TAG, the
+    /// default.
+    pub fn from_code(code: u8) -> Self {
+        if code == 1 {
+            TopicFilterType::MultiTag
+        } else {
+            TopicFilterType::SingleTag
         }
     }
 }
@@ -216,22 +174,6 @@ impl TopicConfig {
         self
     }
 
-    /// The ABI form handed to plugins.
-    pub fn to_ffi(&self) -> FfiTopicConfig {
-        FfiTopicConfig {
-            topic_name: self.topic_name.as_str().into(),
-            read_queue_nums: self.read_queue_nums,
-            write_queue_nums: self.write_queue_nums,
-            perm: self.perm,
-            topic_filter_type: match self.topic_filter_type {
-                TopicFilterType::SingleTag => 0,
-                TopicFilterType::MultiTag => 1,
-            },
-            topic_sys_flag: self.topic_sys_flag,
-            order: self.order,
-        }
-    }
-
     /// The fastjson bean form (fields sorted, as in `topics.json`).
     pub fn to_json(&self) -> Json {
         Json::from_value(&serde_json::to_value(self).unwrap_or_default())
@@ -283,59 +225,59 @@ impl TopicConfigManager {
     /// in memory only ([`persist`](Self::persist) does nothing).
     pub fn with_system_topics(config: &BrokerConfig) -> Self {
         let rw = perm::READ | perm::WRITE;
-        let mut topics = vec![TopicConfig::new(system_topic::SELF_TEST).with_queues(1, rw)];
+        let mut seeded = vec![TopicConfig::new(topics::SELF_TEST_TOPIC).with_queues(1, rw)];
         if config.auto_create_topic_enable {
-            topics.push(
-                TopicConfig::new(system_topic::AUTO_CREATE_TOPIC_KEY)
+            seeded.push(
+                TopicConfig::new(topics::AUTO_CREATE_TOPIC_KEY)
                     .with_queues(config.default_topic_queue_nums, rw | perm::INHERIT),
             );
         }
-        topics.push(TopicConfig::new(system_topic::BENCHMARK).with_queues(1024, rw));
+        seeded.push(TopicConfig::new(topics::BENCHMARK_TOPIC).with_queues(1024, rw));
         let cluster_perm = perm::INHERIT | if config.cluster_topic_enable { rw } else { 0 };
-        topics.push(TopicConfig::new(&config.broker_cluster_name).with_queues(16, cluster_perm));
+        seeded.push(TopicConfig::new(&config.broker_cluster_name).with_queues(16, cluster_perm));
         let broker_perm = perm::INHERIT | if config.broker_topic_enable { rw } else { 0 };
-        topics.push(TopicConfig::new(&config.broker_name).with_queues(1, broker_perm));
-        topics.push(TopicConfig::new(system_topic::OFFSET_MOVED_EVENT).with_queues(1, rw));
-        topics.push(TopicConfig::new(system_topic::SCHEDULE).with_queues(18, rw));
+        seeded.push(TopicConfig::new(&config.broker_name).with_queues(1, broker_perm));
+        seeded.push(TopicConfig::new(topics::OFFSET_MOVED_EVENT_TOPIC).with_queues(1, rw));
+        seeded.push(TopicConfig::new(topics::SCHEDULE_TOPIC).with_queues(18, rw));
         if config.trace_topic_enable {
-            topics.push(TopicConfig::new(&config.msg_trace_topic_name).with_queues(1, rw));
+            seeded.push(TopicConfig::new(&config.msg_trace_topic_name).with_queues(1, rw));
         }
-        topics.push(
+        seeded.push(
             TopicConfig::new(format!(
                 "{}{}",
                 config.broker_cluster_name,
-                system_topic::REPLY_SUFFIX
+                topics::REPLY_TOPIC_SUFFIX
             ))
             .with_queues(1, rw),
         );
-        topics.push(
+        seeded.push(
             TopicConfig::new(format!(
                 "{}{}",
-                system_topic::REVIVE_PREFIX,
+                topics::REVIVE_TOPIC_PREFIX,
                 config.broker_cluster_name
             ))
             .with_queues(config.revive_queue_num, rw),
         );
-        topics.push(
+        seeded.push(
             TopicConfig::new(format!(
                 "{}{}",
-                system_topic::SYNC_BROKER_MEMBER_PREFIX,
+                topics::SYNC_BROKER_MEMBER_TOPIC_PREFIX,
                 config.broker_name
             ))
             .with_queues(1, perm::INHERIT),
         );
-        topics.push(TopicConfig::new(system_topic::TRANS_HALF).with_queues(1, rw));
-        topics.push(TopicConfig::new(system_topic::TRANS_OP_HALF).with_queues(1, rw));
+        seeded.push(TopicConfig::new(topics::TRANS_HALF_TOPIC).with_queues(1, rw));
+        seeded.push(TopicConfig::new(topics::TRANS_OP_HALF_TOPIC).with_queues(1, rw));
         if config.timer_wheel_enable {
-            topics.push(TopicConfig::new(system_topic::TIMER).with_queues(1, rw));
+            seeded.push(TopicConfig::new(topics::TIMER_TOPIC).with_queues(1, rw));
         }
 
-        let mut system: HashSet<String> = system_topic::BUILTIN
+        let mut system: HashSet<String> = topics::SYSTEM_TOPICS
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
         let mut table = TopicTable::default();
-        for topic in topics {
+        for topic in seeded {
             system.insert(topic.topic_name.clone());
             table.topics.insert(topic.topic_name.clone(), topic);
         }
@@ -431,7 +373,7 @@ impl TopicConfigManager {
     /// True for the system topics (`TopicValidator.isSystemTopic`): the
     /// built-in set, every topic seeded at startup, and `rmq_sys_*`.
     pub fn is_system_topic(&self, topic: &str) -> bool {
-        topic.starts_with(system_topic::SYSTEM_PREFIX) || self.system_topics.read().contains(topic)
+        topic.starts_with(topics::SYSTEM_TOPIC_PREFIX) || self.system_topics.read().contains(topic)
     }
 
     /// Topics clients may not send to.
@@ -472,9 +414,7 @@ impl TopicConfigManager {
                 return None;
             };
             let mut default_perm = default.perm;
-            if default_topic == system_topic::AUTO_CREATE_TOPIC_KEY
-                && !self.auto_create_topic_enable
-            {
+            if default_topic == topics::AUTO_CREATE_TOPIC_KEY && !self.auto_create_topic_enable {
                 default_perm = perm::READ | perm::WRITE;
             }
             if !perm::is_inherited(default_perm) {
@@ -694,4 +634,18 @@ pub fn alter_attributes(
         }
     }
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TopicFilterType;
+
+    #[test]
+    fn filter_type_codes_are_java_ordinals() {
+        for filter in [TopicFilterType::SingleTag, TopicFilterType::MultiTag] {
+            assert_eq!(TopicFilterType::from_code(filter.code()), filter);
+        }
+        assert_eq!(TopicFilterType::MultiTag.code(), 1);
+        assert_eq!(TopicFilterType::from_code(7), TopicFilterType::SingleTag);
+    }
 }

@@ -1,124 +1,27 @@
-//! One client connection: a reader that decodes frames and dispatches them,
-//! and an outbound side (`outbound`) that sends responses as they complete.
+//! One client connection: a reader that cuts frames and hands each request
+//! to the [`RequestHandler`], and an outbound side (`outbound`) that sends
+//! responses as they complete.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use plugin_api::codec::{decode_frame, ExtFields, FieldsView, RemotingCommand};
+use plugin_api::codec::decode_frame;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use super::handler::RequestHandler;
 use super::outbound::Outbound;
-use super::ConnectionDirectory;
-use crate::dispatch::{Dispatcher, Job, PortKind};
-
-static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
-
-/// Where responses for one connection go. Cheap to clone; usable from any
-/// thread (pool workers answer through it).
-#[derive(Clone)]
-pub struct ConnectionHandle {
-    inner: Arc<HandleInner>,
-}
-
-struct HandleInner {
-    id: u64,
-    remote_addr: String,
-    outbound: Arc<Outbound>,
-    /// Requests read and not yet finished (queued, running, held or awaiting
-    /// a flush).
-    in_flight: AtomicUsize,
-}
-
-impl Drop for HandleInner {
-    fn drop(&mut self) {
-        self.outbound.handles_gone();
-    }
-}
-
-impl ConnectionHandle {
-    fn new(remote_addr: String, outbound: Arc<Outbound>) -> ConnectionHandle {
-        ConnectionHandle {
-            inner: Arc::new(HandleInner {
-                id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
-                remote_addr,
-                outbound,
-                in_flight: AtomicUsize::new(0),
-            }),
-        }
-    }
-
-    /// Host-wide connection id.
-    pub fn id(&self) -> u64 {
-        self.inner.id
-    }
-
-    /// Peer address.
-    pub fn remote_addr(&self) -> &str {
-        &self.inner.remote_addr
-    }
-
-    /// Encodes and sends a command now; false if the connection is gone (the
-    /// command is dropped, as Netty drops writes to a closed channel).
-    pub fn send_command(&self, command: &RemotingCommand) -> bool {
-        let queued = self.queue_command(command);
-        self.flush();
-        queued
-    }
-
-    /// Encodes a command into the connection's backlog without writing it;
-    /// [`ConnectionHandle::flush`] sends it (a pool thread answers several
-    /// requests, then flushes once).
-    pub fn queue_command(&self, command: &RemotingCommand) -> bool {
-        let fields = command.ext_fields.as_ref().map(ExtFields::view);
-        self.queue_command_with_fields(command, fields)
-    }
-
-    /// [`ConnectionHandle::queue_command`] with `fields` as the command's
-    /// `extFields` (its own are not read).
-    pub fn queue_command_with_fields(
-        &self,
-        command: &RemotingCommand,
-        fields: Option<FieldsView<'_>>,
-    ) -> bool {
-        self.inner
-            .outbound
-            .queue(command, fields, &self.inner.remote_addr)
-    }
-
-    /// Writes whatever is queued.
-    pub fn flush(&self) {
-        self.inner.outbound.flush();
-    }
-
-    /// Requests read on this connection and not yet finished.
-    pub fn requests_in_flight(&self) -> usize {
-        self.inner.in_flight.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn request_started(&self) {
-        self.inner.in_flight.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn request_finished(&self) {
-        self.inner.in_flight.fetch_sub(1, Ordering::Relaxed);
-    }
-
-    /// Same connection?
-    pub fn same_as(&self, other: &ConnectionHandle) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
-    }
-}
+use super::server::PortKind;
+use super::{ConnectionDirectory, ConnectionHandle};
 
 /// What every connection shares.
 #[derive(Clone)]
 pub struct ConnectionContext {
-    /// Where requests go.
-    pub dispatcher: Arc<Dispatcher>,
+    /// Where requests go (the dispatcher).
+    pub handler: Arc<dyn RequestHandler>,
     /// Live connections.
     pub directory: Arc<ConnectionDirectory>,
     /// Limits.
@@ -144,7 +47,7 @@ pub async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let ConnectionContext {
-        dispatcher,
+        handler,
         directory,
         limits,
     } = context;
@@ -165,12 +68,9 @@ pub async fn serve(
                     tracing::debug!(peer = %peer, opaque = command.opaque, "response with no pending request dropped");
                 }
                 Ok(Some(command)) => {
-                    // A lone request (nothing else in flight, nothing read
-                    // behind it) may be run by this thread: see `try_run_here`.
-                    let alone = buffer.is_empty() && handle.requests_in_flight() == 0;
-                    let mut job = Job::new(command, handle.clone(), port);
-                    job.may_run_inline = alone;
-                    dispatcher.dispatch(job);
+                    // Counted before the handler counts this request in.
+                    let lone = buffer.is_empty() && handle.requests_in_flight() == 0;
+                    handler.handle(command, handle.clone(), port, lone);
                 }
                 Ok(None) => break,
                 Err(error) => {

@@ -9,8 +9,17 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::connection::{serve, ConnectionContext, ConnectionLimits};
-use super::ConnectionDirectory;
-use crate::dispatch::{Dispatcher, PortKind};
+use super::{ConnectionDirectory, RequestHandler};
+
+/// Which listener a request arrived on; some codes (pull) are served only on
+/// the main port, as in RocketMQ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortKind {
+    /// `listenPort`.
+    Main,
+    /// `listenPort - 2`, the fast/VIP port.
+    Fast,
+}
 
 /// Listener settings.
 #[derive(Debug, Clone)]
@@ -32,17 +41,17 @@ pub struct RemotingServer {
 }
 
 impl RemotingServer {
-    /// Binds and starts accepting.
+    /// Binds and starts accepting; every request read goes to `handler`.
     pub async fn bind(
         config: ServerConfig,
-        dispatcher: Arc<Dispatcher>,
+        handler: Arc<dyn RequestHandler>,
         directory: Arc<ConnectionDirectory>,
         shutdown: watch::Receiver<bool>,
     ) -> std::io::Result<RemotingServer> {
         let listener = TcpListener::bind(config.bind).await?;
         let local_addr = listener.local_addr()?;
         let context = ConnectionContext {
-            dispatcher,
+            handler,
             directory,
             limits: ConnectionLimits {
                 max_frame_length: config.max_frame_length,

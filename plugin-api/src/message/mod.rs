@@ -28,6 +28,16 @@ pub use record::{
     MESSAGE_MAGIC_CODE, MESSAGE_MAGIC_CODE_V2,
 };
 
+/// Milliseconds since the Unix epoch (Java's `System.currentTimeMillis`), the
+/// unit of every timestamp in a record; 0 if the clock is set before 1970.
+/// The host's `clock::now_millis` reads this same clock.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 /// `java.lang.String.hashCode()`: `h = 31*h + c` over the UTF-16 code units,
 /// wrapping at 32 bits.
 pub fn java_string_hash(s: &str) -> i32 {

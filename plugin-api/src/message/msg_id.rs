@@ -115,7 +115,7 @@ impl UniqIdGenerator {
 
     /// The next id (32 hex chars for an IPv4 host, 56 for IPv6).
     pub fn next_id(&self) -> String {
-        let now = now_ms();
+        let now = super::now_millis();
         let diff = {
             let mut m = self.month.lock().unwrap_or_else(|e| e.into_inner());
             if now >= m.1 || now < m.0 - 1_000_000 {
@@ -135,13 +135,6 @@ impl UniqIdGenerator {
         push_hex(&mut s, &counter.to_be_bytes());
         s
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
@@ -195,7 +188,7 @@ pub fn configure_uniq_id(ip: IpAddr, utc_offset_secs: i32) -> bool {
 pub fn new_uniq_id() -> String {
     GENERATOR
         .get_or_init(|| {
-            let b = now_ms().to_be_bytes();
+            let b = super::now_millis().to_be_bytes();
             UniqIdGenerator::new(IpAddr::V4(Ipv4Addr::new(b[4], b[5], b[6], b[7])), 0)
         })
         .next_id()
