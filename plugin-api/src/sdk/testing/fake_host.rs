@@ -613,10 +613,10 @@ impl TopicsAndGroups for FakeHost {
     }
 
     fn is_system_topic(&self, topic: &str) -> bool {
-        // The fake's notion: the built-in names and `rmq_sys_*`.
-        topic.starts_with("rmq_sys_")
-            || topic == crate::topics::AUTO_CREATE_TOPIC_KEY
-            || crate::topics::is_not_allowed_send_topic(topic)
+        // The built-in names and `rmq_sys_*` (the host also counts topics
+        // it seeded at startup).
+        topic.starts_with(crate::topics::SYSTEM_TOPIC_PREFIX)
+            || crate::topics::SYSTEM_TOPICS.contains(&topic)
     }
 
     fn update_topic(
