@@ -20,7 +20,6 @@ pub mod remoting;
 pub mod schedule;
 pub mod store;
 pub mod timer;
-mod topic_abi;
 
 /// A `HashMap` for the tables read on every message (topics, queue offsets,
 /// consume queues): foldhash, seeded per process, instead of SipHash, which

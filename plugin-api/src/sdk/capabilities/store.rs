@@ -88,17 +88,18 @@ pub enum PutStatus {
 impl PutStatus {
     /// RocketMQ's name for the status (`PutMessageStatus`).
     pub fn name(self) -> &'static str {
+        use crate::codes::put_status as name;
         match self {
-            PutStatus::PutOk => "PUT_OK",
-            PutStatus::FlushDiskTimeout => "FLUSH_DISK_TIMEOUT",
-            PutStatus::FlushSlaveTimeout => "FLUSH_SLAVE_TIMEOUT",
-            PutStatus::SlaveNotAvailable => "SLAVE_NOT_AVAILABLE",
-            PutStatus::ServiceNotAvailable => "SERVICE_NOT_AVAILABLE",
-            PutStatus::CreateMappedFileFailed => "CREATE_MAPPED_FILE_FAILED",
-            PutStatus::MessageIllegal => "MESSAGE_ILLEGAL",
-            PutStatus::PropertiesSizeExceeded => "PROPERTIES_SIZE_EXCEEDED",
-            PutStatus::OsPageCacheBusy => "OS_PAGE_CACHE_BUSY",
-            PutStatus::UnknownError => "UNKNOWN_ERROR",
+            PutStatus::PutOk => name::PUT_OK,
+            PutStatus::FlushDiskTimeout => name::FLUSH_DISK_TIMEOUT,
+            PutStatus::FlushSlaveTimeout => name::FLUSH_SLAVE_TIMEOUT,
+            PutStatus::SlaveNotAvailable => name::SLAVE_NOT_AVAILABLE,
+            PutStatus::ServiceNotAvailable => name::SERVICE_NOT_AVAILABLE,
+            PutStatus::CreateMappedFileFailed => name::CREATE_MAPPED_FILE_FAILED,
+            PutStatus::MessageIllegal => name::MESSAGE_ILLEGAL,
+            PutStatus::PropertiesSizeExceeded => name::PROPERTIES_SIZE_EXCEEDED,
+            PutStatus::OsPageCacheBusy => name::OS_PAGE_CACHE_BUSY,
+            PutStatus::UnknownError => name::UNKNOWN_ERROR,
         }
     }
 }
