@@ -244,7 +244,7 @@ impl PullPlugin {
         }
         let filter = match self.subscription_filter(&header, &group) {
             Ok(filter) => filter,
-            Err(refusal) => return Ok(refusal.into()),
+            Err(refusal) => return Ok(Outcome::Respond(*refusal)),
         };
 
         let tags: Vec<&str> = match &filter {
@@ -343,12 +343,13 @@ impl PullPlugin {
 
     /// The filter from the request (SUBSCRIPTION flag) or from the group's
     /// registered subscription; `Err` is the refusal to answer with (some
-    /// carry a `forbiddenType`).
+    /// carry a `forbiddenType`), boxed because `Response` is large and
+    /// refusals are rare.
     fn subscription_filter(
         &self,
         header: &PullHeader,
         group: &SubscriptionGroup,
-    ) -> Result<TagFilter, Response> {
+    ) -> Result<TagFilter, Box<Response>> {
         let expression_type = if header.has(pull_sys_flag::SUBSCRIPTION) {
             let expression_type = header
                 .expression_type
@@ -367,7 +368,8 @@ impl PullPlugin {
                 return Err(Response::error(
                     ResponseCode::SUBSCRIPTION_PARSE_FAILED,
                     "parse the consumer's subscription failed",
-                ));
+                )
+                .into());
             }
             expression_type
         } else {
@@ -395,7 +397,8 @@ impl PullPlugin {
                         header.group
                     ),
                     FORBIDDEN_BROADCASTING_DISABLED,
-                ));
+                )
+                .into());
             }
             let forbidden_bits = self
                 .host
@@ -408,7 +411,8 @@ impl PullPlugin {
                         header.group, header.topic
                     ),
                     FORBIDDEN_SUBSCRIPTION,
-                ));
+                )
+                .into());
             }
             let subscription = group_info
                 .subscriptions
@@ -427,7 +431,8 @@ impl PullPlugin {
                 return Err(Response::error(
                     ResponseCode::SUBSCRIPTION_NOT_LATEST,
                     "the consumer's subscription not latest".to_owned(),
-                ));
+                )
+                .into());
             }
             if plugin_api::sdk::filter::is_tag_type(&subscription.expression_type) {
                 return Ok(TagFilter::from_tags(
@@ -443,12 +448,14 @@ impl PullPlugin {
                 format!(
                     "The broker does not support consumer to filter message by {expression_type}"
                 ),
-            ));
+            )
+            .into());
         }
         Err(Response::error(
             ResponseCode::SUBSCRIPTION_PARSE_FAILED,
             format!("{expression_type} filtering is not supported by this broker yet"),
-        ))
+        )
+        .into())
     }
 
     /// Store status → response code, as Java's
@@ -548,3 +555,6 @@ fn forbidden(remark: String, forbidden_type: i32) -> Response {
 }
 
 plugin_api::export_plugin!(PullPlugin);
+
+#[cfg(test)]
+mod tests;
