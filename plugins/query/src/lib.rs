@@ -120,3 +120,6 @@ impl QueryPlugin {
 }
 
 plugin_api::export_plugin!(QueryPlugin);
+
+#[cfg(test)]
+mod tests;
