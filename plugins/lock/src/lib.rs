@@ -108,3 +108,6 @@ fn lock_ok_body(queues: &[HostQueue]) -> String {
 }
 
 plugin_api::export_plugin!(LockPlugin);
+
+#[cfg(test)]
+mod tests;
