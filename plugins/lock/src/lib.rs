@@ -3,16 +3,18 @@
 //! them. The lock table lives in the host (one client per group and queue,
 //! 60 s expiry without renewal, owners may re-lock).
 
-use abi_stable::std_types::{RStr, RVec};
-use plugin_api::codes::{request_code, response_code};
-use plugin_api::fastjson::JsonStyle;
-use plugin_api::ffi::FfiMessageQueue;
-use plugin_api::sdk::{Host, Outcome, Plugin, ProcessError, Processor, Request, Response};
-use serde::Deserialize;
+use plugin_api::sdk::codes::request_code;
+use plugin_api::sdk::fastjson::JsonStyle;
+use plugin_api::sdk::{
+    serde_json, Deserialize, Host, NoSettings, Outcome, Plugin, ProcessError, Processor, Request,
+    Response, ResponseCode, StartError,
+};
+// The host's queue type, as the lock table takes and answers it.
+use plugin_api::sdk::MessageQueue as HostQueue;
 
 /// `LockBatchRequestBody` / `UnlockBatchRequestBody`.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(crate = "plugin_api::sdk::serde", rename_all = "camelCase")]
 pub struct LockBatchBody {
     /// Group.
     pub consumer_group: String,
@@ -28,7 +30,7 @@ pub struct LockBatchBody {
 
 /// A `MessageQueue` in a body.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[serde(crate = "plugin_api::sdk::serde", rename_all = "camelCase")]
 pub struct MessageQueue {
     /// Topic.
     pub topic: String,
@@ -45,11 +47,13 @@ pub struct LockPlugin {
 
 impl Plugin for LockPlugin {
     const NAME: &'static str = "lock";
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const VERSION: &'static str = plugin_api::plugin_version!();
     const REQUEST_CODES: &'static [i32] =
         &[request_code::LOCK_BATCH_MQ, request_code::UNLOCK_BATCH_MQ];
 
-    fn new(host: Host, _settings: &plugin_api::serde_json::Value) -> Result<Self, String> {
+    type Settings = NoSettings;
+
+    fn new(host: Host, _settings: NoSettings) -> Result<Self, StartError> {
         Ok(LockPlugin { host })
     }
 }
@@ -58,26 +62,27 @@ impl Processor for LockPlugin {
     fn process(&self, request: &Request<'_>) -> Result<Outcome, ProcessError> {
         let body: LockBatchBody = serde_json::from_slice(request.body()).map_err(|error| {
             ProcessError::respond(
-                response_code::SYSTEM_ERROR,
+                ResponseCode::SYSTEM_ERROR,
                 format!("the body is not valid LockBatchRequestBody JSON: {error}"),
             )
         })?;
-        let queues: RVec<FfiMessageQueue> = body
+        let queues: Vec<HostQueue> = body
             .mq_set
-            .iter()
-            .map(|mq| FfiMessageQueue {
-                topic: mq.topic.as_str().into(),
-                broker_name: mq.broker_name.as_str().into(),
+            .into_iter()
+            .map(|mq| HostQueue {
+                topic: mq.topic,
+                broker_name: mq.broker_name,
                 queue_id: mq.queue_id,
             })
             .collect();
-        let group = RStr::from(body.consumer_group.as_str());
-        let client = RStr::from(body.client_id.as_str());
+        let group = body.consumer_group.as_str();
+        let client = body.client_id.as_str();
+        let locks = self.host.clients();
         if request.code() == request_code::UNLOCK_BATCH_MQ {
-            self.host.unlock_queues(group, client, queues);
+            locks.unlock_queues(group, client, &queues);
             return Ok(Response::success().into());
         }
-        let locked = self.host.lock_queues(group, client, queues);
+        let locked = locks.lock_queues(group, client, &queues);
         Ok(Response::success()
             .with_body(lock_ok_body(&locked).into_bytes())
             .into())
@@ -85,7 +90,7 @@ impl Processor for LockPlugin {
 }
 
 /// `{"lockOKMQSet":[{"brokerName":…,"queueId":…,"topic":…}]}`.
-fn lock_ok_body(queues: &[FfiMessageQueue]) -> String {
+fn lock_ok_body(queues: &[HostQueue]) -> String {
     let style = JsonStyle::Fastjson;
     let mut body = String::from("{\"lockOKMQSet\":[");
     for (index, mq) in queues.iter().enumerate() {
@@ -105,22 +110,4 @@ fn lock_ok_body(queues: &[FfiMessageQueue]) -> String {
 plugin_api::export_plugin!(LockPlugin);
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_the_spec_body_and_writes_the_response_shape() {
-        let body = r#"{"clientId":"10.0.0.5@12345#987654321","consumerGroup":"cg_order","mqSet":[{"brokerName":"broker-a","queueId":0,"topic":"TopicTest"},{"brokerName":"broker-a","queueId":1,"topic":"TopicTest"}],"onlyThisBroker":false}"#;
-        let parsed: LockBatchBody = serde_json::from_str(body).expect("spec body");
-        assert_eq!(parsed.mq_set.len(), 2);
-        let queues = vec![FfiMessageQueue {
-            topic: "TopicTest".into(),
-            broker_name: "broker-a".into(),
-            queue_id: 0,
-        }];
-        assert_eq!(
-            lock_ok_body(&queues),
-            r#"{"lockOKMQSet":[{"brokerName":"broker-a","queueId":0,"topic":"TopicTest"}]}"#
-        );
-    }
-}
+mod tests;

@@ -1,6 +1,6 @@
 //! The pull processor and the consumer-offset codes, following RocketMQ's
 //! `PullMessageProcessor`, `ConsumerManageProcessor` and the offset parts of
-//! `AdminBrokerProcessor` (request-codes.md §2):
+//! `AdminBrokerProcessor`:
 //!
 //! - PULL_MESSAGE (11) / LITE_PULL_MESSAGE (361): tag filtering (tags code in
 //!   the consume queue, then the tag string), offset commit, long polling —
@@ -12,13 +12,12 @@
 
 mod filter;
 
-use abi_stable::std_types::{RSlice, RStr};
-use plugin_api::codes::{request_code, response_code};
-use plugin_api::ffi::{
-    FfiBoundaryType, FfiGetRequest, FfiGetStatus, FfiSubscriptionGroup, FfiTopicConfig,
+use plugin_api::sdk::codes::request_code;
+use plugin_api::sdk::topics::perm;
+use plugin_api::sdk::{
+    BoundaryType, GetRequest, GetStatus, Hold, HoldKey, Host, NoSettings, Outcome, Plugin,
+    ProcessError, Processor, Request, Response, ResponseCode, StartError, SubscriptionGroup,
 };
-use plugin_api::sdk::{Hold, Host, Outcome, Plugin, ProcessError, Processor, Request, Response};
-use plugin_api::topics::perm;
 
 pub use filter::TagFilter;
 
@@ -39,8 +38,8 @@ pub mod pull_sys_flag {
 /// `MixAll.MASTER_ID`: the broker id of a group's master.
 const MASTER_ID: i64 = 0;
 
-/// Settings read once from the broker config.
-struct Settings {
+/// Broker config values read once at start.
+struct BrokerSettings {
     long_polling_enable: bool,
     short_polling_time_millis: u64,
     enable_property_filter: bool,
@@ -55,12 +54,12 @@ struct Settings {
 /// The pull processor.
 pub struct PullPlugin {
     host: Host,
-    settings: Settings,
+    settings: BrokerSettings,
 }
 
 impl Plugin for PullPlugin {
     const NAME: &'static str = "pull";
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const VERSION: &'static str = plugin_api::plugin_version!();
     const REQUEST_CODES: &'static [i32] = &[
         request_code::PULL_MESSAGE,
         request_code::LITE_PULL_MESSAGE,
@@ -72,15 +71,19 @@ impl Plugin for PullPlugin {
         request_code::GET_EARLIEST_MSG_STORETIME,
     ];
 
-    fn new(host: Host, _settings: &plugin_api::serde_json::Value) -> Result<Self, String> {
-        let settings = Settings {
+    /// Takes no settings of its own: everything comes from the broker config.
+    type Settings = NoSettings;
+
+    fn new(host: Host, _settings: NoSettings) -> Result<Self, StartError> {
+        let settings = BrokerSettings {
             long_polling_enable: host.config_or("longPollingEnable", true),
             short_polling_time_millis: host.config_or("shortPollingTimeMills", 1000),
             enable_property_filter: host.config_or("enablePropertyFilter", false),
             lite_pull_enable: host.config_or("litePullMessageEnable", true),
-            broker_permission: host.broker_identity().broker_permission,
+            broker_permission: host.identity().broker_permission,
             broker_is_slave: host
-                .config("brokerRole")
+                .config()
+                .value("brokerRole")
                 .is_some_and(|role| role == "SLAVE"),
             slave_read_enable: host.config_or("slaveReadEnable", false),
         };
@@ -102,36 +105,36 @@ impl Processor for PullPlugin {
                 let (topic, queue_id) = topic_and_queue(request)?;
                 let timestamp: i64 = request.required("timestamp")?;
                 // 5.x `boundaryType`: `upper` (any case) or LOWER by default.
-                let boundary = FfiBoundaryType::parse(request.ext("boundaryType"));
-                let offset = self.host.offset_by_time(
-                    RStr::from(topic.as_str()),
-                    queue_id,
-                    timestamp,
-                    boundary,
-                );
-                Ok(Response::success().with_field("offset", offset).into())
+                let boundary = BoundaryType::parse(request.ext("boundaryType"));
+                let offset = self
+                    .host
+                    .store()
+                    .offset_by_time(&topic, queue_id, timestamp, boundary);
+                Ok(Response::success().with_int("offset", offset).into())
             }
             request_code::GET_MAX_OFFSET => {
                 let (topic, queue_id) = topic_and_queue(request)?;
-                let offset = self.host.max_offset(RStr::from(topic.as_str()), queue_id);
-                Ok(Response::success().with_field("offset", offset).into())
+                let offset = self.host.store().max_offset(&topic, queue_id);
+                Ok(Response::success().with_int("offset", offset).into())
             }
             request_code::GET_MIN_OFFSET => {
                 let (topic, queue_id) = topic_and_queue(request)?;
-                let offset = self.host.min_offset(RStr::from(topic.as_str()), queue_id);
-                Ok(Response::success().with_field("offset", offset).into())
+                let offset = self.host.store().min_offset(&topic, queue_id);
+                Ok(Response::success().with_int("offset", offset).into())
             }
             request_code::GET_EARLIEST_MSG_STORETIME => {
                 let (topic, queue_id) = topic_and_queue(request)?;
-                let topic = RStr::from(topic.as_str());
-                let min = self.host.min_offset(topic, queue_id);
-                let timestamp = self.host.message_store_time(topic, queue_id, min);
-                Ok(Response::success()
-                    .with_field("timestamp", timestamp)
-                    .into())
+                let store = self.host.store();
+                let min = store.min_offset(&topic, queue_id);
+                // Java's getEarliestMessageTime answers -1 when the queue
+                // has no message at its min offset.
+                let timestamp = store
+                    .message_store_time(&topic, queue_id, min)
+                    .unwrap_or(-1);
+                Ok(Response::success().with_int("timestamp", timestamp).into())
             }
             other => Err(ProcessError::respond(
-                response_code::REQUEST_CODE_NOT_SUPPORTED,
+                ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
                 format!(" request type {other} not supported"),
             )),
         }
@@ -175,14 +178,14 @@ impl PullHeader {
     }
 }
 
-fn refuse(code: i32, remark: String) -> ProcessError {
+fn refuse(code: ResponseCode, remark: String) -> ProcessError {
     ProcessError::respond(code, remark)
 }
 
 impl PullPlugin {
     fn pull(&self, request: &Request<'_>) -> Result<Outcome, ProcessError> {
         let header = PullHeader::parse(request)?;
-        let broker_name = self.host.broker_identity().broker_name.to_string();
+        let broker_name = self.host.identity().broker_name;
         if !perm::is_readable(self.settings.broker_permission) {
             return Ok(forbidden(
                 format!("the broker[{broker_name}] pulling message is forbidden"),
@@ -199,11 +202,11 @@ impl PullPlugin {
         }
         let group = self
             .host
-            .subscription_group(RStr::from(header.group.as_str()), true)
-            .into_option()
+            .topics()
+            .subscription_group(&header.group, true)
             .ok_or_else(|| {
                 refuse(
-                    response_code::SUBSCRIPTION_GROUP_NOT_EXIST,
+                    ResponseCode::SUBSCRIPTION_GROUP_NOT_EXIST,
                     format!("subscription group [{}] does not exist", header.group),
                 )
             })?;
@@ -214,9 +217,9 @@ impl PullPlugin {
             )
             .into());
         }
-        let topic = self.host.topic_config(&header.topic).ok_or_else(|| {
+        let topic = self.host.topics().topic(&header.topic).ok_or_else(|| {
             refuse(
-                response_code::TOPIC_NOT_EXIST,
+                ResponseCode::TOPIC_NOT_EXIST,
                 format!("topic[{}] not exist, apply first please!", header.topic),
             )
         })?;
@@ -229,7 +232,7 @@ impl PullPlugin {
         }
         if header.queue_id < 0 || header.queue_id >= topic.read_queue_nums {
             return Err(refuse(
-                response_code::INVALID_PARAMETER,
+                ResponseCode::INVALID_PARAMETER,
                 format!(
                     "queueId[{}] is illegal, topic:[{}] topicConfig.readQueueNums:[{}] consumer:[{}]",
                     header.queue_id,
@@ -241,16 +244,16 @@ impl PullPlugin {
         }
         let filter = match self.subscription_filter(&header, &group) {
             Ok(filter) => filter,
-            Err(refusal) => return Ok(refusal.into()),
+            Err(refusal) => return Ok(Outcome::Respond(*refusal)),
         };
 
-        let tags: Vec<RStr<'_>> = match &filter {
+        let tags: Vec<&str> = match &filter {
             TagFilter::All => Vec::new(),
-            TagFilter::Tags(tags) => tags.iter().map(|t| RStr::from(t.as_str())).collect(),
+            TagFilter::Tags(tags) => tags.iter().map(String::as_str).collect(),
         };
-        let result = self.host.get_messages(&FfiGetRequest {
-            group: RStr::from(header.group.as_str()),
-            topic: RStr::from(header.topic.as_str()),
+        let result = self.host.store().get_messages(&GetRequest {
+            group: &header.group,
+            topic: &header.topic,
             queue_id: header.queue_id,
             offset: header.queue_offset,
             max_msg_nums: header.max_msg_nums,
@@ -259,16 +262,16 @@ impl PullPlugin {
             // is not passed on, the store's own cap (MAX_PULL_MSG_SIZE) holds.
             max_total_bytes: 0,
             all_tags: matches!(filter, TagFilter::All),
-            tags: RSlice::from_slice(&tags),
+            tags: &tags,
         });
 
         // Every processing, held re-runs included, records where the group's
         // next pull of the queue starts: Java's tryCommitOffset calls
         // commitPullOffset before it looks at the commit flag.
         // GET_CONSUME_STATS reports it as the queue's pullOffset.
-        self.host.commit_pull_offset(
-            RStr::from(header.group.as_str()),
-            RStr::from(header.topic.as_str()),
+        self.host.offsets().commit_pull_offset(
+            &header.group,
+            &header.topic,
             header.queue_id,
             result.next_begin_offset,
         );
@@ -278,17 +281,17 @@ impl PullPlugin {
             && header.has(pull_sys_flag::COMMIT_OFFSET)
             && !self.settings.broker_is_slave
         {
-            self.host.commit_consumer_offset(
-                RStr::from(request.remote_addr()),
-                RStr::from(header.group.as_str()),
-                RStr::from(header.topic.as_str()),
+            self.host.offsets().commit(
+                request.remote_addr(),
+                &header.group,
+                &header.topic,
                 header.queue_id,
                 header.commit_offset,
             );
         }
 
         let code = self.response_code(result.status, header.queue_offset);
-        if code == response_code::PULL_NOT_FOUND
+        if code == ResponseCode::PULL_NOT_FOUND
             && request.allow_hold()
             && header.has(pull_sys_flag::SUSPEND)
         {
@@ -298,7 +301,7 @@ impl PullPlugin {
                 self.settings.short_polling_time_millis
             };
             return Ok(Outcome::Hold(Hold {
-                key: format!("{}@{}", header.topic, header.queue_id),
+                key: HoldKey::queue(header.topic, header.queue_id),
                 wake_offset: header.queue_offset,
                 timeout_millis,
                 tag_codes: filter.codes(),
@@ -312,14 +315,14 @@ impl PullPlugin {
             remark: Some(result.status.name().to_owned()),
             ..Response::default()
         }
-        .with_field("suggestWhichBrokerId", suggest_broker)
-        .with_field("nextBeginOffset", result.next_begin_offset)
-        .with_field("minOffset", result.min_offset)
-        .with_field("maxOffset", result.max_offset)
-        .with_field("topicSysFlag", topic.topic_sys_flag)
-        .with_field("groupSysFlag", group.group_sys_flag);
-        if code == response_code::SUCCESS {
-            response.body = result.body.into_vec();
+        .with_int("suggestWhichBrokerId", suggest_broker)
+        .with_int("nextBeginOffset", result.next_begin_offset)
+        .with_int("minOffset", result.min_offset)
+        .with_int("maxOffset", result.max_offset)
+        .with_int("topicSysFlag", topic.topic_sys_flag)
+        .with_int("groupSysFlag", group.group_sys_flag);
+        if code == ResponseCode::SUCCESS {
+            response.body = result.body;
         }
         Ok(response.into())
     }
@@ -328,7 +331,7 @@ impl PullPlugin {
     /// without `slaveReadEnable` always the master (0); with it, the group's
     /// `whichBrokerWhenConsumeSlowly` when the consumer is far behind (its
     /// data no longer in memory), else the group's `brokerId`.
-    fn suggest_which_broker_id(&self, group: &FfiSubscriptionGroup, slow: bool) -> i64 {
+    fn suggest_which_broker_id(&self, group: &SubscriptionGroup, slow: bool) -> i64 {
         if !self.settings.slave_read_enable {
             MASTER_ID
         } else if slow {
@@ -340,19 +343,20 @@ impl PullPlugin {
 
     /// The filter from the request (SUBSCRIPTION flag) or from the group's
     /// registered subscription; `Err` is the refusal to answer with (some
-    /// carry a `forbiddenType`).
+    /// carry a `forbiddenType`), boxed because `Response` is large and
+    /// refusals are rare.
     fn subscription_filter(
         &self,
         header: &PullHeader,
-        group: &FfiSubscriptionGroup,
-    ) -> Result<TagFilter, Response> {
+        group: &SubscriptionGroup,
+    ) -> Result<TagFilter, Box<Response>> {
         let expression_type = if header.has(pull_sys_flag::SUBSCRIPTION) {
             let expression_type = header
                 .expression_type
                 .clone()
                 .unwrap_or_else(|| "TAG".into());
             // Java's ExpressionType.isTagType: "", or "TAG".
-            if plugin_api::filter::is_tag_type(&expression_type) {
+            if plugin_api::sdk::filter::is_tag_type(&expression_type) {
                 return Ok(TagFilter::parse(
                     header.subscription.as_deref().unwrap_or("*"),
                 ));
@@ -362,19 +366,20 @@ impl PullPlugin {
             // enablePropertyFilter check.
             if header.subscription.as_deref().is_none_or(str::is_empty) {
                 return Err(Response::error(
-                    response_code::SUBSCRIPTION_PARSE_FAILED,
+                    ResponseCode::SUBSCRIPTION_PARSE_FAILED,
                     "parse the consumer's subscription failed",
-                ));
+                )
+                .into());
             }
             expression_type
         } else {
             let group_info = self
                 .host
-                .consumer_group(RStr::from(header.group.as_str()))
-                .into_option()
+                .clients()
+                .consumer_group(&header.group)
                 .ok_or_else(|| {
                     Response::error(
-                        response_code::SUBSCRIPTION_NOT_EXIST,
+                        ResponseCode::SUBSCRIPTION_NOT_EXIST,
                         format!(
                             "the consumer's group info not exist, group: {}",
                             header.group
@@ -385,21 +390,20 @@ impl PullPlugin {
             // the subscription: a broadcasting group needs
             // consumeBroadcastEnable, and the group's forbidden bits for the
             // topic must not include READ (bit INDEX_PERM_READ).
-            if !group.consume_broadcast_enable
-                && group_info.message_model.as_str() == "BROADCASTING"
-            {
+            if !group.consume_broadcast_enable && group_info.message_model == "BROADCASTING" {
                 return Err(forbidden(
                     format!(
                         "the consumer group[{}] can not consume by broadcast way",
                         header.group
                     ),
                     FORBIDDEN_BROADCASTING_DISABLED,
-                ));
+                )
+                .into());
             }
-            let forbidden_bits = self.host.subscription_group_forbidden(
-                RStr::from(group.group_name.as_str()),
-                RStr::from(header.topic.as_str()),
-            );
+            let forbidden_bits = self
+                .host
+                .topics()
+                .forbidden(&group.group_name, &header.topic);
             if forbidden_bits & perm::READ == perm::READ {
                 return Err(forbidden(
                     format!(
@@ -407,15 +411,16 @@ impl PullPlugin {
                         header.group, header.topic
                     ),
                     FORBIDDEN_SUBSCRIPTION,
-                ));
+                )
+                .into());
             }
             let subscription = group_info
                 .subscriptions
                 .iter()
-                .find(|s| s.topic.as_str() == header.topic)
+                .find(|s| s.topic == header.topic)
                 .ok_or_else(|| {
                     Response::error(
-                        response_code::SUBSCRIPTION_NOT_EXIST,
+                        ResponseCode::SUBSCRIPTION_NOT_EXIST,
                         format!(
                             "the consumer's subscription not exist, group: {}",
                             header.group
@@ -424,55 +429,61 @@ impl PullPlugin {
                 })?;
             if subscription.sub_version < header.sub_version {
                 return Err(Response::error(
-                    response_code::SUBSCRIPTION_NOT_LATEST,
+                    ResponseCode::SUBSCRIPTION_NOT_LATEST,
                     "the consumer's subscription not latest".to_owned(),
-                ));
+                )
+                .into());
             }
-            if plugin_api::filter::is_tag_type(subscription.expression_type.as_str()) {
+            if plugin_api::sdk::filter::is_tag_type(&subscription.expression_type) {
                 return Ok(TagFilter::from_tags(
-                    subscription.tags.iter().map(|t| t.to_string()).collect(),
+                    subscription.tags.clone(),
                     &subscription.sub_string,
                 ));
             }
-            subscription.expression_type.to_string()
+            subscription.expression_type.clone()
         };
         if !self.settings.enable_property_filter {
             return Err(Response::error(
-                response_code::SYSTEM_ERROR,
+                ResponseCode::SYSTEM_ERROR,
                 format!(
                     "The broker does not support consumer to filter message by {expression_type}"
                 ),
-            ));
+            )
+            .into());
         }
         Err(Response::error(
-            response_code::SUBSCRIPTION_PARSE_FAILED,
+            ResponseCode::SUBSCRIPTION_PARSE_FAILED,
             format!("{expression_type} filtering is not supported by this broker yet"),
-        ))
+        )
+        .into())
     }
 
-    /// Store status → response code (request-codes.md PULL table, master).
-    fn response_code(&self, status: FfiGetStatus, requested_offset: i64) -> i32 {
+    /// Store status → response code, as Java's
+    /// `DefaultPullMessageResultHandler`/`PullMessageProcessor` map
+    /// `GetMessageStatus` (a slave answers PULL_RETRY_IMMEDIATELY where a
+    /// master answers PULL_OFFSET_MOVED).
+    fn response_code(&self, status: GetStatus, requested_offset: i64) -> ResponseCode {
         let moved = if self.settings.broker_is_slave {
-            response_code::PULL_RETRY_IMMEDIATELY
+            ResponseCode::PULL_RETRY_IMMEDIATELY
         } else {
-            response_code::PULL_OFFSET_MOVED
+            ResponseCode::PULL_OFFSET_MOVED
         };
         match status {
-            FfiGetStatus::Found => response_code::SUCCESS,
-            FfiGetStatus::NoMatchedMessage | FfiGetStatus::MessageWasRemoving => {
-                response_code::PULL_RETRY_IMMEDIATELY
+            GetStatus::Found => ResponseCode::SUCCESS,
+            GetStatus::NoMatchedMessage | GetStatus::MessageWasRemoving => {
+                ResponseCode::PULL_RETRY_IMMEDIATELY
             }
-            FfiGetStatus::NoMessageInQueue | FfiGetStatus::NoMatchedLogicQueue => {
+            GetStatus::NoMessageInQueue | GetStatus::NoMatchedLogicQueue => {
                 if requested_offset != 0 {
                     moved
                 } else {
-                    response_code::PULL_NOT_FOUND
+                    ResponseCode::PULL_NOT_FOUND
                 }
             }
-            FfiGetStatus::OffsetFoundNull | FfiGetStatus::OffsetOverflowOne => {
-                response_code::PULL_NOT_FOUND
+            GetStatus::OffsetFoundNull | GetStatus::OffsetOverflowOne => {
+                ResponseCode::PULL_NOT_FOUND
             }
-            FfiGetStatus::OffsetOverflowBadly | FfiGetStatus::OffsetTooSmall => moved,
+            GetStatus::OffsetOverflowBadly | GetStatus::OffsetTooSmall => moved,
         }
     }
 
@@ -480,16 +491,12 @@ impl PullPlugin {
         let group: String = request.required("consumerGroup")?;
         let (topic, queue_id) = topic_and_queue(request)?;
         let set_zero_if_not_found: bool = request.optional("setZeroIfNotFound")?.unwrap_or(true);
-        let topic = RStr::from(topic.as_str());
-        let offset = self
-            .host
-            .query_consumer_offset(RStr::from(group.as_str()), topic, queue_id);
-        if offset >= 0 {
-            return Ok(Response::success().with_field("offset", offset));
+        if let Some(offset) = self.host.offsets().query(&group, &topic, queue_id) {
+            return Ok(Response::success().with_int("offset", offset));
         }
         if !set_zero_if_not_found {
             return Ok(Response::error(
-                response_code::QUERY_NOT_FOUND,
+                ResponseCode::QUERY_NOT_FOUND,
                 "Not found, do not set to zero, maybe this group boot first",
             ));
         }
@@ -498,13 +505,12 @@ impl PullPlugin {
         // (`checkInMemByConsumeOffset(topic, queueId, 0, 1)`). An empty or
         // unknown queue answers QUERY_NOT_FOUND, and the client applies its
         // consumeFromWhere (GET_MAX_OFFSET for CONSUME_FROM_LAST_OFFSET).
-        if self.host.min_offset(topic, queue_id) <= 0
-            && self.host.check_in_mem_by_consume_offset(topic, queue_id, 0)
-        {
-            return Ok(Response::success().with_field("offset", 0));
+        let store = self.host.store();
+        if store.min_offset(&topic, queue_id) <= 0 && store.is_in_memory(&topic, queue_id, 0) {
+            return Ok(Response::success().with_int("offset", 0));
         }
         Ok(Response::error(
-            response_code::QUERY_NOT_FOUND,
+            ResponseCode::QUERY_NOT_FOUND,
             "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first",
         ))
     }
@@ -513,30 +519,22 @@ impl PullPlugin {
         let group: String = request.required("consumerGroup")?;
         let (topic, queue_id) = topic_and_queue(request)?;
         let offset: i64 = request.required("commitOffset")?;
-        let known_group: Option<FfiSubscriptionGroup> = self
-            .host
-            .subscription_group(RStr::from(group.as_str()), false)
-            .into_option();
-        if known_group.is_none() {
+        let topics = self.host.topics();
+        if topics.subscription_group(&group, false).is_none() {
             return Ok(Response::error(
-                response_code::SUBSCRIPTION_GROUP_NOT_EXIST,
+                ResponseCode::SUBSCRIPTION_GROUP_NOT_EXIST,
                 format!("Group {group} not exist!"),
             ));
         }
-        let topic_config: Option<FfiTopicConfig> = self.host.topic_config(&topic);
-        if topic_config.is_none() {
+        if topics.topic(&topic).is_none() {
             return Ok(Response::error(
-                response_code::TOPIC_NOT_EXIST,
+                ResponseCode::TOPIC_NOT_EXIST,
                 format!("Topic {topic} not exist!"),
             ));
         }
-        self.host.commit_consumer_offset(
-            RStr::from(request.remote_addr()),
-            RStr::from(group.as_str()),
-            RStr::from(topic.as_str()),
-            queue_id,
-            offset,
-        );
+        self.host
+            .offsets()
+            .commit(request.remote_addr(), &group, &topic, queue_id, offset);
         Ok(Response::success())
     }
 }
@@ -553,8 +551,10 @@ const FORBIDDEN_SUBSCRIPTION: i32 = 5;
 
 /// NO_PERMISSION with 5.x's `forbiddenType`.
 fn forbidden(remark: String, forbidden_type: i32) -> Response {
-    Response::error(response_code::NO_PERMISSION, remark)
-        .with_field("forbiddenType", forbidden_type)
+    Response::error(ResponseCode::NO_PERMISSION, remark).with_int("forbiddenType", forbidden_type)
 }
 
 plugin_api::export_plugin!(PullPlugin);
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,4 @@
-//! Message queries, following RocketMQ's `QueryMessageProcessor`
-//! (request-codes.md §5):
+//! Message queries, following RocketMQ's `QueryMessageProcessor`:
 //!
 //! - QUERY_MESSAGE (12): `topic#key` through the index files within a store
 //!   time window; also the UNIQ_KEY lookup clients use for the id send
@@ -8,9 +7,11 @@
 //! - VIEW_MESSAGE_BY_ID (33): one record by commit-log offset (decoded by the
 //!   client from an offset message id).
 
-use abi_stable::std_types::RStr;
-use plugin_api::codes::{request_code, response_code};
-use plugin_api::sdk::{Host, Outcome, Plugin, ProcessError, Processor, Request, Response};
+use plugin_api::sdk::codes::request_code;
+use plugin_api::sdk::{
+    Host, NoSettings, Outcome, Plugin, ProcessError, Processor, Request, Response, ResponseCode,
+    StartError,
+};
 
 /// `maxMsgsNumBatch`: the cap on results of one key query.
 const MAX_MSGS_NUM_BATCH: i32 = 64;
@@ -24,13 +25,17 @@ pub struct QueryPlugin {
 
 impl Plugin for QueryPlugin {
     const NAME: &'static str = "query";
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const VERSION: &'static str = plugin_api::plugin_version!();
     const REQUEST_CODES: &'static [i32] = &[
         request_code::QUERY_MESSAGE,
         request_code::VIEW_MESSAGE_BY_ID,
     ];
 
-    fn new(host: Host, _settings: &plugin_api::serde_json::Value) -> Result<Self, String> {
+    /// Takes no settings of its own: `defaultQueryMaxNum` and
+    /// `maxMsgsNumBatch` come from the broker config.
+    type Settings = NoSettings;
+
+    fn new(host: Host, _settings: NoSettings) -> Result<Self, StartError> {
         let default_query_max_num = host.config_or("defaultQueryMaxNum", 32);
         let max_msgs_num_batch = host.config_or("maxMsgsNumBatch", MAX_MSGS_NUM_BATCH);
         Ok(QueryPlugin {
@@ -47,7 +52,7 @@ impl Processor for QueryPlugin {
             request_code::QUERY_MESSAGE => self.query_message(request).map(Outcome::from),
             request_code::VIEW_MESSAGE_BY_ID => self.view_message(request).map(Outcome::from),
             other => Err(ProcessError::respond(
-                response_code::REQUEST_CODE_NOT_SUPPORTED,
+                ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
                 format!(" request type {other} not supported"),
             )),
         }
@@ -58,13 +63,12 @@ impl Processor for QueryPlugin {
 /// indexLastUpdatePhyoffset only when the index found offsets, so a miss
 /// carries them as 0.
 fn not_found() -> Response {
-    Response {
-        code: response_code::QUERY_NOT_FOUND,
-        remark: Some("can not find message, maybe time range not correct".to_owned()),
-        ..Response::success()
-            .with_field("indexLastUpdateTimestamp", 0i64)
-            .with_field("indexLastUpdatePhyoffset", 0i64)
-    }
+    Response::error(
+        ResponseCode::QUERY_NOT_FOUND,
+        "can not find message, maybe time range not correct",
+    )
+    .with_int("indexLastUpdateTimestamp", 0)
+    .with_int("indexLastUpdatePhyoffset", 0)
 }
 
 impl QueryPlugin {
@@ -84,34 +88,31 @@ impl QueryPlugin {
             return Ok(not_found());
         }
         let max_num = max_num.min(self.max_msgs_num_batch);
-        let result = self.host.query_by_key(
-            RStr::from(topic.as_str()),
-            RStr::from(key.as_str()),
-            max_num,
-            begin,
-            end,
-        );
+        let result = self
+            .host
+            .store()
+            .query_by_key(&topic, &key, max_num, begin, end);
         if result.message_count == 0 {
             return Ok(not_found());
         }
-        let response = Response::success()
-            .with_field(
+        Ok(Response::success()
+            .with_int(
                 "indexLastUpdateTimestamp",
                 result.index_last_update_timestamp,
             )
-            .with_field(
+            .with_int(
                 "indexLastUpdatePhyoffset",
                 result.index_last_update_phyoffset,
-            );
-        Ok(response.with_body(result.body.into_vec()))
+            )
+            .with_body(result.body))
     }
 
     fn view_message(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
         let offset: i64 = request.required("offset")?;
-        match self.host.message_by_offset(offset).into_option() {
-            Some(record) => Ok(Response::success().with_body(record.into_vec())),
+        match self.host.store().message_by_offset(offset) {
+            Some(record) => Ok(Response::success().with_body(record)),
             None => Ok(Response::error(
-                response_code::SYSTEM_ERROR,
+                ResponseCode::SYSTEM_ERROR,
                 format!("can not find message by the offset, {offset}"),
             )),
         }
@@ -119,3 +120,6 @@ impl QueryPlugin {
 }
 
 plugin_api::export_plugin!(QueryPlugin);
+
+#[cfg(test)]
+mod tests;
