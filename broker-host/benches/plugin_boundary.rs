@@ -18,10 +18,10 @@ use plugin_api::ffi::{FfiBrokerIdentity, FfiFieldsRef, FfiOutcome, FfiRequest};
 use plugin_api::sdk::glue::guard;
 use plugin_api::sdk::{Host, Plugin, Processor, Request};
 
+use broker_host::capabilities::{BrokerServices, HostParts};
 use broker_host::clients::{ClientRegistry, RebalanceLockManager};
 use broker_host::config::BrokerConfig;
 use broker_host::metadata::MetadataStore;
-use broker_host::capabilities::{BrokerServices, HostParts};
 use broker_host::plugin_host::LoadedPlugin;
 use broker_host::remoting::ConnectionDirectory;
 

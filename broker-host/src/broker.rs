@@ -12,12 +12,12 @@ use plugin_api::sdk::{BrokerIdentity, HoldKey};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::capabilities::{BrokerServices, HostParts};
 use crate::clients::{ClientRegistry, RebalanceLockManager};
 use crate::config::BrokerConfig;
 use crate::dispatch::Dispatcher;
 use crate::metadata::{MetadataError, MetadataStore};
 use crate::namesrv::{NameServerRegistration, RegistrationService};
-use crate::capabilities::{BrokerServices, HostParts};
 use crate::plugin_host::management::ManagementProcessor;
 use crate::plugin_host::{ManifestError, PluginRegistry, ReloadReport};
 use crate::remoting::{ConnectionDirectory, PortKind, RemotingServer, ServerConfig};

@@ -3,8 +3,8 @@
 
 use plugin_api::codec::{ExtFields, RemotingCommand};
 use plugin_api::sdk::{
-    ClientCalls, ClientChannel, ClientRequest, ClientsAndLocks, HostError, Connection, ConsumerGroupInfo, ConsumerRegistration,
-    MessageQueue, Subscription,
+    ClientCalls, ClientChannel, ClientRequest, ClientsAndLocks, Connection, ConsumerGroupInfo,
+    ConsumerRegistration, HostError, MessageQueue, Subscription,
 };
 
 use super::BrokerServices;

@@ -15,10 +15,13 @@ impl ConsumerOffsets for BrokerServices {
     }
 
     fn commit(&self, client_host: &str, group: &str, topic: &str, queue_id: i32, offset: i64) {
-        self.inner
-            .metadata
-            .consumer_offsets()
-            .commit_offset(client_host, group, topic, queue_id, offset)
+        self.inner.metadata.consumer_offsets().commit_offset(
+            client_host,
+            group,
+            topic,
+            queue_id,
+            offset,
+        )
     }
 
     fn commit_pull_offset(&self, group: &str, topic: &str, queue_id: i32, offset: i64) {

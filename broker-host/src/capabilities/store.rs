@@ -89,20 +89,22 @@ impl MessageStore for BrokerServices {
         let Some(store) = self.store() else {
             return PutResult::failed(PutStatus::ServiceNotAvailable);
         };
-        put_result(store.put_messages(&BatchToStore {
-            topic: batch.topic,
-            queue_id: batch.queue_id,
-            sys_flag: batch.sys_flag,
-            born_timestamp: batch.born_timestamp,
-            born_host: parse_addr(batch.born_host),
-            entries: batch
-                .entries
-                .iter()
-                .map(|entry| (entry.flag, entry.body, entry.properties))
-                .collect(),
-            reconsume_times: batch.reconsume_times,
-            wait_store: batch.wait_store,
-        }))
+        put_result(
+            store.put_messages(&BatchToStore {
+                topic: batch.topic,
+                queue_id: batch.queue_id,
+                sys_flag: batch.sys_flag,
+                born_timestamp: batch.born_timestamp,
+                born_host: parse_addr(batch.born_host),
+                entries: batch
+                    .entries
+                    .iter()
+                    .map(|entry| (entry.flag, entry.body, entry.properties))
+                    .collect(),
+                reconsume_times: batch.reconsume_times,
+                wait_store: batch.wait_store,
+            }),
+        )
     }
 
     fn get_messages(&self, request: &GetRequest<'_>) -> GetResult {

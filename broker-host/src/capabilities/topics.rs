@@ -154,9 +154,7 @@ impl TopicsAndGroups for BrokerServices {
                 crate::namesrv::registration::topic_config_wrapper(topics, version, None)
                     .to_compact()
             }
-            MetadataTable::SubscriptionGroupWrapper => {
-                metadata.subscription_groups().encode(false)
-            }
+            MetadataTable::SubscriptionGroupWrapper => metadata.subscription_groups().encode(false),
             MetadataTable::ConsumerOffsets => metadata.consumer_offsets().encode(false),
         }
     }

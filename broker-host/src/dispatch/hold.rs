@@ -114,11 +114,7 @@ impl HoldService {
             tag_codes: hold.tag_codes.into_vec(),
             deadline: deadline(Instant::now(), hold.timeout_millis),
         };
-        self.held
-            .lock()
-            .entry(key.clone())
-            .or_default()
-            .push(held);
+        self.held.lock().entry(key.clone()).or_default().push(held);
         self.count.fetch_add(1, Ordering::SeqCst);
         self.changed.notify_one();
         let current = self.probe.read().as_ref().and_then(|probe| probe(&key));

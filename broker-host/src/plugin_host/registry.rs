@@ -19,8 +19,8 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use plugin_api::ffi::ProcessorBox;
 
-use crate::capabilities::BrokerServices;
 use super::{LoadedPlugin, Manifest, ManifestError, PluginLoadError, ProcessorEntry};
+use crate::capabilities::BrokerServices;
 use crate::dispatch::pool::ProcessorInfo;
 use crate::dispatch::table::DuplicateCode;
 use crate::dispatch::{DispatchTable, Dispatcher, ProcessorPool};

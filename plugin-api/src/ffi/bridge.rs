@@ -17,11 +17,11 @@ use abi_stable::std_types::{RArc, ROption, RResult, RSlice, RStr, RString, RVec}
 
 use super::*;
 use crate::sdk::{
-    abi_minor, BatchEntry, BatchToPut, BoundaryType, ClientCalls, ClientRequest, BrokerConfig, BrokerIdentity, ClientChannel,
-    ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration,
-    FlushTicket, GetRequest, GetResult, GetStatus, HostError, HostServices, Log, LogLevel,
-    MessageQueue, MessageStore, MessageToPut, MetadataTable, PutResult, PutStatus, QueryResult,
-    Subscription, SubscriptionGroup, TopicConfig, TopicsAndGroups,
+    abi_minor, BatchEntry, BatchToPut, BoundaryType, BrokerConfig, BrokerIdentity, ClientCalls,
+    ClientChannel, ClientRequest, ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets,
+    ConsumerRegistration, FlushTicket, GetRequest, GetResult, GetStatus, HostError, HostServices,
+    Log, LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, PutResult, PutStatus,
+    QueryResult, Subscription, SubscriptionGroup, TopicConfig, TopicsAndGroups,
 };
 
 // ---- host side ---------------------------------------------------------------
@@ -56,7 +56,11 @@ impl HostSide {
 
 impl FfiHostContext for HostSide {
     fn abi_version(&self) -> RString {
-        self.guarded("abi_version", || ABI_VERSION.into(), || self.0.abi_version().into())
+        self.guarded(
+            "abi_version",
+            || ABI_VERSION.into(),
+            || self.0.abi_version().into(),
+        )
     }
 
     fn log(&self, level: FfiLogLevel, plugin: RStr<'_>, message: RStr<'_>) {
@@ -87,7 +91,12 @@ impl FfiHostContext for HostSide {
         self.guarded(
             "topic_config",
             || ROption::RNone,
-            || self.0.topic(topic.as_str()).map(FfiTopicConfig::from).into(),
+            || {
+                self.0
+                    .topic(topic.as_str())
+                    .map(FfiTopicConfig::from)
+                    .into()
+            },
         )
     }
 
@@ -275,7 +284,10 @@ impl FfiHostContext for HostSide {
         self.guarded(
             "check_in_mem_by_consume_offset",
             || false,
-            || self.0.is_in_memory(topic.as_str(), queue_id, consume_offset),
+            || {
+                self.0
+                    .is_in_memory(topic.as_str(), queue_id, consume_offset)
+            },
         )
     }
 
@@ -1021,9 +1033,7 @@ impl ClientsAndLocks for PluginSideHost {
     }
 
     fn swap_heartbeat_fingerprint(&self, group: &str, fingerprint: i64) -> Option<i64> {
-        opt(self
-            .0
-            .swap_heartbeat_fingerprint(group.into(), fingerprint))
+        opt(self.0.swap_heartbeat_fingerprint(group.into(), fingerprint))
     }
 
     fn lock_queues(
@@ -1042,8 +1052,7 @@ impl ClientsAndLocks for PluginSideHost {
 
     fn unlock_queues(&self, group: &str, client_id: &str, queues: &[MessageQueue]) {
         let queues: RVec<FfiMessageQueue> = queues.iter().cloned().map(Into::into).collect();
-        self.0
-            .unlock_queues(group.into(), client_id.into(), queues)
+        self.0.unlock_queues(group.into(), client_id.into(), queues)
     }
 
     fn group_has_live_lock(&self, group: &str) -> bool {
@@ -1183,7 +1192,11 @@ impl From<&Subscription> for FfiSubscription {
             topic: sub.topic.as_str().into(),
             sub_string: sub.sub_string.as_str().into(),
             expression_type: sub.expression_type.as_str().into(),
-            tags: sub.tags.iter().map(|tag| RString::from(tag.as_str())).collect(),
+            tags: sub
+                .tags
+                .iter()
+                .map(|tag| RString::from(tag.as_str()))
+                .collect(),
             codes: sub.codes.iter().copied().collect(),
             sub_version: sub.sub_version,
         }

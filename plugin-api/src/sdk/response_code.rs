@@ -139,6 +139,9 @@ mod tests {
         assert_eq!(ResponseCode(1).to_string(), "SYSTEM_ERROR");
         assert_eq!(ResponseCode::PULL_OFFSET_MOVED.value(), 21);
         assert_eq!(ResponseCode(777).to_string(), "777");
-        assert_eq!(format!("{:?}", ResponseCode::TOPIC_NOT_EXIST), "TOPIC_NOT_EXIST(17)");
+        assert_eq!(
+            format!("{:?}", ResponseCode::TOPIC_NOT_EXIST),
+            "TOPIC_NOT_EXIST(17)"
+        );
     }
 }

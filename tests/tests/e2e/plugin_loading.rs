@@ -69,9 +69,16 @@ fn a_plugin_built_against_an_older_minor_abi_loads_and_serves() {
             .and_then(|fields| fields.get(key))
             .map(str::to_owned)
     };
-    assert_eq!(field("writeQueueNums").as_deref(), Some("8"), "a host call made through the 1.0 vtable");
+    assert_eq!(
+        field("writeQueueNums").as_deref(),
+        Some("8"),
+        "a host call made through the 1.0 vtable"
+    );
     assert_eq!(field("maxOffset").as_deref(), Some("0"));
-    assert_eq!(field("hostAbi").as_deref(), Some(plugin_api::ffi::ABI_VERSION));
+    assert_eq!(
+        field("hostAbi").as_deref(),
+        Some(plugin_api::ffi::ABI_VERSION)
+    );
     assert_eq!(&answer.body[..], b"from a 1.0 plugin");
     let missing = client.call_code(9960, &[("topic", "NoSuchTopic")]);
     assert_eq!(missing.code, 17);
@@ -82,7 +89,10 @@ fn a_plugin_built_against_an_older_minor_abi_loads_and_serves() {
     assert_eq!(again.call_code(9960, &[("topic", "TBW102")]).code, 0);
     let log = broker.log();
     assert!(
-        log.contains(&format!("built for ABI 1.0, running on ABI {}", plugin_api::ffi::ABI_VERSION)),
+        log.contains(&format!(
+            "built for ABI 1.0, running on ABI {}",
+            plugin_api::ffi::ABI_VERSION
+        )),
         "{log}"
     );
 }

@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::message::{body_crc, encode_record_into, find_property, RecordToEncode};
 use crate::sdk::{
-    glue, BatchToPut, ClientCalls, ClientRequest, BoundaryType, BrokerConfig, BrokerIdentity, ClientChannel, ClientsAndLocks,
-    Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration, FlushTicket, GetRequest,
-    GetResult, GetStatus, Host, HostError, HostServices, Log, LogLevel, MessageQueue,
-    MessageStore, MessageToPut, MetadataTable, Plugin, PutResult, PutStatus, QueryResult,
-    SubscriptionGroup, TopicConfig, TopicsAndGroups,
+    glue, BatchToPut, BoundaryType, BrokerConfig, BrokerIdentity, ClientCalls, ClientChannel,
+    ClientRequest, ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets,
+    ConsumerRegistration, FlushTicket, GetRequest, GetResult, GetStatus, Host, HostError,
+    HostServices, Log, LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, Plugin,
+    PutResult, PutStatus, QueryResult, SubscriptionGroup, TopicConfig, TopicsAndGroups,
 };
 
 /// One message as the fake store keeps it.
@@ -127,7 +127,9 @@ impl FakeHost {
     /// The shared state, locked.
     pub fn state(&self) -> MutexGuard<'_, FakeHostState> {
         // A test that panicked while holding the lock has failed already.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// A [`Host`] handle over this fake, for plugin `plugin_name`.
@@ -303,7 +305,9 @@ impl Log for FakeHost {
             LogLevel::Warn => "WARN",
             LogLevel::Error => "ERROR",
         };
-        self.state().log.push(format!("{level} {plugin}: {message}"));
+        self.state()
+            .log
+            .push(format!("{level} {plugin}: {message}"));
     }
 }
 
@@ -459,7 +463,8 @@ impl MessageStore for FakeHost {
         boundary: BoundaryType,
     ) -> i64 {
         let state = self.state();
-        let queue: Vec<&StoredMessage> = FakeHost::queue_messages(&state, topic, queue_id).collect();
+        let queue: Vec<&StoredMessage> =
+            FakeHost::queue_messages(&state, topic, queue_id).collect();
         match boundary {
             BoundaryType::Lower => queue
                 .iter()
@@ -509,8 +514,10 @@ impl MessageStore for FakeHost {
             if result.message_count >= max_num {
                 break;
             }
-            let keys = find_property(&message.properties, crate::message::properties::KEYS).unwrap_or("");
-            let unique = find_property(&message.properties, crate::message::properties::UNIQ_KEY).unwrap_or("");
+            let keys =
+                find_property(&message.properties, crate::message::properties::KEYS).unwrap_or("");
+            let unique = find_property(&message.properties, crate::message::properties::UNIQ_KEY)
+                .unwrap_or("");
             if keys.split(' ').any(|k| k == key) || unique == key {
                 result.body.extend_from_slice(&message.record);
                 result.message_count += 1;
@@ -685,14 +692,24 @@ impl TopicsAndGroups for FakeHost {
         let state = self.state();
         match table {
             MetadataTable::TopicConfigWrapper => {
-                let names: Vec<String> = state.topics.keys().map(|name| format!("{name:?}")).collect();
+                let names: Vec<String> = state
+                    .topics
+                    .keys()
+                    .map(|name| format!("{name:?}"))
+                    .collect();
                 format!("{{\"topicConfigTable\":[{}]}}", names.join(","))
             }
             MetadataTable::SubscriptionGroupWrapper => {
-                let names: Vec<String> = state.groups.keys().map(|name| format!("{name:?}")).collect();
+                let names: Vec<String> = state
+                    .groups
+                    .keys()
+                    .map(|name| format!("{name:?}"))
+                    .collect();
                 format!("{{\"subscriptionGroupTable\":[{}]}}", names.join(","))
             }
-            MetadataTable::ConsumerOffsets => format!("{{\"offsetTable\":{}}}", state.offsets.len()),
+            MetadataTable::ConsumerOffsets => {
+                format!("{{\"offsetTable\":{}}}", state.offsets.len())
+            }
         }
     }
 }
@@ -810,7 +827,11 @@ impl ClientsAndLocks for FakeHost {
         let mut state = self.state();
         for queue in queues {
             let key = (group.to_owned(), queue.clone());
-            if state.locks.get(&key).is_some_and(|owner| owner == client_id) {
+            if state
+                .locks
+                .get(&key)
+                .is_some_and(|owner| owner == client_id)
+            {
                 state.locks.remove(&key);
             }
         }
