@@ -18,6 +18,8 @@ mod retry;
 mod schedule;
 mod send_back;
 mod single;
+#[cfg(test)]
+mod tests;
 
 use std::sync::atomic::AtomicU32;
 
