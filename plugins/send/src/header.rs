@@ -1,7 +1,7 @@
 //! The send request header, V1 (long names, code 10) and V2 (one-letter
 //! names, codes 310/320), as `SendMessageRequestHeader(V2)` defines them.
 
-use plugin_api::codes::request_code;
+use plugin_api::sdk::codes::request_code;
 use plugin_api::sdk::{self, ProcessError, Request};
 
 /// A parsed send header; its text fields borrow the request's (a send copies
