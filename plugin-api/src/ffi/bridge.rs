@@ -885,7 +885,7 @@ impl ConsumerOffsets for PluginSideHost {
 
 impl TopicsAndGroups for PluginSideHost {
     fn topic(&self, topic: &str) -> Option<TopicConfig> {
-        opt(self.0.topic_config(topic.into())).map(|config| TopicConfig::from(&config))
+        opt(self.0.topic_config(topic.into())).map(TopicConfig::from)
     }
 
     fn all_topics(&self) -> Vec<TopicConfig> {
@@ -1126,6 +1126,20 @@ impl From<TopicConfig> for FfiTopicConfig {
     fn from(config: TopicConfig) -> Self {
         FfiTopicConfig {
             topic_name: config.topic_name.into(),
+            read_queue_nums: config.read_queue_nums,
+            write_queue_nums: config.write_queue_nums,
+            perm: config.perm,
+            topic_filter_type: config.topic_filter_type,
+            topic_sys_flag: config.topic_sys_flag,
+            order: config.order,
+        }
+    }
+}
+
+impl From<FfiTopicConfig> for TopicConfig {
+    fn from(config: FfiTopicConfig) -> Self {
+        TopicConfig {
+            topic_name: config.topic_name.into_string(),
             read_queue_nums: config.read_queue_nums,
             write_queue_nums: config.write_queue_nums,
             perm: config.perm,
