@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use plugin_api::message::record::{parse_record, sysflag, RecordParse};
 use plugin_api::message::DispatchProperties;
 
-use super::dispatch::compute_tags_code;
 use super::recovery::walk_commit_log;
+use super::reput::compute_tags_code;
 use super::{StoreError, StoreInner};
 
 /// What [`check_consistency`](super::DefaultMessageStore::check_consistency) verified.

@@ -5,7 +5,7 @@
 //! * [`consume_queue`]: per (topic, queue) 20-byte pointers into the commit log;
 //! * [`index`]: hash index `topic#key` → commit-log offsets;
 //! * [`checkpoint`]: the 4 KiB checkpoint file;
-//! * [`dispatch`]: the reput thread building consume queues and index from the commit log;
+//! * [`reput`]: the reput thread building consume queues and index from the commit log;
 //! * [`flush`]: ASYNC_FLUSH timed flush, SYNC_FLUSH group commit, consume-queue flush;
 //! * [`recovery`]: load, normal and abnormal recovery, truncation;
 //! * [`clean`]: expired-file deletion and the disk-full check;
@@ -21,7 +21,6 @@ pub mod commit_log;
 pub mod config;
 mod consistency;
 pub mod consume_queue;
-pub mod dispatch;
 mod error;
 pub mod flush;
 pub mod index;
@@ -30,6 +29,7 @@ pub mod mapped_file;
 pub mod mapped_file_queue;
 mod prefault;
 pub mod recovery;
+pub mod reput;
 mod residency;
 pub mod stats;
 
@@ -57,10 +57,10 @@ pub use self::io::{CrashMode, FsIo, SimIo, StorageIo};
 use self::checkpoint::Checkpoint;
 use self::commit_log::{AppendError, AppendRequest, CommitLog};
 use self::consume_queue::ConsumeQueue;
-use self::dispatch::ReputState;
 use self::flush::GroupCommit;
 use self::index::IndexService;
 use self::io::LockGuard;
+use self::reput::ReputState;
 
 /// Topic of delayed messages; its consume-queue tagsCode is the delivery time.
 pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
@@ -624,7 +624,7 @@ impl DefaultMessageStore {
                     .spawn(move || f(&inner))
                     .map_err(|source| StoreError::Thread { name, source })
             };
-        threads.push(spawn("store-reput", dispatch::reput_loop)?);
+        threads.push(spawn("store-reput", reput::reput_loop)?);
         if self.inner.config.is_sync_flush() {
             threads.push(spawn("store-group-commit", flush::group_commit_loop)?);
             threads.push(spawn("store-flush-timeout", flush::flush_timeout_loop)?);
@@ -1325,7 +1325,7 @@ impl DefaultMessageStore {
         self.inner.commit_log.flushed_offset()
     }
 
-    /// Sets the listener the dispatcher calls for each new consume-queue
+    /// Sets the listener the reput thread calls for each new consume-queue
     /// entry: (topic, queue id, new max offset, tagsCode) — long polling.
     pub fn set_arrival_listener(&self, listener: Box<ArrivalListener>) {
         *self.inner.listener.write() = Some(Arc::from(listener));
