@@ -7,7 +7,7 @@ use plugin_api::message::DispatchProperties;
 
 use super::recovery::walk_commit_log;
 use super::reput::compute_tags_code;
-use super::{StoreError, StoreInner};
+use super::{DefaultMessageStore, StoreError, StoreInner};
 
 /// What [`check_consistency`](super::DefaultMessageStore::check_consistency) verified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -182,5 +182,16 @@ impl StoreInner {
         } else {
             Err(StoreError::Inconsistent { problems })
         }
+    }
+}
+
+impl DefaultMessageStore {
+    /// Verifies that commit log, consume queues and index agree: every
+    /// consume-queue entry points at a valid record of that topic, queue and
+    /// offset; every dispatched record below the max is in its queue; the
+    /// index finds every KEYS / UNIQ_KEY of the indexed range. Dispatches
+    /// first. `Err(Inconsistent)` lists the problems.
+    pub fn check_consistency(&self) -> Result<ConsistencyReport, StoreError> {
+        self.inner.check_consistency()
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use super::{StoreError, StoreInner};
+use super::{DefaultMessageStore, StoreError, StoreInner};
 
 /// What to do once a deferred acknowledgement is settled: `true` when the
 /// data is durable, `false` when `syncFlushTimeout` passed first.
@@ -395,5 +395,22 @@ pub(crate) fn flush_consume_queue_loop(inner: &StoreInner) {
         if let Err(e) = inner.flush_consume_queues(least, thorough) {
             tracing::error!("consume-queue flush failed: {e}");
         }
+    }
+}
+
+impl DefaultMessageStore {
+    /// Where the commit log is durable.
+    pub fn flushed_phy_offset(&self) -> i64 {
+        self.inner.commit_log.flushed_offset()
+    }
+
+    /// Flushes the commit log, consume queues, index and checkpoint now.
+    pub fn flush_all(&self) -> Result<(), StoreError> {
+        self.inner.flush_commit_log(0)?;
+        self.inner.reput_until_caught_up()?;
+        if let Some(index) = &self.inner.index {
+            index.flush()?;
+        }
+        self.inner.flush_consume_queues(0, true)
     }
 }

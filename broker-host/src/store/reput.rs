@@ -16,7 +16,7 @@ use plugin_api::message::{tags_code, DispatchProperties};
 
 use super::consume_queue::{ConsumeQueue, CqEntry};
 use super::index::IndexRequest;
-use super::{StoreError, StoreInner, SCHEDULE_TOPIC};
+use super::{ArrivalListener, DefaultMessageStore, StoreError, StoreInner, SCHEDULE_TOPIC};
 
 /// State of the reput service.
 pub struct ReputState {
@@ -304,5 +304,24 @@ pub(crate) fn reput_loop(inner: &StoreInner) {
             inner.reput.cv.wait_for(&mut g, Duration::from_millis(1));
         }
         inner.reput.sleeping.store(false, Ordering::Release);
+    }
+}
+
+impl DefaultMessageStore {
+    /// Sets the listener the reput thread calls for each new consume-queue
+    /// entry: (topic, queue id, new max offset, tagsCode) — long polling.
+    pub fn set_arrival_listener(&self, listener: Box<ArrivalListener>) {
+        *self.inner.listener.write() = Some(Arc::from(listener));
+    }
+
+    /// Bytes appended but not yet dispatched.
+    pub fn dispatch_behind_bytes(&self) -> i64 {
+        self.inner.dispatch_behind_bytes()
+    }
+
+    /// Dispatches everything appended so far (what the reput thread does)
+    /// and returns when done.
+    pub fn wait_dispatched(&self) -> Result<(), StoreError> {
+        self.inner.reput_until_caught_up()
     }
 }

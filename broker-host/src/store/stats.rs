@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
+use super::{DefaultMessageStore, StoreInner};
 use crate::metadata::topic_config::system_topic;
 
 /// `MAX_RECORDS_OF_SAMPLING`: ten minutes of one-second samples (+1).
@@ -365,6 +366,25 @@ impl StoreStats {
                 self.get_user.load(Ordering::Relaxed).to_string(),
             ),
         ]
+    }
+}
+
+impl DefaultMessageStore {
+    /// The statistics keys of `StoreStatsService.getRuntimeInfo` and
+    /// `BrokerStats` (see the module docs).
+    pub fn stats_runtime_info(&self) -> Vec<(String, String)> {
+        self.inner.stats.runtime_info()
+    }
+}
+
+/// The `store-stats` thread: one sample a second (`StoreStatsService.run`).
+pub(super) fn stats_loop(inner: &StoreInner) {
+    loop {
+        let now = crate::metadata::data_version::now_millis();
+        inner.stats.sample(now, super::index::local_day(now));
+        if inner.sleep_or_stop(std::time::Duration::from_secs(1)) {
+            break;
+        }
     }
 }
 
