@@ -27,7 +27,6 @@ use plugin_api::ffi::{FfiFieldsRef, FfiOutcome, FfiRequest, ProcessorBox};
 use super::hold::HoldService;
 use super::job::Job;
 use crate::remoting::ConnectionHandle;
-use crate::store::capture_flush_waits;
 
 /// What the host knows about a running processor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -365,7 +364,7 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
         connection_id: job.connection.id(),
         allow_hold: job.allow_hold,
     };
-    let (outcome, pending_flush) = capture_flush_waits(|| shared.processor.process(&view));
+    let (outcome, pending_flush) = flush_ticket_bridge::around(|| shared.processor.process(&view));
     shared.stats.served.fetch_add(1, Ordering::Relaxed);
 
     match outcome {
@@ -397,16 +396,16 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
             match pending_flush {
                 // SYNC_FLUSH: answered by the flusher once the put is durable
                 // (FLUSH_DISK_TIMEOUT, message kept, if that takes too long).
-                Some(pending) if response.code == response_code::SUCCESS => {
+                Some((store, ticket)) if response.code == response_code::SUCCESS => {
                     let ext_fields = fields.map(|fields| fields.to_ext_fields());
-                    pending.when_flushed(Box::new(move |flushed| {
+                    store.when_flushed(ticket, move |flushed| {
                         let code = if flushed {
                             response_code::SUCCESS
                         } else {
                             response_code::FLUSH_DISK_TIMEOUT
                         };
                         job.reply(code, remark, ext_fields, body);
-                    }));
+                    });
                     None
                 }
                 _ => {
@@ -442,5 +441,60 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
             );
             None
         }
+    }
+}
+
+/// TEMPORARY, until the plugin ABI returns the flush ticket with the
+/// processor's outcome: how the ticket of a SYNC_FLUSH put made by a
+/// processor reaches the worker running it. [`run`] opens a thread-local
+/// slot around the processor call, `plugins::host_context` leaves each
+/// deferred put's ticket in it ([`flush_ticket_bridge::defer_flush`]), and
+/// [`run`] then sends the response once the record is durable, so the
+/// worker never blocks on the flush.
+pub(crate) mod flush_ticket_bridge {
+    use std::cell::RefCell;
+    use std::sync::Arc;
+
+    use crate::store::{DefaultMessageStore, FlushTicket, PutMessageResult, PutMessageStatus};
+
+    /// The store and the latest ticket of the processor's puts.
+    pub(super) type Pending = (Arc<DefaultMessageStore>, FlushTicket);
+
+    thread_local! {
+        /// `Some` while [`around`] runs a processor on this thread.
+        static SLOT: RefCell<Option<Option<Pending>>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `f` (a processor call) with the slot open; the ticket its puts
+    /// left, if any.
+    pub(super) fn around<R>(f: impl FnOnce() -> R) -> (R, Option<Pending>) {
+        SLOT.with(|slot| *slot.borrow_mut() = Some(None));
+        let result = f();
+        let pending = SLOT.with(|slot| slot.borrow_mut().take().flatten());
+        (result, pending)
+    }
+
+    /// Takes the ticket of a deferred put's `result`: inside [`around`] it
+    /// is left for the worker (the later ticket covers the earlier);
+    /// elsewhere the flush is waited for here, as a blocking put would.
+    pub(crate) fn defer_flush(
+        store: &Arc<DefaultMessageStore>,
+        mut result: PutMessageResult,
+    ) -> PutMessageResult {
+        let Some(ticket) = result.flush_ticket.take() else {
+            return result;
+        };
+        let left = SLOT.with(|slot| match slot.borrow_mut().as_mut() {
+            None => false,
+            Some(pending) => {
+                let later = pending.as_ref().map_or(ticket, |(_, t)| ticket.max(*t));
+                *pending = Some((store.clone(), later));
+                true
+            }
+        });
+        if !left && !store.wait_flushed(ticket) {
+            result.status = PutMessageStatus::FlushDiskTimeout;
+        }
+        result
     }
 }

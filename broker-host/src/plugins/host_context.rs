@@ -19,6 +19,7 @@ use plugin_api::ffi::{
 
 use crate::clients::{ClientChannel, ClientRegistry, RebalanceLockManager, Subscription};
 use crate::config::BrokerConfig;
+use crate::dispatch::pool::flush_ticket_bridge::defer_flush;
 use crate::metadata::{MetadataStore, SubscriptionGroupConfig, TopicConfig, TopicFilterType};
 use crate::store::stats::java_double;
 use crate::store::{
@@ -340,7 +341,7 @@ impl FfiHostContext for HostServices {
             "put_message",
             put_failed(FfiPutStatus::UnknownError),
             || {
-                put_result(store.put_message(&MessageToStore {
+                let result = store.put_message_deferred(&MessageToStore {
                     topic: message.topic.as_str(),
                     queue_id: message.queue_id,
                     flag: message.flag,
@@ -352,7 +353,8 @@ impl FfiHostContext for HostServices {
                     reconsume_times: message.reconsume_times,
                     prepared_transaction_offset: message.prepared_transaction_offset,
                     wait_store: message.wait_store,
-                }))
+                });
+                put_result(defer_flush(store, result))
             },
         )
     }
@@ -365,8 +367,9 @@ impl FfiHostContext for HostServices {
             "put_messages",
             put_failed(FfiPutStatus::UnknownError),
             || {
-                put_result(
-                    store.put_messages(&BatchToStore {
+                put_result(defer_flush(
+                    store,
+                    store.put_messages_deferred(&BatchToStore {
                         topic: batch.topic.as_str(),
                         queue_id: batch.queue_id,
                         sys_flag: batch.sys_flag,
@@ -380,7 +383,7 @@ impl FfiHostContext for HostServices {
                         reconsume_times: batch.reconsume_times,
                         wait_store: batch.wait_store,
                     }),
-                )
+                ))
             },
         )
     }

@@ -67,7 +67,7 @@ use parking_lot::{Condvar, Mutex, RwLock};
 pub use self::config::StoreConfig;
 pub use self::consistency::ConsistencyReport;
 pub use self::error::StoreError;
-pub use self::flush::{capture_flush_waits, FlushCallback, PendingFlush};
+pub use self::flush::FlushTicket;
 pub use self::get::MAX_PULL_MSG_SIZE;
 pub use self::io::{CrashMode, FsIo, SimIo, StorageIo};
 pub use self::put::{MAX_TOPIC_LEN, RECORD_SIZE_SLACK};

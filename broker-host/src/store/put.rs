@@ -10,6 +10,7 @@ use plugin_api::message::record::{
 use plugin_api::message::{encode_record_into, offset_msg_id};
 
 use super::commit_log::{AppendError, AppendRequest};
+use super::flush::FlushTicket;
 use super::{
     stats, BatchToStore, DefaultMessageStore, MessageToStore, PutMessageResult, PutMessageStatus,
     StoreError, StoreInner,
@@ -19,6 +20,16 @@ use super::{
 pub const MAX_TOPIC_LEN: usize = 255;
 /// Slack allowed for a record over the body limit (`maxMessageSize + 64 KiB`).
 pub const RECORD_SIZE_SLACK: usize = 64 * 1024;
+
+/// What a put under SYNC_FLUSH with WAIT does about its flush: the caller
+/// of the store decides whether its thread may block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FlushWait {
+    /// Wait for the group commit (FLUSH_DISK_TIMEOUT after `syncFlushTimeout`).
+    Block,
+    /// Return a [`FlushTicket`] instead (Java's `asyncPutMessage` future).
+    Defer,
+}
 
 impl StoreInner {
     fn is_writeable(&self) -> bool {
@@ -69,40 +80,55 @@ impl StoreInner {
         }
     }
 
-    /// After an append: keep pages ahead populated, then flush per the flush type.
-    fn after_append(&self, end_offset: i64, wait_store: bool) -> PutMessageStatus {
+    /// After an append: keep pages ahead populated, then flush per the flush
+    /// type. Under SYNC_FLUSH with WAIT, [`FlushWait::Defer`] returns the
+    /// ticket of a record not yet durable instead of waiting for it.
+    fn after_append(
+        &self,
+        end_offset: i64,
+        wait_store: bool,
+        wait: FlushWait,
+    ) -> (PutMessageStatus, Option<FlushTicket>) {
         // The reput thread is not woken per message: like RocketMQ's
         // ReputMessageService it polls every millisecond, so one wake-up
         // dispatches every record written meanwhile (a wake per put cost a
         // futex call in the sender and a context switch per message).
         self.prefault.want(end_offset);
-        if self.config.is_sync_flush() {
-            if !self.flusher_running.load(Ordering::Acquire) {
-                // Not started: no group-commit thread, flush inline.
-                return match self.flush_commit_log(0) {
-                    Ok(_) => PutMessageStatus::PutOk,
-                    Err(e) => {
-                        tracing::error!("inline flush failed: {e}");
-                        PutMessageStatus::FlushDiskTimeout
-                    }
-                };
-            }
-            if wait_store {
-                if self.wait_or_defer_flush(end_offset) {
-                    PutMessageStatus::PutOk
-                } else {
-                    tracing::warn!("sync flush of offset {end_offset} timed out");
-                    PutMessageStatus::FlushDiskTimeout
-                }
-            } else {
-                self.group_commit.wake();
-                PutMessageStatus::PutOk
-            }
-        } else {
+        if !self.config.is_sync_flush() {
             if !self.config.flush_commit_log_timed {
                 self.flush_cv.notify_one();
             }
-            PutMessageStatus::PutOk
+            return (PutMessageStatus::PutOk, None);
+        }
+        if !self.flusher_running.load(Ordering::Acquire) {
+            // Not started: no group-commit thread, flush inline.
+            let status = match self.flush_commit_log(0) {
+                Ok(_) => PutMessageStatus::PutOk,
+                Err(e) => {
+                    tracing::error!("inline flush failed: {e}");
+                    PutMessageStatus::FlushDiskTimeout
+                }
+            };
+            return (status, None);
+        }
+        if !wait_store {
+            self.group_commit.wake();
+            return (PutMessageStatus::PutOk, None);
+        }
+        let ticket = FlushTicket::new(end_offset);
+        match wait {
+            FlushWait::Defer if self.commit_log.flushed_offset() >= end_offset => {
+                (PutMessageStatus::PutOk, None)
+            }
+            FlushWait::Defer => {
+                self.group_commit.request(end_offset);
+                (PutMessageStatus::PutOk, Some(ticket))
+            }
+            FlushWait::Block if self.wait_flushed(ticket) => (PutMessageStatus::PutOk, None),
+            FlushWait::Block => {
+                tracing::warn!("sync flush of offset {end_offset} timed out");
+                (PutMessageStatus::FlushDiskTimeout, None)
+            }
         }
     }
 
@@ -124,6 +150,33 @@ impl DefaultMessageStore {
     /// SYNC_FLUSH with `wait_store` until the record is flushed (group
     /// commit) or `syncFlushTimeout` passed (FLUSH_DISK_TIMEOUT, still stored).
     pub fn put_message(&self, msg: &MessageToStore<'_>) -> PutMessageResult {
+        self.put_one(msg, FlushWait::Block)
+    }
+
+    /// [`DefaultMessageStore::put_message`] without blocking: under
+    /// SYNC_FLUSH with `wait_store` it returns as soon as the record is
+    /// appended, with PUT_OK and a
+    /// [`flush_ticket`](PutMessageResult::flush_ticket) when the record is
+    /// not yet durable; the caller acknowledges the put once
+    /// [`DefaultMessageStore::when_flushed`] answers for that ticket.
+    pub fn put_message_deferred(&self, msg: &MessageToStore<'_>) -> PutMessageResult {
+        self.put_one(msg, FlushWait::Defer)
+    }
+
+    /// Appends a batch as consecutive records with consecutive queue
+    /// offsets, all in one commit-log file (all or nothing). Blocks as
+    /// [`DefaultMessageStore::put_message`] does.
+    pub fn put_messages(&self, batch: &BatchToStore<'_>) -> PutMessageResult {
+        self.put_batch(batch, FlushWait::Block)
+    }
+
+    /// [`DefaultMessageStore::put_messages`] without blocking, as
+    /// [`DefaultMessageStore::put_message_deferred`].
+    pub fn put_messages_deferred(&self, batch: &BatchToStore<'_>) -> PutMessageResult {
+        self.put_batch(batch, FlushWait::Defer)
+    }
+
+    fn put_one(&self, msg: &MessageToStore<'_>, wait: FlushWait) -> PutMessageResult {
         let inner = &self.inner;
         if let Some(status) = inner
             .check_before_put()
@@ -182,7 +235,8 @@ impl DefaultMessageStore {
             });
         let result = match appended {
             Ok(a) => {
-                let status = inner.after_append(a.wrote_offset + len as i64, msg.wait_store);
+                let (status, flush_ticket) =
+                    inner.after_append(a.wrote_offset + len as i64, msg.wait_store, wait);
                 PutMessageResult {
                     status,
                     wrote_offset: a.wrote_offset,
@@ -191,6 +245,7 @@ impl DefaultMessageStore {
                     queue_offset: a.queue_offset,
                     msg_num: 1,
                     store_timestamp: a.store_timestamp,
+                    flush_ticket,
                 }
             }
             Err(e) => PutMessageResult::failed(inner.append_failed(e)),
@@ -199,9 +254,7 @@ impl DefaultMessageStore {
         result
     }
 
-    /// Appends a batch as consecutive records with consecutive queue
-    /// offsets, all in one commit-log file (all or nothing).
-    pub fn put_messages(&self, batch: &BatchToStore<'_>) -> PutMessageResult {
+    fn put_batch(&self, batch: &BatchToStore<'_>, wait: FlushWait) -> PutMessageResult {
         let inner = &self.inner;
         if let Some(status) = inner
             .check_before_put()
@@ -281,7 +334,8 @@ impl DefaultMessageStore {
             });
         let result = match appended {
             Ok(a) => {
-                let status = inner.after_append(a.wrote_offset + total as i64, batch.wait_store);
+                let (status, flush_ticket) =
+                    inner.after_append(a.wrote_offset + total as i64, batch.wait_store, wait);
                 let mut ids = Vec::with_capacity(lens.len());
                 let mut off = a.wrote_offset;
                 for l in &lens {
@@ -296,6 +350,7 @@ impl DefaultMessageStore {
                     queue_offset: a.queue_offset,
                     msg_num: lens.len() as i32,
                     store_timestamp: a.store_timestamp,
+                    flush_ticket,
                 }
             }
             Err(e) => PutMessageResult::failed(inner.append_failed(e)),

@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use plugin_api::message::properties::{find_property, TAGS};
 use plugin_api::message::record::{parse_record, RecordParse};
 
+use super::flush::FlushTicket;
+
 /// Which end of the messages around a time `offset_in_queue_by_time_bounded`
 /// answers (RocketMQ `BoundaryType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -140,6 +142,12 @@ pub struct PutMessageResult {
     pub msg_num: i32,
     /// Store timestamp.
     pub store_timestamp: i64,
+    /// Set by a deferred put (`put_message_deferred`, `put_messages_deferred`)
+    /// made under SYNC_FLUSH with WAIT whose records are not yet durable:
+    /// the put is to be acknowledged only once
+    /// [`DefaultMessageStore::when_flushed`](super::DefaultMessageStore::when_flushed)
+    /// says so. Always `None` from the blocking puts, which have waited.
+    pub flush_ticket: Option<FlushTicket>,
 }
 
 impl PutMessageResult {
@@ -152,6 +160,7 @@ impl PutMessageResult {
             queue_offset: -1,
             msg_num: 0,
             store_timestamp: 0,
+            flush_ticket: None,
         }
     }
 
