@@ -55,7 +55,7 @@ impl BrokerServices {
     pub fn new(parts: HostParts) -> Self {
         BrokerServices {
             inner: Arc::new(parts),
-            boot_timestamp: crate::metadata::data_version::now_millis(),
+            boot_timestamp: crate::clock::now_millis(),
         }
     }
 

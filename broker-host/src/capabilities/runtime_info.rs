@@ -58,7 +58,7 @@ pub(super) fn runtime_info(
     metadata: &MetadataStore,
     store: Option<&Arc<DefaultMessageStore>>,
 ) -> Vec<(String, String)> {
-    let now = crate::metadata::data_version::now_millis();
+    let now = crate::clock::now_millis();
     let up = ((now - boot_timestamp).max(0) / 1000) as u64;
     let mut info = vec![
         ("bootTimestamp".to_owned(), boot_timestamp.to_string()),

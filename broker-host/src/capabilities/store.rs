@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use plugin_api::sdk::{
-    BatchToPut, BoundaryType, GetRequest, GetResult, GetStatus, MessageStore, MessageToPut,
+    BatchToPut, BoundaryType, FlushTicket, GetRequest, GetResult, GetStatus, MessageStore, MessageToPut,
     PutResult, PutStatus, QueryResult,
 };
 
@@ -39,7 +39,9 @@ fn put_result(result: PutMessageResult) -> PutResult {
         queue_offset: result.queue_offset,
         msg_num: result.msg_num,
         store_timestamp: result.store_timestamp,
-        flush_ticket: None,
+        flush_ticket: result.flush_ticket.map(|ticket| FlushTicket {
+            flush_offset: ticket.end_offset(),
+        }),
     }
 }
 
@@ -70,7 +72,9 @@ impl MessageStore for BrokerServices {
         let Some(store) = self.store() else {
             return PutResult::failed(PutStatus::ServiceNotAvailable);
         };
-        put_result(store.put_message(&MessageToStore {
+        // Deferred: under SYNC_FLUSH the processor answers with the ticket
+        // and the pool sends that answer once durable (no blocked thread).
+        put_result(store.put_message_deferred(&MessageToStore {
             topic: message.topic,
             queue_id: message.queue_id,
             flag: message.flag,

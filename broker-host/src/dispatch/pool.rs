@@ -27,7 +27,7 @@ use plugin_api::ffi::{FfiFieldsRef, FfiOutcome, FfiRequest, ProcessorBox};
 use super::hold::HoldService;
 use super::job::Job;
 use crate::remoting::ConnectionHandle;
-use crate::store::capture_flush_waits;
+use crate::store::{DefaultMessageStore, FlushTicket};
 
 /// What the host knows about a running processor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +127,8 @@ struct Shared {
     processor: ProcessorBox,
     stats: Arc<ProcessorStats>,
     hold: Arc<HoldService>,
+    /// Redeems the flush tickets processors answer with (SYNC_FLUSH).
+    store: Option<Arc<DefaultMessageStore>>,
 }
 
 impl Drop for Shared {
@@ -137,11 +139,13 @@ impl Drop for Shared {
 }
 
 impl ProcessorPool {
-    /// Starts `info.threads` workers running `processor`.
+    /// Starts `info.threads` workers running `processor`; responses that
+    /// carry a flush ticket are sent once `store` has flushed that far.
     pub fn start(
         info: ProcessorInfo,
         processor: ProcessorBox,
         hold: Arc<HoldService>,
+        store: Option<Arc<DefaultMessageStore>>,
     ) -> std::io::Result<Arc<ProcessorPool>> {
         let (sender, receiver) = bounded::<Job>(info.queue_capacity);
         let (close, closed) = bounded::<()>(0);
@@ -152,6 +156,7 @@ impl ProcessorPool {
             processor,
             stats: stats.clone(),
             hold,
+            store,
         });
         let mut workers = Vec::with_capacity(info.threads);
         for index in 0..info.threads {
@@ -373,7 +378,7 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
         connection_id: job.connection.id(),
         allow_hold: job.allow_hold,
     };
-    let (outcome, pending_flush) = capture_flush_waits(|| shared.processor.process(&view));
+    let outcome = shared.processor.process(&view);
     shared.stats.served.fetch_add(1, Ordering::Relaxed);
 
     match outcome {
@@ -402,19 +407,21 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
                 ROption::RNone => None,
             };
             let body = Bytes::from(response.body.into_vec());
-            match pending_flush {
-                // SYNC_FLUSH: answered by the flusher once the put is durable
-                // (FLUSH_DISK_TIMEOUT, message kept, if that takes too long).
-                Some(pending) if response.code == response_code::SUCCESS => {
+            // SYNC_FLUSH: a response carrying its put's flush ticket is
+            // answered by the flusher once the put is durable
+            // (FLUSH_DISK_TIMEOUT, message kept, if that takes too long).
+            let ticket = (response.flush_offset >= 0).then(|| FlushTicket::new(response.flush_offset));
+            match (&shared.store, ticket) {
+                (Some(store), Some(ticket)) if response.code == response_code::SUCCESS => {
                     let ext_fields = fields.map(|fields| fields.to_ext_fields());
-                    pending.when_flushed(Box::new(move |flushed| {
+                    store.when_flushed(ticket, move |flushed| {
                         let code = if flushed {
                             response_code::SUCCESS
                         } else {
                             response_code::FLUSH_DISK_TIMEOUT
                         };
                         job.reply(code, remark, ext_fields, body);
-                    }));
+                    });
                     None
                 }
                 _ => {

@@ -3,9 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::json::Json;
-// Re-exported for `store` and `plugins::host_context`, which still read the
-// clock here; it goes once they import `crate::clock`.
-pub use crate::clock::now_millis;
+use crate::clock::now_millis;
 
 /// Version of a metadata table: `counter` increments on every change,
 /// `timestamp` is the time of the last change (ms), `stateVersion` is the

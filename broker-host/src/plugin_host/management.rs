@@ -52,7 +52,7 @@ impl ManagementProcessor {
         let processor = guard(ManagementProcessor {
             registry: Arc::downgrade(registry),
         });
-        ProcessorPool::start(info, processor, hold)
+        ProcessorPool::start(info, processor, hold, None)
     }
 }
 

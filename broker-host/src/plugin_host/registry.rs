@@ -405,7 +405,12 @@ impl PluginRegistry {
             main_port_only_codes: entry.main_port_only_codes.clone(),
             inline_codes: entry.inline_codes.clone(),
         };
-        ProcessorPool::start(info, processor, self.dispatcher.hold_service().clone())
+        ProcessorPool::start(
+            info,
+            processor,
+            self.dispatcher.hold_service().clone(),
+            self.services.parts().store.clone(),
+        )
             .map_err(|source| EntryError::Threads { name, source })
     }
 

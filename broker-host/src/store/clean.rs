@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use super::commit_log::now_ms;
 use super::index::local_hour;
-use super::StoreInner;
+use super::{DefaultMessageStore, StoreInner};
 
 /// What one clean round did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -161,5 +161,19 @@ pub(crate) fn clean_loop(inner: &StoreInner) {
         if inner.sleep_or_stop(inner.config.clean_resource_interval) {
             return;
         }
+    }
+}
+
+impl DefaultMessageStore {
+    /// Runs one round of the clean service now (deletion and disk check);
+    /// what the `store-clean` thread does every `cleanResourceInterval`.
+    pub fn clean_now(&self) -> CleanReport {
+        self.inner.clean_once()
+    }
+
+    /// `TRIGGER_DELETE_FILES`: the next 20 clean rounds delete expired files
+    /// whatever the hour.
+    pub fn trigger_delete_files(&self) {
+        self.inner.manual_delete_runs.store(20, Ordering::Release);
     }
 }

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use plugin_api::message::record::{parse_record, sysflag, RecordParse};
 use plugin_api::message::DispatchProperties;
 
-use super::dispatch::compute_tags_code;
 use super::recovery::walk_commit_log;
-use super::{StoreError, StoreInner};
+use super::reput::compute_tags_code;
+use super::{DefaultMessageStore, StoreError, StoreInner};
 
 /// What [`check_consistency`](super::DefaultMessageStore::check_consistency) verified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -182,5 +182,16 @@ impl StoreInner {
         } else {
             Err(StoreError::Inconsistent { problems })
         }
+    }
+}
+
+impl DefaultMessageStore {
+    /// Verifies that commit log, consume queues and index agree: every
+    /// consume-queue entry points at a valid record of that topic, queue and
+    /// offset; every dispatched record below the max is in its queue; the
+    /// index finds every KEYS / UNIQ_KEY of the indexed range. Dispatches
+    /// first. `Err(Inconsistent)` lists the problems.
+    pub fn check_consistency(&self) -> Result<ConsistencyReport, StoreError> {
+        self.inner.check_consistency()
     }
 }

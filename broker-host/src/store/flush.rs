@@ -2,14 +2,12 @@
 //! SYNC_FLUSH group commit (`GroupCommitService`), consume-queue flush
 //! (`FlushConsumeQueueService`) and the final flush at shutdown.
 
-use std::cell::RefCell;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use super::{StoreError, StoreInner};
+use super::{DefaultMessageStore, StoreError, StoreInner};
 
 /// What to do once a deferred acknowledgement is settled: `true` when the
 /// data is durable, `false` when `syncFlushTimeout` passed first.
@@ -30,12 +28,37 @@ struct GcState {
     waiters: Vec<Waiter>,
 }
 
+/// What a put made under SYNC_FLUSH with WAIT must see durable before it is
+/// acknowledged: the commit-log end offset of its record(s), as Java's
+/// `GroupCommitRequest.nextOffset`. Returned by the deferred puts in
+/// [`PutMessageResult::flush_ticket`](super::PutMessageResult::flush_ticket);
+/// redeemed with [`DefaultMessageStore::when_flushed`] or
+/// [`DefaultMessageStore::wait_flushed`]. Tickets of one store are ordered:
+/// the later one covers the earlier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FlushTicket {
+    end_offset: i64,
+}
+
+impl FlushTicket {
+    /// Only the store issues tickets: a ticket is always an offset it wrote
+    /// up to, which its group commit will flush or time out on.
+    pub(crate) fn new(end_offset: i64) -> Self {
+        FlushTicket { end_offset }
+    }
+
+    /// The commit-log offset that must be flushed.
+    pub fn end_offset(self) -> i64 {
+        self.end_offset
+    }
+}
+
 /// SYNC_FLUSH group commit: putters wait until the flusher has made their
 /// end offset durable; one flush releases everyone whose data it covered.
 ///
-/// A put made by a processor-pool thread does not block it: the pool
-/// registers the response as a waiter ([`PendingFlush::when_flushed`]) and
-/// the flusher sends it after the flush (RocketMQ's `asyncPutMessage`), so
+/// A deferred put does not block its thread: the caller registers the
+/// acknowledgement as a waiter ([`DefaultMessageStore::when_flushed`]) and
+/// the flusher answers it after the flush (RocketMQ's `asyncPutMessage`), so
 /// one flush acknowledges every message that arrived meanwhile.
 #[derive(Default)]
 pub struct GroupCommit {
@@ -53,55 +76,6 @@ impl std::fmt::Debug for GroupCommit {
             .field("waiters", &st.waiters.len())
             .finish()
     }
-}
-
-thread_local! {
-    /// Set while a pool thread runs a processor ([`capture_flush_waits`]).
-    static CAPTURE: RefCell<Option<Option<PendingFlush>>> = const { RefCell::new(None) };
-}
-
-/// A sync-flushed put whose acknowledgement is still to come.
-pub struct PendingFlush {
-    group_commit: Arc<GroupCommit>,
-    end: i64,
-    timeout: Duration,
-}
-
-impl PendingFlush {
-    /// Calls `done(true)` once the put is durable, `done(false)` after
-    /// `syncFlushTimeout`; at once (on this thread) if it already is.
-    pub fn when_flushed(self, done: FlushCallback) {
-        self.group_commit.on_flushed(self.end, self.timeout, done);
-    }
-}
-
-/// Runs `f` (a processor) so that a sync-flushed put inside it returns as
-/// soon as the record is appended; the put to wait for comes back instead.
-pub fn capture_flush_waits<R>(f: impl FnOnce() -> R) -> (R, Option<PendingFlush>) {
-    CAPTURE.with(|c| *c.borrow_mut() = Some(None));
-    let result = f();
-    let pending = CAPTURE.with(|c| c.borrow_mut().take().flatten());
-    (result, pending)
-}
-
-/// Inside [`capture_flush_waits`]: records the wait and returns true.
-fn defer_wait(group_commit: &Arc<GroupCommit>, end: i64, timeout: Duration) -> bool {
-    CAPTURE.with(|c| match c.borrow_mut().as_mut() {
-        None => false,
-        Some(slot) => {
-            match slot {
-                Some(pending) => pending.end = pending.end.max(end),
-                None => {
-                    *slot = Some(PendingFlush {
-                        group_commit: group_commit.clone(),
-                        end,
-                        timeout,
-                    })
-                }
-            }
-            true
-        }
-    })
 }
 
 impl GroupCommit {
@@ -129,7 +103,8 @@ impl GroupCommit {
         }
     }
 
-    /// Registers `done` for when `end` is durable (see [`PendingFlush`]).
+    /// Registers `done` for when `end` is durable; answers at once if it
+    /// is, or if the group commit has stopped.
     fn on_flushed(&self, end: i64, timeout: Duration, done: FlushCallback) {
         let mut st = self.state.lock();
         if st.flushed >= end {
@@ -155,7 +130,7 @@ impl GroupCommit {
     }
 
     /// Asks for a flush up to `end` without waiting for it.
-    fn request(&self, end: i64) {
+    pub(crate) fn request(&self, end: i64) {
         let mut st = self.state.lock();
         if end > st.requested {
             st.requested = end;
@@ -220,19 +195,12 @@ fn take_waiters(waiters: &mut Vec<Waiter>, settled: impl Fn(&Waiter) -> bool) ->
 }
 
 impl StoreInner {
-    /// A sync-flushed put: waits for the flush, unless a processor pool
-    /// captures the wait to answer later ([`capture_flush_waits`]).
-    pub(crate) fn wait_or_defer_flush(&self, end: i64) -> bool {
-        let timeout = self.config.sync_flush_timeout;
-        if defer_wait(&self.group_commit, end, timeout) {
-            self.group_commit.request(end);
-            return true;
-        }
-        self.group_commit.wait_flushed(end, timeout)
+    /// [`DefaultMessageStore::wait_flushed`].
+    pub(crate) fn wait_flushed(&self, ticket: FlushTicket) -> bool {
+        self.group_commit
+            .wait_flushed(ticket.end_offset, self.config.sync_flush_timeout)
     }
-}
 
-impl StoreInner {
     /// Flushes the commit log (`least_pages` dirty pages at least, 0 = all)
     /// and records the checkpoint's physic timestamp; returns the flushed offset.
     pub(crate) fn flush_commit_log(&self, least_pages: usize) -> Result<i64, StoreError> {
@@ -395,5 +363,41 @@ pub(crate) fn flush_consume_queue_loop(inner: &StoreInner) {
         if let Err(e) = inner.flush_consume_queues(least, thorough) {
             tracing::error!("consume-queue flush failed: {e}");
         }
+    }
+}
+
+impl DefaultMessageStore {
+    /// Calls `done(true)` once the put that returned `ticket` is durable,
+    /// `done(false)` if `syncFlushTimeout` passes first (FLUSH_DISK_TIMEOUT;
+    /// the message stays stored). At once, on this thread, if it already is
+    /// durable or the store is stopping; otherwise on a store thread (group
+    /// commit or flush timeout), so `done` must not block.
+    pub fn when_flushed(&self, ticket: FlushTicket, done: impl FnOnce(bool) + Send + 'static) {
+        self.inner.group_commit.on_flushed(
+            ticket.end_offset,
+            self.inner.config.sync_flush_timeout,
+            Box::new(done),
+        );
+    }
+
+    /// Blocks until the put that returned `ticket` is durable: true, or
+    /// false once `syncFlushTimeout` passed first (FLUSH_DISK_TIMEOUT).
+    pub fn wait_flushed(&self, ticket: FlushTicket) -> bool {
+        self.inner.wait_flushed(ticket)
+    }
+
+    /// Where the commit log is durable.
+    pub fn flushed_phy_offset(&self) -> i64 {
+        self.inner.commit_log.flushed_offset()
+    }
+
+    /// Flushes the commit log, consume queues, index and checkpoint now.
+    pub fn flush_all(&self) -> Result<(), StoreError> {
+        self.inner.flush_commit_log(0)?;
+        self.inner.reput_until_caught_up()?;
+        if let Some(index) = &self.inner.index {
+            index.flush()?;
+        }
+        self.inner.flush_consume_queues(0, true)
     }
 }

@@ -11,9 +11,9 @@ use plugin_api::message::record::{parse_record, pos, read_i32, read_i64, RecordP
 use super::checkpoint::Checkpoint;
 use super::commit_log::{CommitLog, QueueOffsetTable};
 use super::consume_queue::ConsumeQueue;
-use super::dispatch::{CqCache, DispatchMode, ReputState};
 use super::index::IndexService;
 use super::mapped_file::MappedFile;
+use super::reput::{CqCache, DispatchMode, ReputState};
 use super::CqTable;
 use super::{StorageIo, StoreConfig, StoreError, StoreInner};
 

@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
-use crate::metadata::topic_config::system_topic;
+use super::{DefaultMessageStore, StoreInner};
+use plugin_api::topics::{SYSTEM_TOPICS, SYSTEM_TOPIC_PREFIX};
 
 /// `MAX_RECORDS_OF_SAMPLING`: ten minutes of one-second samples (+1).
 const MAX_SAMPLES: usize = 601;
@@ -81,7 +82,7 @@ pub struct StoreStats {
 /// the built-in set (not the topics the broker adds at start, which the
 /// store does not know; they are all `rmq_sys_*` or cluster/broker names).
 fn is_system_topic(topic: &str) -> bool {
-    topic.starts_with(system_topic::SYSTEM_PREFIX) || system_topic::BUILTIN.contains(&topic)
+    topic.starts_with(SYSTEM_TOPIC_PREFIX) || SYSTEM_TOPICS.contains(&topic)
 }
 
 /// Milliseconds of a monotonic clock that is read without a system call
@@ -365,6 +366,25 @@ impl StoreStats {
                 self.get_user.load(Ordering::Relaxed).to_string(),
             ),
         ]
+    }
+}
+
+impl DefaultMessageStore {
+    /// The statistics keys of `StoreStatsService.getRuntimeInfo` and
+    /// `BrokerStats` (see the module docs).
+    pub fn stats_runtime_info(&self) -> Vec<(String, String)> {
+        self.inner.stats.runtime_info()
+    }
+}
+
+/// The `store-stats` thread: one sample a second (`StoreStatsService.run`).
+pub(super) fn stats_loop(inner: &StoreInner) {
+    loop {
+        let now = crate::clock::now_millis();
+        inner.stats.sample(now, super::index::local_day(now));
+        if inner.sleep_or_stop(std::time::Duration::from_secs(1)) {
+            break;
+        }
     }
 }
 

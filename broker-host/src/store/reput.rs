@@ -1,7 +1,7 @@
-//! The dispatch ("reput") service (§5, `ReputMessageService`): reads
-//! commit-log records from `reputFromOffset` up to the dispatch limit (the
-//! max offset under ASYNC_FLUSH, the flushed offset under SYNC_FLUSH) and
-//! for each one writes the consume-queue entry, updates the checkpoint's
+//! The reput service (§5, `ReputMessageService`): reads commit-log records
+//! from `reputFromOffset` up to the reput end offset (the max offset under
+//! ASYNC_FLUSH, the flushed offset under SYNC_FLUSH) and dispatches each one
+//! (`doDispatch`): writes the consume-queue entry, updates the checkpoint's
 //! logics timestamp, builds the index entries and calls the arrival listener.
 
 use std::borrow::Cow;
@@ -16,7 +16,7 @@ use plugin_api::message::{tags_code, DispatchProperties};
 
 use super::consume_queue::{ConsumeQueue, CqEntry};
 use super::index::IndexRequest;
-use super::{StoreError, StoreInner, SCHEDULE_TOPIC};
+use super::{ArrivalListener, DefaultMessageStore, StoreError, StoreInner, SCHEDULE_TOPIC};
 
 /// State of the reput service.
 pub struct ReputState {
@@ -93,7 +93,7 @@ impl DispatchMode {
     };
 }
 
-/// Cache of the last consume queue the dispatcher wrote to.
+/// Cache of the last consume queue the reput service wrote to.
 #[derive(Default)]
 pub(crate) struct CqCache {
     last: Option<Arc<ConsumeQueue>>,
@@ -127,8 +127,9 @@ pub fn compute_tags_code(
 }
 
 impl StoreInner {
-    /// Offset up to which records may be dispatched.
-    pub(crate) fn dispatch_limit(&self) -> i64 {
+    /// Offset up to which records may be dispatched (Java's
+    /// `ReputMessageService.getReputEndOffset`).
+    pub(crate) fn reput_end_offset(&self) -> i64 {
         if self.config.is_sync_flush() {
             self.commit_log
                 .flushed_offset()
@@ -139,7 +140,7 @@ impl StoreInner {
     }
 
     pub(crate) fn dispatch_behind_bytes(&self) -> i64 {
-        (self.dispatch_limit() - self.reput.reput_from()).max(0)
+        (self.reput_end_offset() - self.reput.reput_from()).max(0)
     }
 
     /// Dispatches one record (consume queue, logics timestamp, index, listener).
@@ -212,15 +213,15 @@ impl StoreInner {
         Ok(())
     }
 
-    /// One reput round: dispatches from `reputFromOffset` to the limit.
+    /// One reput round: dispatches from `reputFromOffset` to the reput end offset.
     /// Returns the number of records dispatched.
     pub(crate) fn do_reput(&self, cache: &mut CqCache) -> Result<usize, StoreError> {
         let _run = self.reput.run_lock.lock();
         let mut dispatched = 0usize;
         loop {
-            let limit = self.dispatch_limit();
+            let end = self.reput_end_offset();
             let mut from = self.reput.reput_from();
-            if from >= limit {
+            if from >= end {
                 return Ok(dispatched);
             }
             let min = self.commit_log.min_offset();
@@ -236,7 +237,7 @@ impl StoreInner {
                 return Ok(dispatched);
             };
             let data = file.readable_from(pos);
-            let avail = data.len().min((limit - from) as usize);
+            let avail = data.len().min((end - from) as usize);
             let data = &data[..avail];
             let mut off = 0usize;
             let mut next_file = false;
@@ -253,7 +254,7 @@ impl StoreInner {
                     }
                     RecordParse::Invalid(reason) => {
                         tracing::error!(
-                            "[BUG] dispatch: invalid record at {}: {reason}; skipping {} bytes",
+                            "[BUG] reput: invalid record at {}: {reason}; skipping {} bytes",
                             from + off as i64,
                             data.len() - off
                         );
@@ -273,12 +274,13 @@ impl StoreInner {
         }
     }
 
-    /// Dispatches until caught up with the limit (startup, shutdown, tests).
+    /// Dispatches until caught up with the reput end offset (startup,
+    /// shutdown, tests).
     pub(crate) fn reput_until_caught_up(&self) -> Result<(), StoreError> {
         let mut cache = CqCache::default();
         loop {
             let n = self.do_reput(&mut cache)?;
-            if n == 0 || self.reput.reput_from() >= self.dispatch_limit() {
+            if n == 0 || self.reput.reput_from() >= self.reput_end_offset() {
                 return Ok(());
             }
         }
@@ -292,14 +294,34 @@ pub(crate) fn reput_loop(inner: &StoreInner) {
         match inner.do_reput(&mut cache) {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
-            Err(e) => tracing::error!("dispatch failed: {e}"),
+            Err(e) => tracing::error!("reput failed: {e}"),
         }
         let mut g = inner.reput.lock.lock();
         inner.reput.sleeping.store(true, Ordering::Release);
-        if inner.reput.reput_from() >= inner.dispatch_limit() && !inner.stop.load(Ordering::Acquire)
+        if inner.reput.reput_from() >= inner.reput_end_offset()
+            && !inner.stop.load(Ordering::Acquire)
         {
             inner.reput.cv.wait_for(&mut g, Duration::from_millis(1));
         }
         inner.reput.sleeping.store(false, Ordering::Release);
+    }
+}
+
+impl DefaultMessageStore {
+    /// Sets the listener the reput thread calls for each new consume-queue
+    /// entry: (topic, queue id, new max offset, tagsCode) — long polling.
+    pub fn set_arrival_listener(&self, listener: Box<ArrivalListener>) {
+        *self.inner.listener.write() = Some(Arc::from(listener));
+    }
+
+    /// Bytes appended but not yet dispatched.
+    pub fn dispatch_behind_bytes(&self) -> i64 {
+        self.inner.dispatch_behind_bytes()
+    }
+
+    /// Dispatches everything appended so far (what the reput thread does)
+    /// and returns when done.
+    pub fn wait_dispatched(&self) -> Result<(), StoreError> {
+        self.inner.reput_until_caught_up()
     }
 }
