@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 
 use plugin_api::sdk::{
-    BatchToPut, BoundaryType, FlushTicket, GetRequest, GetResult, GetStatus, MessageStore, MessageToPut,
-    PutResult, PutStatus, QueryResult,
+    BatchToPut, BoundaryType, FlushTicket, GetRequest, GetResult, GetStatus, MessageStore,
+    MessageToPut, PutResult, PutStatus, QueryResult,
 };
 
 use super::BrokerServices;

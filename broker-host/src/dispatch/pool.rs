@@ -410,7 +410,8 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
             // SYNC_FLUSH: a response carrying its put's flush ticket is
             // answered by the flusher once the put is durable
             // (FLUSH_DISK_TIMEOUT, message kept, if that takes too long).
-            let ticket = (response.flush_offset >= 0).then(|| FlushTicket::new(response.flush_offset));
+            let ticket =
+                (response.flush_offset >= 0).then(|| FlushTicket::new(response.flush_offset));
             match (&shared.store, ticket) {
                 (Some(store), Some(ticket)) if response.code == response_code::SUCCESS => {
                     let ext_fields = fields.map(|fields| fields.to_ext_fields());

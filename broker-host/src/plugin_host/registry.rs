@@ -411,7 +411,7 @@ impl PluginRegistry {
             self.dispatcher.hold_service().clone(),
             self.services.parts().store.clone(),
         )
-            .map_err(|source| EntryError::Threads { name, source })
+        .map_err(|source| EntryError::Threads { name, source })
     }
 
     /// Copies the library to a path `dlopen` has never seen.

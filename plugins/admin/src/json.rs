@@ -1,9 +1,10 @@
 //! A small writer for the fastjson bodies the admin codes answer with:
 //! compact, bean fields written in the (alphabetical) order the caller
 //! gives them, doubles as Java prints them, and `MessageQueue` objects as
-//! map keys (fastjson's object-key form, request-codes.md §7).
+//! map keys (fastjson's object-key form, as `RemotingSerializable.encode`
+//! writes the `MessageQueue`-keyed maps of `TopicStatsTable` and `ConsumeStats`).
 
-use plugin_api::fastjson::JsonStyle;
+use plugin_api::sdk::fastjson::JsonStyle;
 
 /// Compact fastjson text under construction.
 #[derive(Debug, Default)]

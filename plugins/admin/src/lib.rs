@@ -1,6 +1,6 @@
 //! The admin processor: the codes RocketMQ's admin tools (mqadmin, the
 //! dashboard) send to a broker, with Java's bodies (RocketMQ 5.x
-//! `AdminBrokerProcessor`, request-codes.md §6, §7).
+//! `AdminBrokerProcessor`).
 //!
 //! - UPDATE_AND_CREATE_TOPIC (17), GET_ALL_TOPIC_CONFIG (21),
 //!   DELETE_TOPIC_IN_BROKER (215);
@@ -21,13 +21,14 @@ pub mod json;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use abi_stable::std_types::{RSlice, RStr};
-use plugin_api::codec::LanguageCode;
-use plugin_api::codes::{request_code, response_code, BROKER_VERSION};
-use plugin_api::ffi::{FfiMetadataTable, FfiOwnedField, FfiSubscription, FfiTopicConfig};
-use plugin_api::sdk::{Host, Outcome, Plugin, ProcessError, Processor, Request, Response};
-use plugin_api::serde_json::{self, Value};
-use plugin_api::topics::validate_topic_name;
+use plugin_api::sdk::codec::LanguageCode;
+use plugin_api::sdk::codes::{request_code, BROKER_VERSION};
+use plugin_api::sdk::serde_json::{self, Value};
+use plugin_api::sdk::topics::validate_topic_name;
+use plugin_api::sdk::{
+    Host, MetadataTable, NoSettings, Outcome, Plugin, ProcessError, Processor, Request, Response,
+    ResponseCode, StartError, Subscription, TopicConfig,
+};
 
 use json::JsonWriter;
 
@@ -76,11 +77,11 @@ pub fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, String> {
 }
 
 fn invalid(remark: impl Into<String>) -> ProcessError {
-    ProcessError::respond(response_code::INVALID_PARAMETER, remark)
+    ProcessError::respond(ResponseCode::INVALID_PARAMETER, remark)
 }
 
 fn system_error(remark: impl Into<String>) -> ProcessError {
-    ProcessError::respond(response_code::SYSTEM_ERROR, remark)
+    ProcessError::respond(ResponseCode::SYSTEM_ERROR, remark)
 }
 
 /// The admin processor.
@@ -106,9 +107,10 @@ impl Plugin for AdminPlugin {
         request_code::GET_CONSUME_STATS,
         request_code::DELETE_TOPIC_IN_BROKER,
     ];
+    type Settings = NoSettings;
 
-    fn new(host: Host, _settings: &Value) -> Result<Self, String> {
-        let broker_name = host.broker_identity().broker_name.to_string();
+    fn new(host: Host, _settings: NoSettings) -> Result<Self, StartError> {
+        let broker_name = host.identity().broker_name;
         Ok(AdminPlugin {
             validate_system_topic: host.config_or("validateSystemTopicWhenUpdateTopic", true),
             mixed_message_type: host.config_or("enableMixedMessageType", false),
@@ -135,7 +137,7 @@ impl Processor for AdminPlugin {
             request_code::DELETE_TOPIC_IN_BROKER => self.delete_topic(request)?,
             other => {
                 return Err(ProcessError::respond(
-                    response_code::REQUEST_CODE_NOT_SUPPORTED,
+                    ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
                     format!(" request type {other} not supported"),
                 ))
             }
@@ -171,7 +173,7 @@ impl AdminPlugin {
         ));
 
         validate_topic_name(&topic).map_err(invalid)?;
-        if self.validate_system_topic && self.host.is_system_topic(RStr::from(topic.as_str())) {
+        if self.validate_system_topic && self.host.topics().is_system_topic(&topic) {
             return Err(invalid(format!(
                 "The topic[{topic}] is conflict with system topic."
             )));
@@ -185,8 +187,8 @@ impl AdminPlugin {
         {
             return Err(invalid("MIXED message type is not supported."));
         }
-        let config = FfiTopicConfig {
-            topic_name: topic.as_str().into(),
+        let config = TopicConfig {
+            topic_name: topic.clone(),
             read_queue_nums,
             write_queue_nums,
             perm,
@@ -194,34 +196,27 @@ impl AdminPlugin {
             topic_sys_flag,
             order,
         };
-        if attributes.is_empty() && self.host.topic_config(&topic).as_ref() == Some(&config) {
+        if attributes.is_empty() && self.host.topics().topic(&topic).as_ref() == Some(&config) {
             self.host
                 .info(&format!("topic {topic} unchanged (idempotent update)"));
             return Ok(Response::success());
         }
-        let attributes = attributes
-            .into_iter()
-            .map(|(key, value)| FfiOwnedField {
-                key: key.into(),
-                value: value.into(),
-            })
-            .collect();
         self.host
-            .update_topic_config(&config, attributes)
-            .into_result()
-            .map_err(|remark| system_error(remark.into_string()))?;
+            .topics()
+            .update_topic(&config, &attributes)
+            .map_err(|error| system_error(error.to_string()))?;
         Ok(Response::success())
     }
 
     /// GET_ALL_TOPIC_CONFIG (21): `TopicConfigAndMappingSerializeWrapper`.
     fn all_topic_config(&self) -> Response {
-        let total = self.host.all_topic_configs().len();
+        let total = self.host.topics().all_topics().len();
         let body = self
             .host
-            .metadata_json(FfiMetadataTable::TopicConfigWrapper)
-            .into_string();
+            .topics()
+            .metadata_json(MetadataTable::TopicConfigWrapper);
         if body.trim().is_empty() {
-            return Response::error(response_code::SYSTEM_ERROR, "No topic in this broker");
+            return Response::error(ResponseCode::SYSTEM_ERROR, "No topic in this broker");
         }
         Response::success()
             .with_field("totalTopicNum", total)
@@ -238,12 +233,12 @@ impl AdminPlugin {
         if topic.trim().is_empty() {
             return Err(invalid("The specified topic is blank."));
         }
-        if self.validate_system_topic && self.host.is_system_topic(RStr::from(topic.as_str())) {
+        if self.validate_system_topic && self.host.topics().is_system_topic(&topic) {
             return Err(invalid(format!(
                 "The topic[{topic}] is conflict with system topic."
             )));
         }
-        if !self.host.delete_topic(RStr::from(topic.as_str())) {
+        if !self.host.topics().delete_topic(&topic) {
             self.host
                 .warn(&format!("delete topic {topic}: the topic does not exist"));
         }
@@ -252,25 +247,23 @@ impl AdminPlugin {
 
     /// GET_BROKER_RUNTIME_INFO (28): `KVTable` `{"table":{…}}`, values text.
     fn runtime_info(&self) -> Response {
-        let mut table: BTreeMap<String, String> = self
-            .host
-            .runtime_info()
-            .into_iter()
-            .map(|f| (f.key.into_string(), f.value.into_string()))
-            .collect();
-        let identity = self.host.broker_identity();
+        let mut table: BTreeMap<String, String> =
+            self.host.store().runtime_info().into_iter().collect();
+        let identity = self.host.identity();
         table.insert("brokerVersionDesc".into(), version_desc(identity.version));
         table.insert("brokerVersion".into(), identity.version.to_string());
         // `isSpecialServiceRunning`: the master's delay/transaction services.
         let is_slave = self
             .host
-            .config("brokerRole")
+            .config()
+            .value("brokerRole")
             .is_some_and(|role| role == "SLAVE");
         table.insert("brokerActive".into(), (!is_slave).to_string());
         table.insert(
             "startAcceptSendRequestTimeStamp".into(),
             self.host
-                .config("startAcceptSendRequestTimeStamp")
+                .config()
+                .value("startAcceptSendRequestTimeStamp")
                 .unwrap_or_else(|| "0".into()),
         );
         // Java's values for a disabled or idle timer store; this broker's
@@ -297,7 +290,7 @@ impl AdminPlugin {
             ),
             ("ackThreadPoolQueueCapacity", "ackThreadPoolQueueCapacity"),
         ] {
-            if let Some(value) = self.host.config(config_key) {
+            if let Some(value) = self.host.config().value(config_key) {
                 table.insert(key.into(), value);
             }
         }
@@ -314,11 +307,11 @@ impl AdminPlugin {
     fn all_consumer_offset(&self) -> Response {
         let body = self
             .host
-            .metadata_json(FfiMetadataTable::ConsumerOffsets)
-            .into_string();
+            .topics()
+            .metadata_json(MetadataTable::ConsumerOffsets);
         if body.is_empty() {
             return Response::error(
-                response_code::SYSTEM_ERROR,
+                ResponseCode::SYSTEM_ERROR,
                 "No consumer offset in this broker",
             );
         }
@@ -351,9 +344,9 @@ impl AdminPlugin {
             return Err(system_error(NPE_NO_GROUP_NAME));
         }
         self.host
-            .update_subscription_group(RSlice::from_slice(body))
-            .into_result()
-            .map_err(|remark| system_error(remark.into_string()))?;
+            .topics()
+            .update_subscription_group(body)
+            .map_err(|error| system_error(error.to_string()))?;
         Ok(Response::success())
     }
 
@@ -361,11 +354,11 @@ impl AdminPlugin {
     fn all_subscription_groups(&self) -> Response {
         let body = self
             .host
-            .metadata_json(FfiMetadataTable::SubscriptionGroupWrapper)
-            .into_string();
+            .topics()
+            .metadata_json(MetadataTable::SubscriptionGroupWrapper);
         if body.trim().is_empty() {
             return Response::error(
-                response_code::SYSTEM_ERROR,
+                ResponseCode::SYSTEM_ERROR,
                 "No subscription group in this broker",
             );
         }
@@ -385,21 +378,24 @@ impl AdminPlugin {
     /// GET_TOPIC_STATS_INFO (202): `TopicStatsTable`.
     fn topic_stats(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
         let topic: String = request.required("topic")?;
-        let Some(config) = self.host.topic_config(&topic) else {
+        let Some(config) = self.host.topics().topic(&topic) else {
             return Err(ProcessError::respond(
-                response_code::TOPIC_NOT_EXIST,
+                ResponseCode::TOPIC_NOT_EXIST,
                 format!("topic[{topic}] not exist"),
             ));
         };
         let queues = config.read_queue_nums.max(config.write_queue_nums);
-        let name = RStr::from(topic.as_str());
+        let store = self.host.store();
         let mut w = JsonWriter::new();
         w.begin_object().key("offsetTable").begin_object();
         for queue_id in 0..queues.max(0) {
-            let min = self.host.min_offset(name, queue_id).max(0);
-            let max = self.host.max_offset(name, queue_id).max(0);
+            let min = store.min_offset(&topic, queue_id).max(0);
+            let max = store.max_offset(&topic, queue_id).max(0);
             let timestamp = if max > 0 {
-                self.host.message_store_time(name, queue_id, max - 1)
+                // -1 when the newest message is gone, as Java's getMessageStoreTimeStamp.
+                store
+                    .message_store_time(&topic, queue_id, max - 1)
+                    .unwrap_or(-1)
             } else {
                 0
             };
@@ -419,17 +415,14 @@ impl AdminPlugin {
     /// GET_CONSUMER_CONNECTION_LIST (203): `ConsumerConnection`.
     fn consumer_connections(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
         let group: String = request.required("consumerGroup")?;
-        let Some(info) = self
-            .host
-            .consumer_group(RStr::from(group.as_str()))
-            .into_option()
-        else {
+        let clients = self.host.clients();
+        let Some(info) = clients.consumer_group(&group) else {
             return Err(ProcessError::respond(
-                response_code::CONSUMER_NOT_ONLINE,
+                ResponseCode::CONSUMER_NOT_ONLINE,
                 format!("the consumer group[{group}] not online"),
             ));
         };
-        let connections = self.host.consumer_connections(RStr::from(group.as_str()));
+        let connections = clients.consumer_connections(&group);
         let mut w = JsonWriter::new();
         w.begin_object().key("connectionSet").begin_array();
         for c in connections.iter() {
@@ -451,7 +444,7 @@ impl AdminPlugin {
             w.field_str("messageModel", info.message_model.as_str());
         }
         w.key("subscriptionTable").begin_object();
-        let mut subscriptions: Vec<&FfiSubscription> = info.subscriptions.iter().collect();
+        let mut subscriptions: Vec<&Subscription> = info.subscriptions.iter().collect();
         subscriptions.sort_by(|a, b| a.topic.cmp(&b.topic));
         for sub in subscriptions {
             w.key(sub.topic.as_str()).begin_object();
@@ -481,7 +474,6 @@ impl AdminPlugin {
         let group: String = request.required("consumerGroup")?;
         let topic: Option<String> = request.optional("topic")?;
         let topic_list: Option<String> = request.optional("topicList")?;
-        let group_name = RStr::from(group.as_str());
 
         let listed: Vec<String> = topic_list
             .as_deref()
@@ -499,14 +491,14 @@ impl AdminPlugin {
                 Some(topic) => [topic].into(),
                 None => self
                     .host
-                    .consumer_offset_topics(group_name)
+                    .offsets()
+                    .topics_of_group(&group)
                     .into_iter()
-                    .map(|t| t.into_string())
                     .collect(),
             };
-            if let Some(info) = self.host.consumer_group(group_name).into_option() {
+            if let Some(info) = self.host.clients().consumer_group(&group) {
                 if !info.subscriptions.is_empty() {
-                    topics.retain(|t| info.subscriptions.iter().any(|s| s.topic.as_str() == t));
+                    topics.retain(|t| info.subscriptions.iter().any(|s| &s.topic == t));
                 }
             }
             topics
@@ -517,24 +509,24 @@ impl AdminPlugin {
         w.begin_object().field_double("consumeTps", 0.0);
         w.key("offsetTable").begin_object();
         for topic in &topics {
-            let Some(config) = self.host.topic_config(topic) else {
+            let Some(config) = self.host.topics().topic(topic) else {
                 self.host.warn(&format!(
                     "getConsumeStats: topic config does not exist, topic={topic}"
                 ));
                 continue;
             };
-            let name = RStr::from(topic.as_str());
+            let store = self.host.store();
+            let offsets = self.host.offsets();
             for queue_id in 0..config.read_queue_nums.max(0) {
-                let broker_offset = self.host.max_offset(name, queue_id).max(0);
-                let consumer_offset = self
-                    .host
-                    .query_consumer_offset(group_name, name, queue_id)
-                    .max(0);
-                let pull_offset = self.host.query_pull_offset(group_name, name, queue_id);
+                let broker_offset = store.max_offset(topic, queue_id).max(0);
+                let consumer_offset = offsets.query(&group, topic, queue_id).unwrap_or(0).max(0);
+                let pull_offset = offsets
+                    .query_pull_offset(&group, topic, queue_id)
+                    .unwrap_or(-1);
                 let last_timestamp = if consumer_offset > 0 {
-                    self.host
-                        .message_store_time(name, queue_id, consumer_offset - 1)
-                        .max(0)
+                    store
+                        .message_store_time(topic, queue_id, consumer_offset - 1)
+                        .map_or(0, |timestamp| timestamp.max(0))
                 } else {
                     0
                 };
@@ -555,21 +547,4 @@ impl AdminPlugin {
 plugin_api::export_plugin!(AdminPlugin);
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn attributes_parse_like_java() {
-        assert_eq!(parse_attributes("").unwrap(), vec![]);
-        assert_eq!(
-            parse_attributes("+message.type=NORMAL,-old").unwrap(),
-            vec![
-                ("+message.type".to_owned(), "NORMAL".to_owned()),
-                ("-old".to_owned(), String::new())
-            ]
-        );
-        assert!(parse_attributes("message.type=NORMAL").is_err());
-        assert!(parse_attributes("old").is_err());
-        assert!(parse_attributes("+a=1,+a=2").is_err());
-    }
-}
+mod tests;

@@ -1,13 +1,14 @@
-//! The `HeartbeatData` body (request-codes.md §3). Lenient like Java's
+//! The `HeartbeatData` body (RocketMQ's `HeartbeatData`, `ConsumerData`,
+//! `ProducerData` and `SubscriptionData` beans). Lenient like Java's
 //! fastjson, which the Go and C++ clients rely on: missing or `null` fields
 //! take their defaults, numbers may come as strings (`"codeSet":["2598919"]`
 //! from rocketmq-client-go v2, `"subVersion":"1700000000000"` from the C++
 //! client) and enums as their ordinals (`"consumeType":1`), and a
 //! subscription without `expressionType` is a TAG subscription.
 
-use serde::de::{self, Deserializer};
-use serde::Deserialize;
-use serde_json::Value;
+use plugin_api::sdk::serde::de::{self, Deserializer};
+use plugin_api::sdk::serde_json::Value;
+use plugin_api::sdk::Deserialize;
 
 /// The heartbeat body.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -241,13 +242,16 @@ fn expression_type<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String,
 
 #[cfg(test)]
 mod tests {
+    use plugin_api::sdk::serde_json;
+
     use super::*;
 
-    /// The 5.x example body from request-codes.md §3.
+    /// A 5.x Java client's body (`MQClientInstance.prepareHeartbeatData`)
+    /// and a minimal one.
     #[test]
-    fn parses_the_spec_example_and_minimal_bodies() {
+    fn parses_a_java_client_body_and_a_minimal_one() {
         let body = r#"{"clientID":"10.0.0.5@12345#987654321","consumerDataSet":[{"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","consumeType":"CONSUME_PASSIVELY","groupName":"cg1","messageModel":"CLUSTERING","subscriptionDataSet":[{"classFilterMode":false,"codeSet":[2598919],"expressionType":"TAG","subString":"TagA","subVersion":1700000000000,"tagsSet":["TagA"],"topic":"TopicTest"},{"classFilterMode":false,"codeSet":[],"expressionType":"TAG","subString":"*","subVersion":1700000000001,"tagsSet":[],"topic":"%RETRY%cg1"}],"unitMode":false}],"heartbeatFingerprint":0,"producerDataSet":[{"groupName":"CLIENT_INNER_PRODUCER"}],"withoutSub":false}"#;
-        let data: HeartbeatData = serde_json::from_str(body).expect("spec body");
+        let data: HeartbeatData = serde_json::from_str(body).expect("Java client body");
         assert_eq!(data.client_id, "10.0.0.5@12345#987654321");
         assert_eq!(
             data.consumer_data_set[0].subscription_data_set[0].code_set,

@@ -1,23 +1,28 @@
 //! Client management, following RocketMQ's `ClientManageProcessor` and
-//! `ConsumerManageProcessor` (request-codes.md §2–3):
+//! `ConsumerManageProcessor`:
 //!
 //! - HEART_BEAT (34): registers producers and consumers per group with their
 //!   subscriptions, creating the retry topic and subscription group where
 //!   RocketMQ does. The registry lives in the host (it survives a swap of
-//!   this plugin) and notifies group members when membership changes.
-//! - UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38),
-//!   CHECK_CLIENT_CONFIG (46).
+//!   this plugin) and notifies group members when membership changes
+//!   (`ClientManageProcessor.heartBeat`).
+//! - UNREGISTER_CLIENT (35): `ClientManageProcessor.unregisterClient`.
+//! - GET_CONSUMER_LIST_BY_GROUP (38):
+//!   `ConsumerManageProcessor.getConsumerListByGroup`.
+//! - CHECK_CLIENT_CONFIG (46): `ClientManageProcessor.checkClientConfig`.
 
 mod heartbeat_data;
 
-use abi_stable::std_types::{RStr, RString, RVec};
-use plugin_api::codes::{request_code, response_code};
-use plugin_api::fastjson::JsonStyle;
-use plugin_api::ffi::{FfiClientChannel, FfiConsumerRegistration, FfiSubscription, FfiTopicConfig};
-use plugin_api::filter;
-use plugin_api::message::java_string_hash;
-use plugin_api::sdk::{Host, Outcome, Plugin, ProcessError, Processor, Request, Response};
-use plugin_api::topics::{self, perm};
+use plugin_api::sdk::codes::request_code;
+use plugin_api::sdk::fastjson::JsonStyle;
+use plugin_api::sdk::filter;
+use plugin_api::sdk::message::java_string_hash;
+use plugin_api::sdk::topics::{self, perm};
+use plugin_api::sdk::{
+    serde_json, ClientChannel, ConsumerRegistration, Deserialize, Host, NoSettings, Outcome,
+    Plugin, ProcessError, Processor, Request, Response, ResponseCode, StartError, Subscription,
+    TopicConfig,
+};
 
 pub use heartbeat_data::{ConsumerData, HeartbeatData, ProducerData, SubscriptionData};
 
@@ -36,8 +41,9 @@ impl Plugin for HeartbeatPlugin {
         request_code::GET_CONSUMER_LIST_BY_GROUP,
         request_code::CHECK_CLIENT_CONFIG,
     ];
+    type Settings = NoSettings;
 
-    fn new(host: Host, _settings: &plugin_api::serde_json::Value) -> Result<Self, String> {
+    fn new(host: Host, _settings: NoSettings) -> Result<Self, StartError> {
         let enable_property_filter = host.config_or("enablePropertyFilter", false);
         Ok(HeartbeatPlugin {
             host,
@@ -54,7 +60,7 @@ impl Processor for HeartbeatPlugin {
             request_code::GET_CONSUMER_LIST_BY_GROUP => self.consumer_list(request)?,
             request_code::CHECK_CLIENT_CONFIG => self.check_client_config(request)?,
             other => Response::error(
-                response_code::REQUEST_CODE_NOT_SUPPORTED,
+                ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
                 format!(" request type {other} not supported"),
             ),
         };
@@ -66,14 +72,14 @@ impl HeartbeatPlugin {
     fn heartbeat(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
         let data: HeartbeatData = serde_json::from_slice(request.body()).map_err(|error| {
             ProcessError::respond(
-                response_code::SYSTEM_ERROR,
+                ResponseCode::SYSTEM_ERROR,
                 format!("the heartbeat body is not valid HeartbeatData JSON: {error}"),
             )
         })?;
-        let channel = FfiClientChannel {
-            client_id: RStr::from(data.client_id.as_str()),
+        let channel = ClientChannel {
+            client_id: &data.client_id,
             connection_id: request.connection_id(),
-            remote_addr: RStr::from(request.remote_addr()),
+            remote_addr: request.remote_addr(),
             language: request.language().as_byte(),
             version: request.version(),
         };
@@ -89,17 +95,16 @@ impl HeartbeatPlugin {
         // Java would keep none until the fingerprint changes.
         let mut new_member_without_sub = false;
         for consumer in &data.consumer_data_set {
-            let previous = self.host.swap_heartbeat_fingerprint(
-                RStr::from(consumer.group_name.as_str()),
-                data.heartbeat_fingerprint,
-            );
-            fingerprint_changed |= previous
-                .into_option()
-                .is_some_and(|previous| previous != data.heartbeat_fingerprint);
+            let previous = self
+                .host
+                .clients()
+                .swap_heartbeat_fingerprint(&consumer.group_name, data.heartbeat_fingerprint);
+            fingerprint_changed |=
+                previous.is_some_and(|previous| previous != data.heartbeat_fingerprint);
             let Some(group) = self
                 .host
-                .subscription_group(RStr::from(consumer.group_name.as_str()), true)
-                .into_option()
+                .topics()
+                .subscription_group(&consumer.group_name, true)
             else {
                 // As in RocketMQ: a group that neither exists nor may be created
                 // is not registered, silently.
@@ -107,11 +112,12 @@ impl HeartbeatPlugin {
             };
             let order = consumer.subscription_data_set.iter().any(|sub| {
                 self.host
-                    .topic_config(&sub.topic)
+                    .topics()
+                    .topic(&sub.topic)
                     .is_some_and(|topic| topic.order)
             });
-            self.host.create_topic_if_absent(&FfiTopicConfig {
-                topic_name: topics::retry_topic(&consumer.group_name).into(),
+            self.host.topics().create_topic_if_absent(&TopicConfig {
+                topic_name: topics::retry_topic(&consumer.group_name),
                 read_queue_nums: group.retry_queue_nums.max(1),
                 write_queue_nums: group.retry_queue_nums.max(1),
                 perm: perm::READ | perm::WRITE,
@@ -119,21 +125,29 @@ impl HeartbeatPlugin {
                 topic_sys_flag: 0,
                 order,
             });
-            let registration = FfiConsumerRegistration {
-                group: consumer.group_name.as_str().into(),
-                consume_type: consumer.consume_type.as_str().into(),
-                message_model: consumer.message_model.as_str().into(),
-                consume_from_where: consumer.consume_from_where.as_str().into(),
-                subscriptions: consumer.subscription_data_set.iter().map(to_ffi).collect(),
+            let registration = ConsumerRegistration {
+                group: consumer.group_name.clone(),
+                consume_type: consumer.consume_type.clone(),
+                message_model: consumer.message_model.clone(),
+                consume_from_where: consumer.consume_from_where.clone(),
+                subscriptions: consumer
+                    .subscription_data_set
+                    .iter()
+                    .map(to_subscription)
+                    .collect(),
                 keep_subscriptions,
             };
-            let changed = self.host.register_consumer(&registration, &channel);
+            let changed = self
+                .host
+                .clients()
+                .register_consumer(&registration, &channel);
             // With keep_subscriptions the registry reports only a new member.
             new_member_without_sub |= keep_subscriptions && changed;
         }
         for producer in &data.producer_data_set {
             self.host
-                .register_producer(RStr::from(producer.group_name.as_str()), &channel);
+                .clients()
+                .register_producer(&producer.group_name, &channel);
         }
         let sub_change = if data.heartbeat_fingerprint == 0 {
             // Classic heartbeat: Java always answers true.
@@ -150,11 +164,11 @@ impl HeartbeatPlugin {
         let client_id: String = request.required("clientID")?;
         let producer_group: String = request.optional("producerGroup")?.unwrap_or_default();
         let consumer_group: String = request.optional("consumerGroup")?.unwrap_or_default();
-        self.host.unregister_client(
-            RStr::from(client_id.as_str()),
+        self.host.clients().unregister_client(
+            &client_id,
             request.connection_id(),
-            RStr::from(producer_group.as_str()),
-            RStr::from(consumer_group.as_str()),
+            &producer_group,
+            &consumer_group,
         );
         Ok(Response::success())
     }
@@ -163,13 +177,13 @@ impl HeartbeatPlugin {
         let group: String = request.required("consumerGroup")?;
         let members = self
             .host
-            .consumer_group(RStr::from(group.as_str()))
-            .into_option()
+            .clients()
+            .consumer_group(&group)
             .map(|info| info.client_ids)
             .filter(|ids| !ids.is_empty());
         let Some(client_ids) = members else {
             return Ok(Response::error(
-                response_code::SYSTEM_ERROR,
+                ResponseCode::SYSTEM_ERROR,
                 format!("no consumer for this group, {group}"),
             ));
         };
@@ -177,7 +191,7 @@ impl HeartbeatPlugin {
     }
 
     fn check_client_config(&self, request: &Request<'_>) -> Result<Response, ProcessError> {
-        #[derive(serde::Deserialize)]
+        #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct CheckClientRequestBody {
             #[serde(default)]
@@ -186,7 +200,7 @@ impl HeartbeatPlugin {
         let body: CheckClientRequestBody =
             serde_json::from_slice(request.body()).map_err(|error| {
                 ProcessError::respond(
-                    response_code::SYSTEM_ERROR,
+                    ResponseCode::SYSTEM_ERROR,
                     format!("the body is not valid CheckClientRequestBody JSON: {error}"),
                 )
             })?;
@@ -199,7 +213,7 @@ impl HeartbeatPlugin {
         }
         if !self.enable_property_filter {
             return Ok(Response::error(
-                response_code::SYSTEM_ERROR,
+                ResponseCode::SYSTEM_ERROR,
                 format!(
                     "The broker does not support consumer to filter message by {}",
                     subscription.expression_type
@@ -207,7 +221,7 @@ impl HeartbeatPlugin {
             ));
         }
         Ok(Response::error(
-            response_code::SUBSCRIPTION_PARSE_FAILED,
+            ResponseCode::SUBSCRIPTION_PARSE_FAILED,
             format!(
                 "{} filtering is not supported by this broker yet",
                 subscription.expression_type
@@ -218,7 +232,7 @@ impl HeartbeatPlugin {
 
 /// A subscription as the host registry keeps it; tags parsed from the
 /// expression when the client did not send them.
-fn to_ffi(sub: &SubscriptionData) -> FfiSubscription {
+fn to_subscription(sub: &SubscriptionData) -> Subscription {
     let tags: Vec<String> = if sub.tags_set.is_empty() && sub.sub_string.trim() != "*" {
         sub.sub_string
             .split("||")
@@ -234,18 +248,18 @@ fn to_ffi(sub: &SubscriptionData) -> FfiSubscription {
     } else {
         sub.code_set.clone()
     };
-    FfiSubscription {
-        topic: sub.topic.as_str().into(),
-        sub_string: sub.sub_string.as_str().into(),
-        expression_type: sub.expression_type.as_str().into(),
-        tags: tags.into_iter().map(RString::from).collect(),
-        codes: RVec::from(codes),
+    Subscription {
+        topic: sub.topic.clone(),
+        sub_string: sub.sub_string.clone(),
+        expression_type: sub.expression_type.clone(),
+        tags,
+        codes,
         sub_version: sub.sub_version,
     }
 }
 
 /// `{"consumerIdList":[...]}`.
-fn consumer_id_list(client_ids: &RVec<RString>) -> String {
+fn consumer_id_list(client_ids: &[String]) -> String {
     let mut body = String::from("{\"consumerIdList\":[");
     for (index, id) in client_ids.iter().enumerate() {
         if index > 0 {
@@ -258,3 +272,6 @@ fn consumer_id_list(client_ids: &RVec<RString>) -> String {
 }
 
 plugin_api::export_plugin!(HeartbeatPlugin);
+
+#[cfg(test)]
+mod tests;

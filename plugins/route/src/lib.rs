@@ -2,15 +2,18 @@
 //! it, so a stock client can use the broker's own address as its name server.
 //!
 //! - GET_ROUTEINFO_BY_TOPIC (105): `TopicRouteData` for a topic this broker
-//!   holds, TOPIC_NOT_EXIST (17) otherwise (request-codes.md §4).
-//! - GET_BROKER_CLUSTER_INFO (106): `ClusterInfo` for this one broker.
+//!   holds, TOPIC_NOT_EXIST (17) otherwise (the name server's
+//!   `ClientRequestProcessor.getRouteInfoByTopic`).
+//! - GET_BROKER_CLUSTER_INFO (106): `ClusterInfo` for this one broker
+//!   (`DefaultRequestProcessor.getBrokerClusterInfo`).
 
-use plugin_api::codes::{request_code, response_code, FAQ_SUGGESTION};
-use plugin_api::fastjson::JsonStyle;
+use plugin_api::sdk::codes::{request_code, FAQ_SUGGESTION};
+use plugin_api::sdk::fastjson::JsonStyle;
+use plugin_api::sdk::topics::perm;
 use plugin_api::sdk::{
-    BrokerIdentity, Host, Outcome, Plugin, ProcessError, Processor, Request, Response, TopicConfig,
+    BrokerIdentity, Host, NoSettings, Outcome, Plugin, ProcessError, Processor, Request, Response,
+    ResponseCode, StartError, TopicConfig,
 };
-use plugin_api::topics::perm;
 
 /// Clients at or above V4_9_4 (401) get standard JSON (quoted map keys).
 const STANDARD_JSON_SINCE_VERSION: i32 = 401;
@@ -27,8 +30,9 @@ impl Plugin for RoutePlugin {
         request_code::GET_ROUTEINFO_BY_TOPIC,
         request_code::GET_BROKER_CLUSTER_INFO,
     ];
+    type Settings = NoSettings;
 
-    fn new(host: Host, _settings: &plugin_api::serde_json::Value) -> Result<Self, String> {
+    fn new(host: Host, _settings: NoSettings) -> Result<Self, StartError> {
         host.info("route lookups served by this broker (embedded name server)");
         Ok(RoutePlugin { host })
     }
@@ -40,7 +44,7 @@ impl Processor for RoutePlugin {
             request_code::GET_ROUTEINFO_BY_TOPIC => self.route_info(request),
             request_code::GET_BROKER_CLUSTER_INFO => Ok(self.cluster_info().into()),
             other => Err(ProcessError::respond(
-                response_code::REQUEST_CODE_NOT_SUPPORTED,
+                ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
                 format!(" request type {other} not supported"),
             )),
         }
@@ -53,9 +57,9 @@ impl RoutePlugin {
         let accept_standard_json_only = request
             .optional::<bool>("acceptStandardJsonOnly")?
             .unwrap_or(false);
-        let Some(config) = self.host.topic_config(&topic) else {
+        let Some(config) = self.host.topics().topic(&topic) else {
             return Ok(Response::error(
-                response_code::TOPIC_NOT_EXIST,
+                ResponseCode::TOPIC_NOT_EXIST,
                 format!(
                     "No topic route info in name server for the topic: {topic}{FAQ_SUGGESTION}"
                 ),
@@ -68,12 +72,12 @@ impl RoutePlugin {
         } else {
             JsonStyle::Fastjson
         };
-        let body = topic_route_data(&self.host.broker_identity(), &config, style);
+        let body = topic_route_data(&self.host.identity(), &config, style);
         Ok(Response::success().with_body(body).into())
     }
 
     fn cluster_info(&self) -> Response {
-        let identity = self.host.broker_identity();
+        let identity = self.host.identity();
         let style = JsonStyle::Fastjson;
         let mut body = String::from("{\"brokerAddrTable\":{");
         style.write_str(&mut body, &identity.broker_name);
@@ -125,6 +129,8 @@ plugin_api::export_plugin!(RoutePlugin);
 
 #[cfg(test)]
 mod tests {
+    use plugin_api::sdk::testing::{FakeHost, RequestBuilder};
+
     use super::*;
 
     fn identity() -> BrokerIdentity {
@@ -150,18 +156,41 @@ mod tests {
         }
     }
 
-    /// Both byte strings are copied from request-codes.md §4 (GET_ROUTEINFO_BY_TOPIC).
+    const STANDARD_ROUTE: &str = r#"{"brokerDatas":[{"brokerAddrs":{"0":"127.0.0.1:10911"},"brokerName":"broker-a","cluster":"DefaultCluster","enableActingMaster":false}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}]}"#;
+    const FASTJSON_ROUTE: &str = r#"{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:10911"},"brokerName":"broker-a","cluster":"DefaultCluster","enableActingMaster":false}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}]}"#;
+
+    /// A fake broker holding `TopicTest` (4 queues, perm 6) and the route plugin.
+    fn started() -> (FakeHost, RoutePlugin) {
+        let fake = FakeHost::new();
+        fake.add_topic(topic());
+        let plugin = fake.start::<RoutePlugin>("").expect("starts");
+        (fake, plugin)
+    }
+
+    fn respond(outcome: Outcome) -> Response {
+        match outcome {
+            Outcome::Respond(response) => response,
+            other => panic!("expected a response, got {other:?}"),
+        }
+    }
+
+    fn body(response: &Response) -> &str {
+        std::str::from_utf8(&response.body).expect("UTF-8 body")
+    }
+
+    /// `TopicRouteData` as Java's `RemotingSerializable.encode` writes it: a
+    /// quoted broker id key in standard JSON, a bare one in fastjson's form.
     #[test]
-    fn route_data_matches_the_spec_in_both_styles() {
+    fn route_data_is_written_in_both_json_styles() {
         assert_eq!(
             String::from_utf8(topic_route_data(&identity(), &topic(), JsonStyle::Standard))
                 .unwrap(),
-            r#"{"brokerDatas":[{"brokerAddrs":{"0":"127.0.0.1:10911"},"brokerName":"broker-a","cluster":"DefaultCluster","enableActingMaster":false}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}]}"#
+            STANDARD_ROUTE
         );
         assert_eq!(
             String::from_utf8(topic_route_data(&identity(), &topic(), JsonStyle::Fastjson))
                 .unwrap(),
-            r#"{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:10911"},"brokerName":"broker-a","cluster":"DefaultCluster","enableActingMaster":false}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}]}"#
+            FASTJSON_ROUTE
         );
     }
 
@@ -183,5 +212,126 @@ mod tests {
         let body =
             String::from_utf8(topic_route_data(&read_only, &topic(), JsonStyle::Standard)).unwrap();
         assert!(body.contains("\"perm\":4,"), "{body}");
+    }
+
+    #[test]
+    fn starting_logs_the_embedded_name_server() {
+        let (fake, _plugin) = started();
+        assert_eq!(
+            fake.log_lines(),
+            vec!["INFO route: route lookups served by this broker (embedded name server)"]
+        );
+    }
+
+    #[test]
+    fn settings_are_refused() {
+        let error = FakeHost::new()
+            .start::<RoutePlugin>(r#"{"standard_json":true}"#)
+            .err()
+            .expect("no settings are known");
+        assert_eq!(error, "invalid settings: unknown setting `standard_json`");
+    }
+
+    #[test]
+    fn route_info_answers_a_current_client_in_standard_json() {
+        let (_fake, plugin) = started();
+        let response = respond(
+            RequestBuilder::new(request_code::GET_ROUTEINFO_BY_TOPIC)
+                .field("topic", "TopicTest")
+                .run(&plugin),
+        );
+        assert_eq!(response.code, ResponseCode::SUCCESS);
+        assert_eq!(response.remark, None);
+        assert!(response.ext_fields.is_empty());
+        assert_eq!(body(&response), STANDARD_ROUTE);
+    }
+
+    #[test]
+    fn route_info_answers_a_client_before_4_9_4_in_fastjson_form() {
+        let (_fake, plugin) = started();
+        let old = RequestBuilder::new(request_code::GET_ROUTEINFO_BY_TOPIC)
+            .field("topic", "TopicTest")
+            .version(STANDARD_JSON_SINCE_VERSION - 1);
+        assert_eq!(body(&respond(old.run(&plugin))), FASTJSON_ROUTE);
+        let asks_standard = old.clone().field("acceptStandardJsonOnly", "true");
+        assert_eq!(body(&respond(asks_standard.run(&plugin))), STANDARD_ROUTE);
+        let says_false = old.field("acceptStandardJsonOnly", "false");
+        assert_eq!(body(&respond(says_false.run(&plugin))), FASTJSON_ROUTE);
+    }
+
+    #[test]
+    fn route_info_advertises_the_topic_perm_anded_with_a_read_only_broker() {
+        let (fake, plugin) = started();
+        fake.state().identity.broker_permission = 4;
+        let response = respond(
+            RequestBuilder::new(request_code::GET_ROUTEINFO_BY_TOPIC)
+                .field("topic", "TopicTest")
+                .run(&plugin),
+        );
+        assert_eq!(response.code, ResponseCode::SUCCESS);
+        assert!(
+            body(&response).contains(r#""perm":4,"#),
+            "{}",
+            body(&response)
+        );
+    }
+
+    #[test]
+    fn route_info_of_an_unknown_topic_is_topic_not_exist() {
+        let (_fake, plugin) = started();
+        let response = respond(
+            RequestBuilder::new(request_code::GET_ROUTEINFO_BY_TOPIC)
+                .field("topic", "NoSuchTopic")
+                .run(&plugin),
+        );
+        assert_eq!(response.code, ResponseCode::TOPIC_NOT_EXIST);
+        assert_eq!(
+            response.remark.as_deref(),
+            Some(
+                "No topic route info in name server for the topic: NoSuchTopic\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details."
+            )
+        );
+        assert!(response.body.is_empty());
+    }
+
+    #[test]
+    fn route_info_without_a_topic_is_a_system_error_naming_the_field() {
+        let (_fake, plugin) = started();
+        let response =
+            respond(RequestBuilder::new(request_code::GET_ROUTEINFO_BY_TOPIC).run(&plugin));
+        assert_eq!(response.code, ResponseCode::SYSTEM_ERROR);
+        assert_eq!(
+            response.remark.as_deref(),
+            Some("the custom field <topic> is null")
+        );
+    }
+
+    #[test]
+    fn cluster_info_names_this_broker_in_fastjson_form() {
+        let (fake, plugin) = started();
+        {
+            let mut state = fake.state();
+            state.identity.cluster_name = "ClusterX".into();
+            state.identity.broker_name = "broker-\"b\"".into();
+            state.identity.broker_addr = "10.0.0.1:20911".into();
+        }
+        let response =
+            respond(RequestBuilder::new(request_code::GET_BROKER_CLUSTER_INFO).run(&plugin));
+        assert_eq!(response.code, ResponseCode::SUCCESS);
+        assert_eq!(
+            body(&response),
+            r#"{"brokerAddrTable":{"broker-\"b\"":{"brokerAddrs":{0:"10.0.0.1:20911"},"brokerName":"broker-\"b\"","cluster":"ClusterX","enableActingMaster":false}},"clusterAddrTable":{"ClusterX":["broker-\"b\""]}}"#
+        );
+    }
+
+    #[test]
+    fn another_code_is_not_supported() {
+        let (_fake, plugin) = started();
+        let response = respond(RequestBuilder::new(107).run(&plugin));
+        assert_eq!(response.code, ResponseCode::REQUEST_CODE_NOT_SUPPORTED);
+        assert_eq!(
+            response.remark.as_deref(),
+            Some(" request type 107 not supported")
+        );
     }
 }

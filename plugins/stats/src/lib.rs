@@ -55,108 +55,28 @@
 //! ```
 //!
 //! An unknown setting or a value of the wrong type refuses the load (the
-//! running version, if any, stays).
+//! running version, if any, stays): [`StatsSettings`] is read by the SDK,
+//! which names the offending key.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use abi_stable::std_types::RStr;
-use plugin_api::codes::response_code;
-use plugin_api::fastjson::JsonStyle;
+use plugin_api::sdk::fastjson::JsonStyle;
 use plugin_api::sdk::{
-    BrokerIdentity, Host, Outcome, Plugin, ProcessError, Processor, Request, Response, TopicConfig,
+    BrokerIdentity, Deserialize, Host, Outcome, Plugin, ProcessError, Processor, Request, Response,
+    ResponseCode, StartError, TopicConfig,
 };
-use plugin_api::serde_json::Value;
 
 /// GET_BROKER_STATS: the request code this plugin serves.
 pub const GET_BROKER_STATS: i32 = 9200;
 
-/// What the processor reads from the broker. [`Host`] implements it with the
-/// host services; tests implement it over plain maps.
-pub trait StatsSource: Send + Sync + 'static {
-    /// The broker's identity.
-    fn identity(&self) -> BrokerIdentity;
-    /// Every topic's config.
-    fn topics(&self) -> Vec<TopicConfig>;
-    /// One topic's config.
-    fn topic(&self, name: &str) -> Option<TopicConfig>;
-    /// True for a system topic (`TBW102`, `SCHEDULE_TOPIC_XXXX`, `rmq_sys_*`, ...).
-    fn is_system_topic(&self, name: &str) -> bool;
-    /// Queue max offset (the next offset to be written).
-    fn max_offset(&self, topic: &str, queue_id: i32) -> i64;
-    /// Queue min offset (the oldest offset still stored).
-    fn min_offset(&self, topic: &str, queue_id: i32) -> i64;
-    /// Store time (ms) of the message at `offset`, or a negative number.
-    fn store_time(&self, topic: &str, queue_id: i32, offset: i64) -> i64;
-    /// Committed offset of `group` in the queue, or -1.
-    fn consumer_offset(&self, group: &str, topic: &str, queue_id: i32) -> i64;
-}
-
-impl StatsSource for Host {
-    fn identity(&self) -> BrokerIdentity {
-        self.broker_identity()
-    }
-
-    fn topics(&self) -> Vec<TopicConfig> {
-        self.all_topic_configs()
-    }
-
-    fn topic(&self, name: &str) -> Option<TopicConfig> {
-        self.topic_config(name)
-    }
-
-    fn is_system_topic(&self, name: &str) -> bool {
-        (**self).is_system_topic(RStr::from(name))
-    }
-
-    fn max_offset(&self, topic: &str, queue_id: i32) -> i64 {
-        (**self).max_offset(RStr::from(topic), queue_id)
-    }
-
-    fn min_offset(&self, topic: &str, queue_id: i32) -> i64 {
-        (**self).min_offset(RStr::from(topic), queue_id)
-    }
-
-    fn store_time(&self, topic: &str, queue_id: i32, offset: i64) -> i64 {
-        self.message_store_time(RStr::from(topic), queue_id, offset)
-    }
-
-    fn consumer_offset(&self, group: &str, topic: &str, queue_id: i32) -> i64 {
-        self.query_consumer_offset(RStr::from(group), RStr::from(topic), queue_id)
-    }
-}
-
-/// The manifest entry's `[processor.settings]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Settings {
-    /// List system topics when the request does not say.
+/// The manifest entry's `[processor.settings]`; unknown keys refuse the load.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(crate = "plugin_api::sdk::serde", deny_unknown_fields)]
+pub struct StatsSettings {
+    /// List system topics (`TBW102`, `SCHEDULE_TOPIC_XXXX`, `rmq_sys_*`, ...)
+    /// when the request does not say (`includeSystemTopics`); default `false`.
+    #[serde(default)]
     pub include_system_topics: bool,
-}
-
-impl Settings {
-    /// Reads the settings table; unknown keys and wrong types are refused.
-    pub fn parse(settings: &Value) -> Result<Settings, String> {
-        let mut parsed = Settings::default();
-        let Some(table) = settings.as_object() else {
-            return Err(format!(
-                "stats plugin settings must be a table, got {settings}"
-            ));
-        };
-        for (key, value) in table {
-            match key.as_str() {
-                "include_system_topics" => {
-                    parsed.include_system_topics = value.as_bool().ok_or_else(|| {
-                        format!("stats plugin setting include_system_topics must be true or false, got {value}")
-                    })?;
-                }
-                other => {
-                    return Err(format!(
-                        "unknown stats plugin setting {other:?} (known: include_system_topics)"
-                    ))
-                }
-            }
-        }
-        Ok(parsed)
-    }
 }
 
 /// What one GET_BROKER_STATS request asks for.
@@ -172,7 +92,10 @@ pub struct Query {
 
 impl Query {
     /// Reads the request header, with `settings` as defaults.
-    pub fn from_request(request: &Request<'_>, settings: &Settings) -> Result<Query, ProcessError> {
+    pub fn from_request(
+        request: &Request<'_>,
+        settings: &StatsSettings,
+    ) -> Result<Query, ProcessError> {
         let non_empty = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
         Ok(Query {
             topic: non_empty(request.optional("topic")?),
@@ -333,37 +256,39 @@ impl BrokerStats {
     }
 }
 
-/// Gathers the figures `query` asks for.
+/// Gathers the figures `query` asks for from the host's topic table, store
+/// and consumer offsets.
 pub fn collect(
-    source: &impl StatsSource,
+    host: &Host,
     query: &Query,
     plugin_version: &str,
 ) -> Result<BrokerStats, ProcessError> {
+    let topics = host.topics();
     let mut configs = match &query.topic {
-        Some(name) => match source.topic(name) {
+        Some(name) => match topics.topic(name) {
             Some(config) => vec![config],
             None => {
                 return Err(ProcessError::respond(
-                    response_code::TOPIC_NOT_EXIST,
+                    ResponseCode::TOPIC_NOT_EXIST,
                     format!("topic[{name}] not exist"),
                 ))
             }
         },
-        None => source
-            .topics()
+        None => topics
+            .all_topics()
             .into_iter()
             .filter(|config| {
-                query.include_system_topics || !source.is_system_topic(&config.topic_name)
+                query.include_system_topics || !topics.is_system_topic(&config.topic_name)
             })
             .collect(),
     };
     configs.sort_by(|a, b| a.topic_name.as_str().cmp(b.topic_name.as_str()));
     let topics = configs
         .iter()
-        .map(|config| topic_stats(source, config, query.consumer_group.as_deref()))
+        .map(|config| topic_stats(host, config, query.consumer_group.as_deref()))
         .collect();
     Ok(BrokerStats {
-        identity: source.identity(),
+        identity: host.identity(),
         plugin_version: plugin_version.to_owned(),
         timestamp: now_millis(),
         consumer_group: query.consumer_group.clone(),
@@ -371,15 +296,18 @@ pub fn collect(
     })
 }
 
-fn topic_stats(source: &impl StatsSource, config: &TopicConfig, group: Option<&str>) -> TopicStats {
+fn topic_stats(host: &Host, config: &TopicConfig, group: Option<&str>) -> TopicStats {
     let topic = config.topic_name.as_str();
+    let store = host.store();
     let queue_count = config.read_queue_nums.max(config.write_queue_nums).max(0);
     let queues = (0..queue_count)
         .map(|queue_id| {
-            let min_offset = source.min_offset(topic, queue_id).max(0);
-            let max_offset = source.max_offset(topic, queue_id).max(min_offset);
+            let min_offset = store.min_offset(topic, queue_id).max(0);
+            let max_offset = store.max_offset(topic, queue_id).max(min_offset);
             let last_store_timestamp = if max_offset > min_offset {
-                source.store_time(topic, queue_id, max_offset - 1).max(0)
+                store
+                    .message_store_time(topic, queue_id, max_offset - 1)
+                    .map_or(0, |timestamp| timestamp.max(0))
             } else {
                 0
             };
@@ -389,7 +317,7 @@ fn topic_stats(source: &impl StatsSource, config: &TopicConfig, group: Option<&s
                 max_offset,
                 last_store_timestamp,
                 consumer_offset: group
-                    .map(|group| source.consumer_offset(group, topic, queue_id).max(-1)),
+                    .map(|group| host.offsets().query(group, topic, queue_id).unwrap_or(-1)),
             }
         })
         .collect();
@@ -453,62 +381,44 @@ impl Json {
     }
 }
 
-/// The statistics processor, over the host (or, in tests, any [`StatsSource`]).
-pub struct StatsPlugin<S = Host> {
-    source: S,
-    settings: Settings,
-    log: Option<Host>,
+/// The statistics processor.
+pub struct StatsPlugin {
+    host: Host,
+    settings: StatsSettings,
 }
 
-impl<S: StatsSource> StatsPlugin<S> {
-    /// A processor reading from `source` (tests; the broker uses [`Plugin::new`]).
-    pub fn with_source(source: S, settings: Settings) -> Self {
-        StatsPlugin {
-            source,
-            settings,
-            log: None,
-        }
-    }
-}
-
-impl Plugin for StatsPlugin<Host> {
+impl Plugin for StatsPlugin {
     const NAME: &'static str = "stats";
     const VERSION: &'static str = plugin_api::plugin_version!();
     const REQUEST_CODES: &'static [i32] = &[GET_BROKER_STATS];
+    type Settings = StatsSettings;
 
-    fn new(host: Host, settings: &Value) -> Result<Self, String> {
-        let settings = Settings::parse(settings)?;
+    fn new(host: Host, settings: StatsSettings) -> Result<Self, StartError> {
         host.info(&format!(
             "broker statistics on request code {GET_BROKER_STATS} (version {}, include_system_topics = {})",
             Self::VERSION,
             settings.include_system_topics
         ));
-        Ok(StatsPlugin {
-            source: host.clone(),
-            settings,
-            log: Some(host),
-        })
+        Ok(StatsPlugin { host, settings })
     }
 }
 
-impl<S: StatsSource> Processor for StatsPlugin<S> {
+impl Processor for StatsPlugin {
     fn process(&self, request: &Request<'_>) -> Result<Outcome, ProcessError> {
         if request.code() != GET_BROKER_STATS {
             return Err(ProcessError::respond(
-                response_code::REQUEST_CODE_NOT_SUPPORTED,
+                ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
                 format!(" request type {} not supported", request.code()),
             ));
         }
         let query = Query::from_request(request, &self.settings)?;
-        let stats = collect(&self.source, &query, <StatsPlugin<Host> as Plugin>::VERSION)?;
-        if let Some(host) = &self.log {
-            host.debug(&format!(
-                "GET_BROKER_STATS from {}: {} topics, {} messages",
-                request.remote_addr(),
-                stats.topics.len(),
-                stats.total_message_count()
-            ));
-        }
+        let stats = collect(&self.host, &query, Self::VERSION)?;
+        self.host.debug(&format!(
+            "GET_BROKER_STATS from {}: {} topics, {} messages",
+            request.remote_addr(),
+            stats.topics.len(),
+            stats.total_message_count()
+        ));
         Ok(Response::success()
             .with_field("topicCount", stats.topics.len())
             .with_field("totalMessageCount", stats.total_message_count())
@@ -517,7 +427,7 @@ impl<S: StatsSource> Processor for StatsPlugin<S> {
     }
 }
 
-plugin_api::export_plugin!(StatsPlugin<Host>);
+plugin_api::export_plugin!(StatsPlugin);
 
 #[cfg(test)]
 mod tests;

@@ -1,176 +1,105 @@
-use std::collections::HashMap;
+//! GET_BROKER_STATS on the test kit's in-memory host.
 
-use abi_stable::std_types::{RSlice, RStr};
-use plugin_api::codec::ExtFields;
-use plugin_api::ffi::{FfiFieldsRef, FfiRequest};
-use plugin_api::serde_json::{self, json};
+use plugin_api::sdk::serde_json::{self, json, Value};
+use plugin_api::sdk::testing::{FakeHost, RequestBuilder};
 
 use super::*;
 
-/// A broker as plain maps.
-#[derive(Default)]
-struct FakeBroker {
-    topics: Vec<TopicConfig>,
-    system: Vec<String>,
-    /// (topic, queue) → (min, max)
-    offsets: HashMap<(String, i32), (i64, i64)>,
-    /// (topic, queue, offset) → store time
-    times: HashMap<(String, i32, i64), i64>,
-    /// (group, topic, queue) → committed
-    committed: HashMap<(String, String, i32), i64>,
+fn topic_config(name: &str, queues: i32) -> TopicConfig {
+    let mut config = TopicConfig::new(name);
+    config.read_queue_nums = queues;
+    config.write_queue_nums = queues;
+    config
 }
 
-fn config(name: &str, read: i32, write: i32) -> TopicConfig {
-    TopicConfig {
-        topic_name: name.into(),
-        read_queue_nums: read,
-        write_queue_nums: write,
-        perm: 6,
-        topic_filter_type: 0,
-        topic_sys_flag: 0,
-        order: false,
+/// Stores `count` messages in the queue; returns the store time of the last.
+fn store(fake: &FakeHost, topic: &str, queue_id: i32, count: usize) -> i64 {
+    for _ in 0..count {
+        fake.store_message(topic, queue_id, b"m", "");
     }
+    let last = fake.state().messages.last().map(|m| m.store_timestamp);
+    last.expect("a stored message")
 }
 
-impl FakeBroker {
-    fn topic(mut self, name: &str, queues: i32) -> Self {
-        self.topics.push(config(name, queues, queues));
-        self
-    }
+/// The broker the tests ask: `Orders` (2 queues: 5 messages in queue 0;
+/// queue 1 written to 3 with the first 2 deleted), an empty `Audit`, the
+/// system topics `TBW102` and `rmq_sys_wheel_timer`, and group `billing`
+/// having committed 4 in `Orders` queue 0.
+struct Broker {
+    fake: FakeHost,
+    /// Store times of the newest message of Orders queues 0 and 1.
+    orders_last: [i64; 2],
+}
 
-    fn system_topic(mut self, name: &str) -> Self {
-        self.topics.push(config(name, 1, 1));
-        self.system.push(name.to_owned());
-        self
+fn broker() -> Broker {
+    let fake = FakeHost::new();
+    fake.add_topic(topic_config("Orders", 2));
+    fake.add_topic(topic_config("Audit", 1));
+    fake.add_topic(topic_config("rmq_sys_wheel_timer", 1));
+    let q0 = store(&fake, "Orders", 0, 5);
+    let q1 = store(&fake, "Orders", 1, 3);
+    {
+        let mut state = fake.state();
+        state.min_offsets.insert(("Orders".into(), 1), 2);
+        state
+            .offsets
+            .insert(("billing".into(), "Orders".into(), 0), 4);
     }
-
-    fn queue(mut self, topic: &str, queue: i32, min: i64, max: i64, last_time: i64) -> Self {
-        self.offsets.insert((topic.into(), queue), (min, max));
-        if max > min {
-            self.times.insert((topic.into(), queue, max - 1), last_time);
-        }
-        self
-    }
-
-    fn committed(mut self, group: &str, topic: &str, queue: i32, offset: i64) -> Self {
-        self.committed
-            .insert((group.into(), topic.into(), queue), offset);
-        self
+    Broker {
+        fake,
+        orders_last: [q0, q1],
     }
 }
 
-impl StatsSource for FakeBroker {
-    fn identity(&self) -> BrokerIdentity {
-        BrokerIdentity {
-            cluster_name: "DefaultCluster".into(),
-            broker_name: "broker-a".into(),
-            broker_id: 0,
-            broker_addr: "127.0.0.1:10911".into(),
-            broker_permission: 6,
-            version: 479,
-        }
-    }
-
-    fn topics(&self) -> Vec<TopicConfig> {
-        self.topics.clone()
-    }
-
-    fn topic(&self, name: &str) -> Option<TopicConfig> {
-        self.topics
-            .iter()
-            .find(|t| t.topic_name.as_str() == name)
-            .cloned()
-    }
-
-    fn is_system_topic(&self, name: &str) -> bool {
-        self.system.iter().any(|s| s == name)
-    }
-
-    fn max_offset(&self, topic: &str, queue_id: i32) -> i64 {
-        self.offsets
-            .get(&(topic.into(), queue_id))
-            .map_or(0, |(_, max)| *max)
-    }
-
-    fn min_offset(&self, topic: &str, queue_id: i32) -> i64 {
-        self.offsets
-            .get(&(topic.into(), queue_id))
-            .map_or(0, |(min, _)| *min)
-    }
-
-    fn store_time(&self, topic: &str, queue_id: i32, offset: i64) -> i64 {
-        *self
-            .times
-            .get(&(topic.into(), queue_id, offset))
-            .unwrap_or(&-1)
-    }
-
-    fn consumer_offset(&self, group: &str, topic: &str, queue_id: i32) -> i64 {
-        *self
-            .committed
-            .get(&(group.into(), topic.into(), queue_id))
-            .unwrap_or(&-1)
-    }
+fn start(fake: &FakeHost, settings: &str) -> StatsPlugin {
+    fake.start::<StatsPlugin>(settings).expect("starts")
 }
 
-fn broker() -> FakeBroker {
-    FakeBroker::default()
-        .topic("Orders", 2)
-        .topic("Audit", 1)
-        .system_topic("TBW102")
-        .queue("Orders", 0, 0, 5, 1_700_000_000_005)
-        .queue("Orders", 1, 2, 3, 1_700_000_000_009)
-        .queue("Audit", 0, 0, 0, 0)
-        .committed("billing", "Orders", 0, 4)
-}
-
-/// Runs `process` on a request with these header fields, as the host would.
-fn call(plugin: &StatsPlugin<FakeBroker>, code: i32, fields: &[(&str, &str)]) -> Response {
-    let mut ext_fields = ExtFields::new();
+fn call(plugin: &StatsPlugin, code: i32, fields: &[(&str, &str)]) -> Response {
+    let mut request = RequestBuilder::new(code);
     for (key, value) in fields {
-        ext_fields.insert(key, value);
+        request = request.field(key, value);
     }
-    let ffi = FfiRequest {
-        code,
-        language: 0,
-        version: 479,
-        opaque: 7,
-        flag: 0,
-        serialize_type: 0,
-        remark: None.into(),
-        ext_fields: FfiFieldsRef::of(&ext_fields),
-        body: RSlice::from_slice(&[]),
-        remote_addr: RStr::from("127.0.0.1:50000"),
-        connection_id: 1,
-        allow_hold: true,
-    };
-    match plugin.process(&Request::from_ffi(&ffi)) {
-        Ok(Outcome::Respond(response)) => response,
-        Ok(other) => panic!("expected a response, got {other:?}"),
-        Err(error) => error.into_response(),
+    match request.run(plugin) {
+        Outcome::Respond(response) => response,
+        other => panic!("expected a response, got {other:?}"),
     }
 }
 
-fn body(response: &Response) -> serde_json::Value {
+fn body(response: &Response) -> Value {
     serde_json::from_slice(&response.body).expect("the body is JSON")
 }
 
-fn field<'a>(response: &'a Response, key: &str) -> Option<&'a str> {
-    response.ext_fields.get(key)
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[test]
 fn lists_user_topics_sorted_with_per_queue_figures() {
-    let plugin = StatsPlugin::with_source(broker(), Settings::default());
+    let broker = broker();
+    let plugin = start(&broker.fake, "");
+    let before = now();
     let response = call(&plugin, GET_BROKER_STATS, &[]);
-    assert_eq!(response.code, 0, "{:?}", response.remark);
-    assert_eq!(field(&response, "topicCount"), Some("2"));
-    assert_eq!(field(&response, "totalMessageCount"), Some("6"));
+    let after = now();
+    assert_eq!(
+        response.code,
+        ResponseCode::SUCCESS,
+        "{:?}",
+        response.remark
+    );
+    assert_eq!(response.field("topicCount"), Some("2"));
+    assert_eq!(response.field("totalMessageCount"), Some("6"));
     let json = body(&response);
     assert_eq!(json["brokerName"], "broker-a");
     assert_eq!(json["clusterName"], "DefaultCluster");
     assert_eq!(json["brokerAddr"], "127.0.0.1:10911");
+    assert_eq!(json["brokerId"], 0);
     assert_eq!(json["brokerVersion"], 479);
+    assert_eq!(json["pluginVersion"], <StatsPlugin as Plugin>::VERSION);
+    let taken = json["timestamp"].as_i64().expect("a timestamp");
+    assert!((before..=after).contains(&taken), "{taken}");
     let names: Vec<&str> = json["topics"]
         .as_array()
         .unwrap()
@@ -180,12 +109,25 @@ fn lists_user_topics_sorted_with_per_queue_figures() {
     assert_eq!(names, ["Audit", "Orders"], "sorted, no system topic");
     let orders = &json["topics"][1];
     assert_eq!(orders["messageCount"], 6);
-    assert_eq!(orders["lastStoreTimestamp"], 1_700_000_000_009i64);
+    assert_eq!(orders["lastStoreTimestamp"], broker.orders_last[1]);
+    assert_eq!(
+        (
+            &orders["readQueueNums"],
+            &orders["writeQueueNums"],
+            &orders["perm"]
+        ),
+        (&json!(2), &json!(2), &json!(6))
+    );
+    assert_eq!(
+        orders["queues"][0],
+        json!({"lastStoreTimestamp":broker.orders_last[0],"maxOffset":5,"messageCount":5,"minOffset":0,"queueId":0})
+    );
     assert_eq!(
         orders["queues"][1],
-        json!({"lastStoreTimestamp":1_700_000_000_009i64,"maxOffset":3,"messageCount":1,"minOffset":2,"queueId":1})
+        json!({"lastStoreTimestamp":broker.orders_last[1],"maxOffset":3,"messageCount":1,"minOffset":2,"queueId":1})
     );
     assert!(json.get("totalLag").is_none() && orders.get("lag").is_none());
+    assert!(json.get("consumerGroup").is_none());
     let audit = &json["topics"][0];
     assert_eq!(
         (&audit["messageCount"], &audit["lastStoreTimestamp"]),
@@ -196,38 +138,48 @@ fn lists_user_topics_sorted_with_per_queue_figures() {
 
 #[test]
 fn the_body_is_compact_with_fields_in_fastjson_order() {
-    let source = FakeBroker::default()
-        .topic("T", 1)
-        .queue("T", 0, 0, 3, 1_700_000_000_000)
-        .committed("g", "T", 0, 2);
+    let fake = FakeHost::new();
+    fake.add_topic(topic_config("T", 1));
+    let last = store(&fake, "T", 0, 3);
+    fake.state().offsets.insert(("g".into(), "T".into(), 0), 2);
     let query = Query {
         consumer_group: Some("g".into()),
         ..Query::default()
     };
-    let mut stats = collect(&source, &query, "9.9.9").unwrap();
+    let mut stats = collect(&fake.host("stats"), &query, "9.9.9").unwrap();
     stats.timestamp = 42;
     assert_eq!(
         stats.to_json(),
-        concat!(
-            r#"{"brokerAddr":"127.0.0.1:10911","brokerId":0,"brokerName":"broker-a","brokerVersion":479,"#,
-            r#""clusterName":"DefaultCluster","consumerGroup":"g","pluginVersion":"9.9.9","timestamp":42,"#,
-            r#""topics":[{"lag":1,"lastStoreTimestamp":1700000000000,"messageCount":3,"perm":6,"#,
-            r#""queues":[{"consumerOffset":2,"lag":1,"lastStoreTimestamp":1700000000000,"maxOffset":3,"#,
-            r#""messageCount":3,"minOffset":0,"queueId":0}],"readQueueNums":1,"topic":"T","writeQueueNums":1}],"#,
-            r#""totalLag":1,"totalMessageCount":3}"#
+        format!(
+            concat!(
+                r#"{{"brokerAddr":"127.0.0.1:10911","brokerId":0,"brokerName":"broker-a","brokerVersion":479,"#,
+                r#""clusterName":"DefaultCluster","consumerGroup":"g","pluginVersion":"9.9.9","timestamp":42,"#,
+                r#""topics":[{{"lag":1,"lastStoreTimestamp":{last},"messageCount":3,"perm":6,"#,
+                r#""queues":[{{"consumerOffset":2,"lag":1,"lastStoreTimestamp":{last},"maxOffset":3,"#,
+                r#""messageCount":3,"minOffset":0,"queueId":0}}],"readQueueNums":1,"topic":"T","writeQueueNums":1}}],"#,
+                r#""totalLag":1,"totalMessageCount":3}}"#
+            ),
+            last = last
         )
     );
 }
 
 #[test]
 fn a_consumer_group_adds_offsets_and_lag() {
-    let plugin = StatsPlugin::with_source(broker(), Settings::default());
+    let broker = broker();
+    let plugin = start(&broker.fake, "");
     let response = call(
         &plugin,
         GET_BROKER_STATS,
         &[("topic", "Orders"), ("consumerGroup", "billing")],
     );
-    assert_eq!(response.code, 0, "{:?}", response.remark);
+    assert_eq!(
+        response.code,
+        ResponseCode::SUCCESS,
+        "{:?}",
+        response.remark
+    );
+    assert_eq!(response.field("topicCount"), Some("1"));
     let json = body(&response);
     assert_eq!(json["consumerGroup"], "billing");
     let queues = &json["topics"][0]["queues"];
@@ -246,107 +198,174 @@ fn a_consumer_group_adds_offsets_and_lag() {
 
 #[test]
 fn a_committed_offset_below_the_min_offset_counts_from_the_min() {
-    let queue = QueueStats {
+    let broker = broker();
+    broker
+        .fake
+        .state()
+        .offsets
+        .insert(("billing".into(), "Orders".into(), 1), 1);
+    let plugin = start(&broker.fake, "");
+    let json = body(&call(
+        &plugin,
+        GET_BROKER_STATS,
+        &[("topic", "Orders"), ("consumerGroup", "billing")],
+    ));
+    let queue = &json["topics"][0]["queues"][1];
+    assert_eq!(
+        (&queue["consumerOffset"], &queue["lag"], &queue["minOffset"]),
+        (&json!(1), &json!(1), &json!(2))
+    );
+
+    let pure = QueueStats {
         queue_id: 0,
         min_offset: 100,
         max_offset: 150,
         last_store_timestamp: 0,
         consumer_offset: Some(10),
     };
-    assert_eq!(queue.lag(), Some(50));
-    assert_eq!(queue.message_count(), 50);
+    assert_eq!(pure.lag(), Some(50));
+    assert_eq!(pure.message_count(), 50);
 }
 
 #[test]
 fn one_topic_only_and_an_unknown_topic_is_topic_not_exist() {
-    let plugin = StatsPlugin::with_source(broker(), Settings::default());
+    let broker = broker();
+    let plugin = start(&broker.fake, "");
     let response = call(&plugin, GET_BROKER_STATS, &[("topic", "Audit")]);
-    assert_eq!(field(&response, "topicCount"), Some("1"));
+    assert_eq!(response.field("topicCount"), Some("1"));
+    assert_eq!(response.field("totalMessageCount"), Some("0"));
     assert_eq!(body(&response)["topics"][0]["topic"], "Audit");
 
     let missing = call(&plugin, GET_BROKER_STATS, &[("topic", "Nope")]);
-    assert_eq!(missing.code, response_code::TOPIC_NOT_EXIST);
+    assert_eq!(missing.code, ResponseCode::TOPIC_NOT_EXIST);
     assert_eq!(missing.remark.as_deref(), Some("topic[Nope] not exist"));
+    assert!(missing.body.is_empty() && missing.ext_fields.is_empty());
 }
 
 #[test]
 fn a_system_topic_asked_for_by_name_is_answered() {
-    let plugin = StatsPlugin::with_source(broker(), Settings::default());
+    let broker = broker();
+    let plugin = start(&broker.fake, "");
     let response = call(&plugin, GET_BROKER_STATS, &[("topic", "TBW102")]);
-    assert_eq!(response.code, 0);
-    assert_eq!(body(&response)["topics"][0]["topic"], "TBW102");
+    assert_eq!(response.code, ResponseCode::SUCCESS);
+    let json = body(&response);
+    assert_eq!(json["topics"][0]["topic"], "TBW102");
+    assert_eq!(json["topics"][0]["perm"], 7);
+    assert_eq!(json["topics"][0]["queues"].as_array().unwrap().len(), 8);
 }
 
 #[test]
 fn system_topics_by_header_or_by_setting() {
-    let by_header = StatsPlugin::with_source(broker(), Settings::default());
+    let broker = broker();
+    let by_header = start(&broker.fake, "");
     let response = call(
         &by_header,
         GET_BROKER_STATS,
         &[("includeSystemTopics", "true")],
     );
-    assert_eq!(field(&response, "topicCount"), Some("3"));
+    assert_eq!(response.field("topicCount"), Some("4"));
+    let names: Vec<String> = body(&response)["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["topic"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["Audit", "Orders", "TBW102", "rmq_sys_wheel_timer"]);
 
-    let by_setting = StatsPlugin::with_source(
-        broker(),
-        Settings {
-            include_system_topics: true,
-        },
-    );
+    let by_setting = start(&broker.fake, r#"{"include_system_topics":true}"#);
     assert_eq!(
-        field(&call(&by_setting, GET_BROKER_STATS, &[]), "topicCount"),
-        Some("3")
+        call(&by_setting, GET_BROKER_STATS, &[]).field("topicCount"),
+        Some("4")
     );
     let overridden = call(
         &by_setting,
         GET_BROKER_STATS,
         &[("includeSystemTopics", "false")],
     );
-    assert_eq!(field(&overridden, "topicCount"), Some("2"));
+    assert_eq!(overridden.field("topicCount"), Some("2"));
 }
 
 #[test]
 fn an_empty_field_means_not_given() {
-    let plugin = StatsPlugin::with_source(broker(), Settings::default());
+    let broker = broker();
+    let plugin = start(&broker.fake, "");
     let response = call(
         &plugin,
         GET_BROKER_STATS,
         &[("topic", ""), ("consumerGroup", " ")],
     );
-    assert_eq!(field(&response, "topicCount"), Some("2"));
+    assert_eq!(response.code, ResponseCode::SUCCESS);
+    assert_eq!(response.field("topicCount"), Some("2"));
     assert!(body(&response).get("consumerGroup").is_none());
 }
 
 #[test]
 fn another_code_is_not_supported() {
-    let plugin = StatsPlugin::with_source(broker(), Settings::default());
+    let broker = broker();
+    let plugin = start(&broker.fake, "");
     let response = call(&plugin, 9201, &[]);
-    assert_eq!(response.code, response_code::REQUEST_CODE_NOT_SUPPORTED);
+    assert_eq!(response.code, ResponseCode::REQUEST_CODE_NOT_SUPPORTED);
+    assert_eq!(
+        response.remark.as_deref(),
+        Some(" request type 9201 not supported")
+    );
 }
 
 #[test]
 fn topic_names_are_escaped() {
-    let source = FakeBroker::default().topic("a\"b", 1);
-    let stats = collect(&source, &Query::default(), "1").unwrap();
-    let json: serde_json::Value = serde_json::from_str(&stats.to_json()).unwrap();
+    let fake = FakeHost::new();
+    fake.add_topic(topic_config("a\"b", 1));
+    let stats = collect(&fake.host("stats"), &Query::default(), "1").unwrap();
+    let json: Value = serde_json::from_str(&stats.to_json()).unwrap();
     assert_eq!(json["topics"][0]["topic"], "a\"b");
 }
 
 #[test]
-fn settings_are_checked() {
-    assert_eq!(Settings::parse(&json!({})), Ok(Settings::default()));
+fn starting_and_serving_are_logged() {
+    let broker = broker();
+    let plugin = start(&broker.fake, r#"{"include_system_topics":false}"#);
+    let response = RequestBuilder::new(GET_BROKER_STATS)
+        .from_client("10.0.0.7:4242", 3)
+        .run(&plugin);
     assert_eq!(
-        Settings::parse(&json!({"include_system_topics": true})),
-        Ok(Settings {
+        response.response().map(|r| r.code),
+        Some(ResponseCode::SUCCESS)
+    );
+    assert_eq!(
+        broker.fake.log_lines(),
+        vec![
+            format!(
+                "INFO stats: broker statistics on request code 9200 (version {}, include_system_topics = false)",
+                <StatsPlugin as Plugin>::VERSION
+            ),
+            "DEBUG stats: GET_BROKER_STATS from 10.0.0.7:4242: 2 topics, 6 messages".to_owned(),
+        ]
+    );
+}
+
+#[test]
+fn settings_refuse_unknown_keys_and_wrong_types() {
+    let fake = FakeHost::new();
+    assert!(fake.start::<StatsPlugin>("").is_ok());
+    assert!(fake.start::<StatsPlugin>("{}").is_ok());
+    assert_eq!(
+        fake.start::<StatsPlugin>(r#"{"include_system_topic":true}"#)
+            .err(),
+        Some("invalid settings: unknown setting `include_system_topic`".to_owned())
+    );
+    assert_eq!(
+        fake.start::<StatsPlugin>(r#"{"include_system_topics":"yes"}"#)
+            .err(),
+        Some(
+            "invalid settings: setting `include_system_topics`: invalid type: string \"yes\", expected a boolean"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        plugin_api::sdk::parse_settings::<StatsSettings>(r#"{"include_system_topics":true}"#),
+        Ok(StatsSettings {
             include_system_topics: true
         })
-    );
-    let wrong_type = Settings::parse(&json!({"include_system_topics": "yes"})).unwrap_err();
-    assert!(wrong_type.contains("must be true or false"), "{wrong_type}");
-    let unknown = Settings::parse(&json!({"include_system_topic": true})).unwrap_err();
-    assert!(
-        unknown.contains("unknown stats plugin setting \"include_system_topic\""),
-        "{unknown}"
     );
 }
 

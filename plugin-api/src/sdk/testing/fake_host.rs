@@ -87,6 +87,11 @@ pub struct FakeHostState {
     pub sent_to_clients: Vec<(u64, ClientRequest)>,
     /// Connections `ClientCalls` treats as gone.
     pub closed_connections: Vec<u64>,
+    /// Min offsets by (topic, queue) answered by `min_offset` (absent = 0),
+    /// as if the queue's older messages had been deleted.
+    pub min_offsets: HashMap<(String, i32), i64>,
+    /// When set, `update_topic` and `update_subscription_group` refuse with this text.
+    pub refuse_updates: Option<String>,
 }
 
 /// The in-memory host. Cheap to clone (clones share state).
@@ -451,8 +456,9 @@ impl MessageStore for FakeHost {
         FakeHost::queue_messages(&self.state(), topic, queue_id).count() as i64
     }
 
-    fn min_offset(&self, _topic: &str, _queue_id: i32) -> i64 {
-        0
+    fn min_offset(&self, topic: &str, queue_id: i32) -> i64 {
+        let key = (topic.to_owned(), queue_id);
+        self.state().min_offsets.get(&key).copied().unwrap_or(0)
     }
 
     fn offset_by_time(
@@ -631,6 +637,9 @@ impl TopicsAndGroups for FakeHost {
         config: &TopicConfig,
         _attributes: &[(String, String)],
     ) -> Result<(), HostError> {
+        if let Some(refusal) = self.state().refuse_updates.clone() {
+            return Err(HostError::Refused(refusal));
+        }
         crate::topics::validate_topic_name(&config.topic_name).map_err(HostError::Refused)?;
         self.add_topic(config.clone());
         Ok(())
@@ -668,6 +677,9 @@ impl TopicsAndGroups for FakeHost {
     }
 
     fn update_subscription_group(&self, config_json: &[u8]) -> Result<(), HostError> {
+        if let Some(refusal) = self.state().refuse_updates.clone() {
+            return Err(HostError::Refused(refusal));
+        }
         let value: serde_json::Value = serde_json::from_slice(config_json)
             .map_err(|error| HostError::Refused(format!("bad SubscriptionGroupConfig: {error}")))?;
         let name = value
@@ -691,21 +703,22 @@ impl TopicsAndGroups for FakeHost {
     fn metadata_json(&self, table: MetadataTable) -> String {
         let state = self.state();
         match table {
+            // The tables keyed by name, as Java's wrappers write them.
             MetadataTable::TopicConfigWrapper => {
-                let names: Vec<String> = state
+                let entries: Vec<String> = state
                     .topics
                     .keys()
-                    .map(|name| format!("{name:?}"))
+                    .map(|name| format!("{name:?}:{{\"topicName\":{name:?}}}"))
                     .collect();
-                format!("{{\"topicConfigTable\":[{}]}}", names.join(","))
+                format!("{{\"topicConfigTable\":{{{}}}}}", entries.join(","))
             }
             MetadataTable::SubscriptionGroupWrapper => {
-                let names: Vec<String> = state
+                let entries: Vec<String> = state
                     .groups
                     .keys()
-                    .map(|name| format!("{name:?}"))
+                    .map(|name| format!("{name:?}:{{\"groupName\":{name:?}}}"))
                     .collect();
-                format!("{{\"subscriptionGroupTable\":[{}]}}", names.join(","))
+                format!("{{\"subscriptionGroupTable\":{{{}}}}}", entries.join(","))
             }
             MetadataTable::ConsumerOffsets => {
                 format!("{{\"offsetTable\":{}}}", state.offsets.len())

@@ -44,7 +44,7 @@ impl RequestBuilder {
 
     /// Adds a header field.
     pub fn field(mut self, key: &str, value: impl ToString) -> Self {
-        self.fields.insert(key, &value.to_string());
+        self.fields.insert(key, value.to_string());
         self
     }
 
