@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use abi_stable::std_types::{RSlice, RStr};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use plugin_api::ffi::{FfiBrokerIdentity, FfiFieldsRef, FfiOutcome, FfiRequest};
+use plugin_api::ffi::{FfiFieldsRef, FfiOutcome, FfiRequest};
 use plugin_api::sdk::glue::guard;
 use plugin_api::sdk::{Host, Plugin, Processor, Request};
 
@@ -31,7 +31,7 @@ fn services(config_dir: &std::path::Path) -> BrokerServices {
         broker_cluster_name: "DefaultCluster".into(),
         ..BrokerConfig::default()
     };
-    let identity = FfiBrokerIdentity {
+    let identity = plugin_api::sdk::BrokerIdentity {
         cluster_name: "DefaultCluster".into(),
         broker_name: "broker-a".into(),
         broker_id: 0,
@@ -99,7 +99,6 @@ fn boundary(c: &mut Criterion) {
         connection_id: 1,
         allow_hold: true,
     };
-    let settings = plugin_api::serde_json::json!({});
 
     c.bench_function("noop/direct", |b| {
         b.iter(|| {
@@ -116,8 +115,12 @@ fn boundary(c: &mut Criterion) {
         })
     });
 
-    let direct = route_plugin::RoutePlugin::new(Host::new(services.context(), "route"), &settings)
-        .expect("route plugin");
+    // The host's capabilities called directly, as plain Rust.
+    let direct = route_plugin::RoutePlugin::new(
+        Host::new(Arc::new(services.clone()), "route"),
+        plugin_api::sdk::NoSettings {},
+    )
+    .expect("route plugin");
     c.bench_function("route_105/direct", |b| {
         b.iter(|| {
             let outcome = direct.process(&Request::from_ffi(black_box(&request)));
@@ -125,9 +128,17 @@ fn boundary(c: &mut Criterion) {
         })
     });
 
+    // The host's capabilities through the stable-ABI context, as a loaded
+    // plugin calls them.
     let guarded = guard(
-        route_plugin::RoutePlugin::new(Host::new(services.context(), "route"), &settings)
-            .expect("route plugin"),
+        route_plugin::RoutePlugin::new(
+            Host::new(
+                Arc::new(plugin_api::ffi::PluginSideHost::new(services.context())),
+                "route",
+            ),
+            plugin_api::sdk::NoSettings {},
+        )
+        .expect("route plugin"),
     );
     c.bench_function("route_105/guarded_in_process", |b| {
         b.iter(|| {

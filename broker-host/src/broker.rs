@@ -116,7 +116,7 @@ impl Broker {
             cluster_name: config.broker_cluster_name.as_str().into(),
             broker_name: config.broker_name.as_str().into(),
             broker_id: config.broker_id,
-            broker_addr: config.broker_addr().into(),
+            broker_addr: config.broker_addr(),
             broker_permission: config.broker_permission,
             version: BROKER_VERSION,
         };

@@ -313,9 +313,13 @@ mod metadata {
         assert_eq!(manager.len(), n + 1);
         let all = manager.all();
         assert!(all.windows(2).all(|w| w[0].topic_name < w[1].topic_name));
-        let ffi = manager.get("P").unwrap().to_ffi();
+        let stored = manager.get("P").unwrap();
         assert_eq!(
-            (ffi.read_queue_nums, ffi.perm, ffi.topic_filter_type),
+            (
+                stored.read_queue_nums,
+                stored.perm,
+                stored.topic_filter_type.code()
+            ),
             (2, 6, 0)
         );
         // An in-memory table never writes.
