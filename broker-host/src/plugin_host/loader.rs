@@ -6,9 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
+use abi_stable::abi_stability::abi_checking::check_layout_compatibility;
 use abi_stable::library::{lib_header_from_path, LibraryError, RootModule};
 use abi_stable::sabi_types::{VersionNumber, VersionStrings};
 use abi_stable::std_types::{RResult, RStr};
+use abi_stable::type_layout::TypeLayout;
+use abi_stable::StableAbi;
 use plugin_api::ffi::{HostContextBox, PluginModuleRef, ProcessorBox, ABI_VERSION};
 
 /// A library whose root module passed the version and layout checks.
@@ -97,9 +100,12 @@ impl LoadedPlugin {
             });
         }
         let header = lib_header_from_path(path).map_err(|e| classify(path, e))?;
-        check_abi_version(path, header.version_strings())?;
-        let module = header
-            .init_root_module::<PluginModuleRef>()
+        let library_version = check_abi_version(path, header.version_strings())?;
+        check_layout(path, header.layout(), library_version)?;
+        // SAFETY: `check_layout` compared the library's root-module layout
+        // with the host's, type by type, in the direction its ABI minor
+        // calls for.
+        let module = unsafe { header.init_root_module_with_unchecked_layout::<PluginModuleRef>() }
             .map_err(|e| classify(path, e))?;
         let info = (module.info())();
         Ok(LoadedPlugin {
@@ -150,7 +156,10 @@ impl LoadedPlugin {
 /// minor version): the ABI versions must agree on major and, for 0.x, minor,
 /// so a mismatch is reported with both versions instead of surfacing later
 /// as a layout difference.
-fn check_abi_version(path: &Path, library: VersionStrings) -> Result<(), PluginLoadError> {
+fn check_abi_version(
+    path: &Path,
+    library: VersionStrings,
+) -> Result<VersionNumber, PluginLoadError> {
     let incompatible = || PluginLoadError::IncompatibleAbi {
         path: path.to_owned(),
         expected: ABI_VERSION.to_owned(),
@@ -160,10 +169,46 @@ fn check_abi_version(path: &Path, library: VersionStrings) -> Result<(), PluginL
     let found = VersionNumber::new(library).map_err(|_| incompatible())?;
     let compatible = host.major == found.major && (host.major != 0 || host.minor == found.minor);
     if compatible {
-        Ok(())
+        Ok(found)
     } else {
         Err(incompatible())
     }
+}
+
+/// abi_stable's own check takes the host as the interface, which refuses a
+/// library with fewer fields in a prefix type: a plugin built against an
+/// older minor ABI. Such a plugin is checked the other way round: every type
+/// it knows must be as the host has it, and the host's extra methods are
+/// ones it never calls (host context) or optional ones the host falls back
+/// from at run time (processor), since a prefix-type vtable records how many
+/// fields each instance has.
+fn check_layout(
+    path: &Path,
+    library: Option<&'static TypeLayout>,
+    library_version: VersionNumber,
+) -> Result<(), PluginLoadError> {
+    let Some(library) = library else {
+        return Err(PluginLoadError::IncompatibleLayout {
+            path: path.to_owned(),
+            detail: "the library does not export its root module's layout".to_owned(),
+        });
+    };
+    let host_layout = <PluginModuleRef as StableAbi>::LAYOUT;
+    let host_version = VersionNumber::new(PluginModuleRef::VERSION_STRINGS).map_err(|error| {
+        PluginLoadError::IncompatibleLayout {
+            path: path.to_owned(),
+            detail: error.to_string(),
+        }
+    })?;
+    let checked = if library_version.minor < host_version.minor {
+        check_layout_compatibility(library, host_layout)
+    } else {
+        check_layout_compatibility(host_layout, library)
+    };
+    checked.map_err(|errors| PluginLoadError::IncompatibleLayout {
+        path: path.to_owned(),
+        detail: errors.to_string(),
+    })
 }
 
 fn classify(path: &Path, error: LibraryError) -> PluginLoadError {

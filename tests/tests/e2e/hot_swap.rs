@@ -660,7 +660,7 @@ fn broken_missing_and_incompatible_libraries_are_refused_while_the_old_send_serv
         (
             &incompatible,
             format!(
-                "plugin library {} was built against plugin-api ABI 0.99.0, but this broker expects ABI {}",
+                "plugin library {} was built against plugin-api ABI 99.0.0, but this broker expects ABI {}",
                 incompatible.display(),
                 plugin_api::ffi::ABI_VERSION
             ),
@@ -707,7 +707,7 @@ fn broken_missing_and_incompatible_libraries_are_refused_while_the_old_send_serv
     let (ok, output) = cli(broker.addr(), &["reload"]);
     assert!(!ok, "the CLI fails on a refused reload: {output}");
     assert!(
-        output.contains("was built against plugin-api ABI 0.99.0"),
+        output.contains("was built against plugin-api ABI 99.0.0"),
         "{output}"
     );
 
