@@ -7,6 +7,7 @@
 
 pub mod broker;
 pub mod clients;
+pub mod clock;
 pub mod config;
 pub mod dispatch;
 pub mod metadata;

@@ -16,6 +16,7 @@ use parking_lot::Mutex;
 use plugin_api::message::{decode_records, properties as prop, MessageRecord};
 use plugin_api::topics::SCHEDULE_TOPIC;
 
+use crate::clock::now_millis;
 use crate::metadata::DelayOffsetManager;
 use crate::store::{
     DefaultMessageStore, GetMessageStatus, MessageFilter, MessageToStore, PutMessageStatus,
@@ -261,11 +262,4 @@ fn sleep_unless_stopped(stop: &AtomicBool, duration: Duration) {
         std::thread::sleep(step);
         slept += step;
     }
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -26,7 +26,7 @@ use plugin_api::message::{
 };
 use plugin_api::topics::TIMER_TOPIC;
 
-use crate::metadata::data_version::now_millis;
+use crate::clock::now_millis;
 use crate::metadata::persist::ConfigFile;
 use crate::metadata::MetadataError;
 use crate::schedule::{deliver_to_real_topic, read_parked, DeliveryThread};

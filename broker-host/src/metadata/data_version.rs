@@ -1,18 +1,10 @@
 //! RocketMQ's `DataVersion`: `{counter, stateVersion, timestamp}`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde::{Deserialize, Serialize};
 
 use super::json::Json;
 
-/// Milliseconds since the Unix epoch.
-pub fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub use crate::clock::now_millis;
 
 /// Version of a metadata table: `counter` increments on every change,
 /// `timestamp` is the time of the last change (ms), `stateVersion` is the

@@ -380,7 +380,7 @@ impl DefaultMessageStore {
 /// The `store-stats` thread: one sample a second (`StoreStatsService.run`).
 pub(super) fn stats_loop(inner: &StoreInner) {
     loop {
-        let now = crate::metadata::data_version::now_millis();
+        let now = crate::clock::now_millis();
         inner.stats.sample(now, super::index::local_day(now));
         if inner.sleep_or_stop(std::time::Duration::from_secs(1)) {
             break;
