@@ -16,6 +16,7 @@ pub mod plugins;
 pub mod remoting;
 pub mod schedule;
 pub mod store;
+pub mod system_topic;
 pub mod timer;
 
 /// A `HashMap` for the tables read on every message (topics, queue offsets,

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use parking_lot::Mutex;
 
 use super::{DefaultMessageStore, StoreInner};
-use crate::metadata::topic_config::system_topic;
+use crate::system_topic;
 
 /// `MAX_RECORDS_OF_SAMPLING`: ten minutes of one-second samples (+1).
 const MAX_SAMPLES: usize = 601;
