@@ -4,9 +4,9 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
-use super::commit_log::now_ms;
 use super::index::local_hour;
 use super::{DefaultMessageStore, StoreInner};
+use crate::clock::now_millis;
 
 /// What one clean round did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -99,7 +99,7 @@ impl StoreInner {
         }
         report.disk_full = self.disk_full.load(Ordering::Acquire);
 
-        let now = now_ms();
+        let now = now_millis();
         let time_up = is_time_to_delete(&cfg.delete_when, now);
         let manual = self
             .manual_delete_runs

@@ -5,7 +5,6 @@
 use crate::FastMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
 use plugin_api::message::record::{encode_blank_into, BLANK_HEADER_LEN};
@@ -14,14 +13,7 @@ use super::io::StorageIo;
 use super::mapped_file::MappedFile;
 use super::mapped_file_queue::MappedFileQueue;
 use super::StoreError;
-
-/// Current time in epoch milliseconds.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use crate::clock::now_millis;
 
 /// Next logical offset per (topic, queue) (`topicQueueTable`).
 pub type QueueOffsetTable = FastMap<String, FastMap<i32, i64>>;
@@ -136,7 +128,7 @@ impl CommitLog {
     /// Whether a put has held the append lock longer than `timeout_ms`.
     pub fn is_os_page_cache_busy(&self, timeout_ms: i64) -> bool {
         let begin = self.begin_time_in_lock.load(Ordering::Relaxed);
-        begin != 0 && now_ms() - begin > timeout_ms
+        begin != 0 && now_millis() - begin > timeout_ms
     }
 
     /// After recovery: the valid end, and the next store timestamp floor.
@@ -183,7 +175,7 @@ impl CommitLog {
             return Err(AppendError::TooLarge);
         }
         let mut st = self.append.lock();
-        let now = now_ms();
+        let now = now_millis();
         self.begin_time_in_lock.store(now, Ordering::Relaxed);
         let result = self.append_locked(&mut st, req, now, &mut write);
         self.begin_time_in_lock.store(0, Ordering::Relaxed);

@@ -352,7 +352,7 @@ impl IndexService {
     }
 
     fn new_file_name(&self, last: Option<&IndexFile>) -> String {
-        let mut stamp: u64 = local_time_stamp(super::commit_log::now_ms())
+        let mut stamp: u64 = local_time_stamp(crate::clock::now_millis())
             .parse()
             .unwrap_or(0);
         if let Some(last) = last {

@@ -85,7 +85,7 @@ use self::queues::CqTable;
 use self::reput::ReputState;
 
 /// Topic of delayed messages; its consume-queue tagsCode is the delivery time.
-pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
+pub use plugin_api::topics::SCHEDULE_TOPIC;
 
 /// Shared state of the store and its threads.
 pub(crate) struct StoreInner {
