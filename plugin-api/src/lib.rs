@@ -8,6 +8,8 @@
 //! - [`topics`]: topic naming rules, permission bits, system topic names.
 //! - [`sdk`]: what a plugin author writes against, and [`export_plugin!`].
 
+#![warn(missing_docs)]
+
 pub mod codec;
 pub mod codes;
 pub mod fastjson;
