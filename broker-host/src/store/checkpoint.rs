@@ -1,4 +1,4 @@
-//! `<root>/checkpoint` (§8, `StoreCheckpoint`): 4096 bytes, memory-mapped;
+//! `<root>/checkpoint` (Java's `StoreCheckpoint`): 4096 bytes, memory-mapped;
 //! physicMsgTimestamp, logicsMsgTimestamp, indexMsgTimestamp,
 //! masterFlushedOffset, confirmPhyOffset as big-endian i64 at 0, 8, 16, 24, 32.
 

@@ -1,4 +1,4 @@
-//! File deletion and the disk check (§11, `CleanCommitLogService`,
+//! File deletion and the disk check (Java's `DefaultMessageStore.CleanCommitLogService`,
 //! `CleanConsumeQueueService`).
 
 use std::sync::atomic::Ordering;

@@ -1,4 +1,4 @@
-//! The commit log (§2, `CommitLog`): one sequence of fixed-size files holding
+//! The commit log (Java's `CommitLog`): one sequence of fixed-size files holding
 //! every record back to back. Appends (offset assignment per (topic, queue)
 //! and the copy into the mapped file) happen under one short lock.
 
@@ -165,7 +165,7 @@ impl CommitLog {
 
     /// Appends `req.total_len` bytes written by `write(dst, wrote_offset,
     /// queue_offset, store_timestamp)`. Writes a blank end-of-file record and
-    /// moves to a new file when the bytes + 8 do not fit (§2.4).
+    /// moves to a new file when the bytes + 8 do not fit (`DefaultAppendMessageCallback.doAppend`).
     pub fn append<F>(&self, req: AppendRequest<'_>, mut write: F) -> Result<Appended, AppendError>
     where
         F: FnMut(&mut [u8], i64, i64, i64) -> bool,

@@ -1,4 +1,4 @@
-//! One consume queue (§3, `ConsumeQueue`): 20-byte entries
+//! One consume queue (Java's `ConsumeQueue`): 20-byte entries
 //! `commitLogOffset i64 ‖ size i32 ‖ tagsCode i64` in files under
 //! `<root>/consumequeue/<topic>/<queueId>/`; entry `n` lives at byte `n × 20`.
 //!
@@ -189,7 +189,7 @@ impl ConsumeQueue {
         (self.files.file_size() / UNIT) as i64
     }
 
-    /// §10.1: from the third-to-last file, scan entries while valid; the
+    /// `ConsumeQueue.recover`: from the third-to-last file, scan entries while valid; the
     /// position after the last valid one becomes the write position (tail
     /// zeroed), later files are deleted. Sets the max physical offset.
     pub fn recover(&self) -> Result<(), StoreError> {
@@ -284,7 +284,7 @@ impl ConsumeQueue {
         offset + per - offset.rem_euclid(per)
     }
 
-    /// Writes the entry for logical `cq_offset` (§3 "Writes"):
+    /// Writes the entry for logical `cq_offset` (`ConsumeQueue.putMessagePositionInfo`):
     /// * already written (`cq_offset` below the max offset): skipped — or,
     ///   with `repair`, compared and rewritten if different (recovery only);
     /// * a new queue starting past 0: the first file is pre-filled with

@@ -1,4 +1,4 @@
-//! Flushing (§6): ASYNC_FLUSH timed commit-log flush (`FlushRealTimeService`),
+//! Flushing: ASYNC_FLUSH timed commit-log flush (`CommitLog.FlushRealTimeService`),
 //! SYNC_FLUSH group commit (`GroupCommitService`), consume-queue flush
 //! (`FlushConsumeQueueService`) and the final flush at shutdown.
 

@@ -1,4 +1,4 @@
-//! Hash-index files (§4, `IndexFile` / `IndexService`): `topic#key` →
+//! Hash-index files (Java's `IndexFile` / `IndexService`): `topic#key` →
 //! commit-log offsets, in files `<root>/index/<yyyyMMddHHmmssSSS>` of
 //! `40 + slots×4 + entries×20` bytes.
 //!

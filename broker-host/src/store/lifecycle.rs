@@ -27,7 +27,7 @@ impl StoreInner {
 impl DefaultMessageStore {
     /// Opens the store on the real file system: takes the lock, detects an
     /// abnormal exit (`abort`), loads commit log, consume queues, checkpoint
-    /// and index, recovers (§10), dispatches whatever the consume queues
+    /// and index, recovers (Java's `recover`), dispatches whatever the consume queues
     /// miss and rebuilds the queue-offset table. Fails on a wrong-size file
     /// or a held lock.
     pub fn open(config: StoreConfig) -> Result<Arc<Self>, StoreError> {

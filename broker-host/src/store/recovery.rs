@@ -1,4 +1,4 @@
-//! Load and recovery (§9, §10): lock, `abort` detection, loading every file,
+//! Load and recovery (Java's `DefaultMessageStore.load` / `recover`): lock, `abort` detection, loading every file,
 //! consume-queue recovery, normal or abnormal commit-log recovery,
 //! truncation, dispatch catch-up and the queue-offset table.
 
@@ -32,7 +32,7 @@ pub struct WalkEnd {
 }
 
 /// Walks the commit-log files from index `start`, validating each record
-/// (§10.2, body CRC when `check_crc`) and calling `visit` for each valid
+/// (`CommitLog.checkMessageAndReturnSize`, body CRC when `check_crc`) and calling `visit` for each valid
 /// one with records below `skip_below` ignored; a blank record moves to the
 /// next file, an invalid one (or the end of `stop_at`) stops the walk.
 pub(crate) fn walk_commit_log(
@@ -255,13 +255,13 @@ impl StoreInner {
         last_exit_ok: bool,
         index_dropped_from: Option<i64>,
     ) -> Result<(), StoreError> {
-        // §10.1: every consume queue.
+        // `ConsumeQueue.recover` for every consume queue.
         let mut max_phy_cq = -1i64;
         for cq in self.all_cqs() {
             cq.recover()?;
             max_phy_cq = max_phy_cq.max(cq.max_physic_offset());
         }
-        // §10.3 / §10.4.
+        // `CommitLog.recoverNormally` / `recoverAbnormally`.
         let files = self.commit_log.files().files();
         if files.is_empty() {
             tracing::warn!("no commit-log files: destroying every consume queue");
@@ -288,7 +288,7 @@ impl StoreInner {
         let process = self.commit_log.max_offset();
         self.group_commit.set_flushed(process);
 
-        // §5: dispatch whatever the consume queues miss.
+        // As `ReputMessageService` at start: dispatch whatever the consume queues miss.
         let min = self.commit_log.min_offset().max(0);
         let mut reput_from = min;
         for cq in self.all_cqs() {
@@ -297,7 +297,7 @@ impl StoreInner {
         self.reput.set_reput_from(reput_from.min(process));
         self.reput_until_caught_up()?;
 
-        // §10.5: next offsets and min offsets.
+        // `recoverTopicQueueTable`: next offsets and min offsets.
         let mut table = QueueOffsetTable::default();
         for cq in self.all_cqs() {
             cq.correct_min_offset(min);
@@ -318,7 +318,7 @@ impl StoreInner {
         Ok(())
     }
 
-    /// §10.3 (4.9 – 5.3.1): walk from the third-to-last file without
+    /// `CommitLog.recoverNormally` (4.9 – 5.3.1): walk from the third-to-last file without
     /// dispatching; truncate consume queues that point past the end.
     fn recover_normally(
         &self,
@@ -366,7 +366,7 @@ impl StoreInner {
         ts <= limit
     }
 
-    /// §10.4: start at the newest file whose first record is older than the
+    /// `CommitLog.recoverAbnormally`: start at the newest file whose first record is older than the
     /// checkpoint, dispatch every valid record (consume-queue entries are
     /// verified and repaired, duplicates skipped), then truncate. Index
     /// entries of index files dropped at load are rebuilt first.

@@ -1,4 +1,4 @@
-//! The reput service (§5, `ReputMessageService`): reads commit-log records
+//! The reput service (Java's `DefaultMessageStore.ReputMessageService`): reads commit-log records
 //! from `reputFromOffset` up to the reput end offset (the max offset under
 //! ASYNC_FLUSH, the flushed offset under SYNC_FLUSH) and dispatches each one
 //! (`doDispatch`): writes the consume-queue entry, updates the checkpoint's

@@ -63,7 +63,7 @@ pub struct BatchToStore<'a> {
     /// Producer address.
     pub born_host: SocketAddr,
     /// `(flag, body, properties)` of each message; properties are stored as
-    /// given (the caller appends the batch properties, §SEND_BATCH_MESSAGE).
+    /// given (the caller appends the batch properties, as Java 5.3.3's `MessageExtEncoder` does).
     pub entries: Vec<(i32, &'a [u8], &'a str)>,
     /// RECONSUMETIMES of every record (the request header's, as Java writes it).
     pub reconsume_times: i32,
