@@ -26,9 +26,9 @@ impl StoreInner {
 }
 
 impl DefaultMessageStore {
-    /// Reads up to `max_msg_nums` records of (topic, queue) from `offset`
-    /// (statuses and next offsets as Java's `getMessage`, batch limits
-    /// (`maxMsgNums`, in-memory 32 msgs / 256 KiB, on-disk 8 / 64 KiB, the
+    /// Reads up to `max_msg_nums` records of (topic, queue) from `offset`,
+    /// with the statuses and next offsets of Java's `getMessage` and its
+    /// batch limits (`maxMsgNums`, in-memory 32 msgs / 256 KiB, on-disk 8 / 64 KiB, the
     /// first message always taken, `max(16000, maxMsgNums×20)` consume-queue
     /// bytes scanned, `max_total_bytes` capped at 128 MiB). `group` is
     /// informational.
