@@ -180,3 +180,51 @@ pub fn call(
         buffer.extend_from_slice(&chunk[..read]);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(name: &str, previous_version: Option<&str>) -> ProcessorStatus {
+        ProcessorStatus {
+            info: ProcessorInfo {
+                name: name.into(),
+                version: "0.1.0".into(),
+                library: "plugins/libsend_plugin.so".into(),
+                library_hash: "1a2b3c4d".into(),
+                codes: vec![10, 310, 36],
+                threads: 4,
+                queue_capacity: 10000,
+                max_queue_wait: Duration::ZERO,
+                fast_port: true,
+                main_port_only_codes: Vec::new(),
+                inline_codes: Vec::new(),
+            },
+            queue_depth: 2,
+            served: 100,
+            errors: 3,
+            panics: 1,
+            busy: 5,
+            inline: 7,
+            previous_version: previous_version.map(str::to_owned),
+        }
+    }
+
+    /// LIST_PROCESSORS' body: one object per processor, `previousVersion`
+    /// only when a rollback is possible, strings escaped as fastjson does.
+    #[test]
+    fn the_list_is_written_in_fastjson_form() {
+        assert_eq!(list_json(&[]), "[]");
+        assert_eq!(
+            list_json(&[status("send", Some("0.0.9")), status("a\"b", None)]),
+            concat!(
+                r#"[{"name":"send","version":"0.1.0","library":"plugins/libsend_plugin.so","hash":"1a2b3c4d","#,
+                r#""codes":[10, 310, 36],"threads":4,"queueCapacity":10000,"queueDepth":2,"served":100,"#,
+                r#""errors":3,"panics":1,"busy":5,"inline":7,"previousVersion":"0.0.9"},"#,
+                r#"{"name":"a\"b","version":"0.1.0","library":"plugins/libsend_plugin.so","hash":"1a2b3c4d","#,
+                r#""codes":[10, 310, 36],"threads":4,"queueCapacity":10000,"queueDepth":2,"served":100,"#,
+                r#""errors":3,"panics":1,"busy":5,"inline":7}]"#
+            )
+        );
+    }
+}
