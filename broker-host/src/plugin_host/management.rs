@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use plugin_api::fastjson::JsonStyle;
+use plugin_api::fastjson::JsonWriter;
 use plugin_api::sdk::glue::guard;
 use plugin_api::sdk::{Outcome, ProcessError, Processor, Request, Response, ResponseCode};
 
@@ -103,33 +103,39 @@ impl Processor for ManagementProcessor {
 
 /// `[{"name":…,"version":…,"library":…,"hash":…,"codes":[…],"threads":…,"queueCapacity":…,"queueDepth":…,"served":…,"errors":…,"panics":…,"busy":…,"inline":…,"previousVersion":…}]`
 fn list_json(list: &[ProcessorStatus]) -> String {
-    let style = JsonStyle::Fastjson;
-    let mut out = String::from("[");
-    for (index, status) in list.iter().enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
+    let mut w = JsonWriter::new();
+    w.begin_array();
+    for status in list {
         let info = &status.info;
-        out.push_str("{\"name\":");
-        style.write_str(&mut out, &info.name);
-        out.push_str(",\"version\":");
-        style.write_str(&mut out, &info.version);
-        out.push_str(",\"library\":");
-        style.write_str(&mut out, &info.library.display().to_string());
-        out.push_str(",\"hash\":");
-        style.write_str(&mut out, &info.library_hash);
-        out.push_str(&format!(
-            ",\"codes\":{:?},\"threads\":{},\"queueCapacity\":{},\"queueDepth\":{},\"served\":{},\"errors\":{},\"panics\":{},\"busy\":{},\"inline\":{}",
-            info.codes, info.threads, info.queue_capacity, status.queue_depth, status.served, status.errors, status.panics, status.busy, status.inline
-        ));
-        if let Some(previous) = &status.previous_version {
-            out.push_str(",\"previousVersion\":");
-            style.write_str(&mut out, previous);
+        w.begin_object()
+            .field_str("name", &info.name)
+            .field_str("version", &info.version)
+            .field_str("library", &info.library.display().to_string())
+            .field_str("hash", &info.library_hash);
+        w.key("codes").begin_array();
+        for code in &info.codes {
+            w.int(i64::from(*code));
         }
-        out.push('}');
+        w.end_array();
+        for (key, value) in [
+            ("threads", info.threads as u64),
+            ("queueCapacity", info.queue_capacity as u64),
+            ("queueDepth", status.queue_depth as u64),
+            ("served", status.served),
+            ("errors", status.errors),
+            ("panics", status.panics),
+            ("busy", status.busy),
+            ("inline", status.inline),
+        ] {
+            w.key(key).uint(value);
+        }
+        if let Some(previous) = &status.previous_version {
+            w.field_str("previousVersion", previous);
+        }
+        w.end_object();
     }
-    out.push(']');
-    out
+    w.end_array();
+    w.finish()
 }
 
 /// Client side of the management codes, for the `broker-host plugins` CLI:
@@ -219,10 +225,10 @@ mod tests {
             list_json(&[status("send", Some("0.0.9")), status("a\"b", None)]),
             concat!(
                 r#"[{"name":"send","version":"0.1.0","library":"plugins/libsend_plugin.so","hash":"1a2b3c4d","#,
-                r#""codes":[10, 310, 36],"threads":4,"queueCapacity":10000,"queueDepth":2,"served":100,"#,
+                r#""codes":[10,310,36],"threads":4,"queueCapacity":10000,"queueDepth":2,"served":100,"#,
                 r#""errors":3,"panics":1,"busy":5,"inline":7,"previousVersion":"0.0.9"},"#,
                 r#"{"name":"a\"b","version":"0.1.0","library":"plugins/libsend_plugin.so","hash":"1a2b3c4d","#,
-                r#""codes":[10, 310, 36],"threads":4,"queueCapacity":10000,"queueDepth":2,"served":100,"#,
+                r#""codes":[10,310,36],"threads":4,"queueCapacity":10000,"queueDepth":2,"served":100,"#,
                 r#""errors":3,"panics":1,"busy":5,"inline":7}]"#
             )
         );
