@@ -672,7 +672,12 @@ mod tests {
         w.end_object();
         w.field_double("topicPutTps", 0.0);
         w.key("list").begin_array();
-        w.string("a").string("b").int(3).null().uint(u64::MAX).double(1.5e10);
+        w.string("a")
+            .string("b")
+            .int(3)
+            .null()
+            .uint(u64::MAX)
+            .double(1.5e10);
         w.end_array();
         w.end_object();
         assert_eq!(
@@ -687,7 +692,12 @@ mod tests {
         let mut w = JsonWriter::new();
         w.begin_object();
         w.value_key().int(-7).string("a");
-        w.value_key().begin_array().int(1).int(2).end_array().bool(true);
+        w.value_key()
+            .begin_array()
+            .int(1)
+            .int(2)
+            .end_array()
+            .bool(true);
         w.value_key()
             .begin_object()
             .key("k")
@@ -695,7 +705,10 @@ mod tests {
             .end_object()
             .end_object()
             .null();
-        w.key("last").begin_array().message_queue("b", 2, "t").end_array();
+        w.key("last")
+            .begin_array()
+            .message_queue("b", 2, "t")
+            .end_array();
         w.end_object();
         assert_eq!(
             w.finish(),

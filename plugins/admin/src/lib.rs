@@ -29,7 +29,6 @@ use plugin_api::sdk::{
     ResponseCode, StartError, Subscription, TopicConfig,
 };
 
-
 /// `MQVersion.getVersionDesc` of the versions this broker answers as.
 fn version_desc(version: i32) -> String {
     match version {
