@@ -3,7 +3,8 @@
 //! - [`codec`]: the RocketMQ remoting protocol (frames, JSON and binary headers),
 //!   shared as ordinary Rust by the host, plugins and tests.
 //! - [`codes`]: request and response codes.
-//! - [`fastjson`]: writing JSON bodies byte-compatible with Java RocketMQ.
+//! - [`fastjson`]: the one JSON writer (`JsonWriter`), byte-compatible with
+//!   Java RocketMQ's fastjson bodies and config files.
 //! - [`ffi`]: the stable-ABI types that cross the library boundary (abi_stable).
 //! - [`topics`]: topic naming rules, permission bits, system topic names.
 //! - [`sdk`]: what a plugin author writes against, and [`export_plugin!`].

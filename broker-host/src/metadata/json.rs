@@ -11,13 +11,15 @@
 //!   one tab per level, `"key":value`, non-string keys unquoted on one line
 //!   with the closing brace on the next, sets compact, lists one item per
 //!   line, no trailing newline. [`Json::to_compact`] is the compact form.
+//!   Both walk the tree into `plugin_api::fastjson::JsonWriter`, the writer
+//!   every body is written with (escapes, keys, Java doubles, layout).
 //!
 //! [`Json`] keeps object entries in order, so parsing a Java-written file and
 //! writing it back gives the same bytes.
 
 use std::fmt;
 
-use plugin_api::fastjson::JsonStyle;
+use plugin_api::fastjson::JsonWriter;
 use serde_json::{Map, Number, Value};
 
 /// Nesting deeper than this is refused (protects the stack).
@@ -493,16 +495,16 @@ impl Json {
 
     /// fastjson `PrettyFormat` text (config files).
     pub fn to_pretty(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out, Some(0), JsonStyle::Fastjson);
-        out
+        let mut w = JsonWriter::pretty();
+        self.write(&mut w);
+        w.finish()
     }
 
     /// Compact fastjson text (bodies): `{"a":1,0:2}`.
     pub fn to_compact(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out, None, JsonStyle::Fastjson);
-        out
+        let mut w = JsonWriter::new();
+        self.write(&mut w);
+        w.finish()
     }
 
     /// Compact text in which every key is a quoted string (what a key
@@ -511,71 +513,71 @@ impl Json {
         serde_json::to_string(&self.to_value()).unwrap_or_default()
     }
 
-    /// `indent`: `Some(level)` for pretty format, `None` for compact.
-    fn write(&self, out: &mut String, indent: Option<usize>, style: JsonStyle) {
+    /// Writes the tree; the writer lays it out (compact or pretty).
+    fn write(&self, w: &mut JsonWriter) {
         match self {
-            Json::Null => out.push_str("null"),
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Number(n) => out.push_str(&n.to_string()),
-            Json::String(s) => style.write_str(out, s),
+            Json::Null => {
+                w.null();
+            }
+            Json::Bool(b) => {
+                w.bool(*b);
+            }
+            Json::Number(n) => write_number(w, n),
+            Json::String(s) => {
+                w.string(s);
+            }
             Json::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    item.write(out, indent, style);
+                w.begin_array();
+                for item in items {
+                    item.write(w);
                 }
-                out.push(']');
+                w.end_array();
             }
             Json::List(items) => {
-                out.push('[');
-                let inner = indent.map(|l| l + 1);
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    newline(out, inner);
-                    item.write(out, inner, style);
+                w.begin_list();
+                for item in items {
+                    item.write(w);
                 }
-                if !items.is_empty() {
-                    newline(out, indent);
-                }
-                out.push(']');
+                w.end_array();
             }
             Json::Object(entries) => {
-                out.push('{');
-                let inner = indent.map(|l| l + 1);
-                for (i, (key, value)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
+                w.begin_object();
+                for (key, value) in entries {
                     match key {
                         JsonKey::Str(s) => {
-                            newline(out, inner);
-                            style.write_str(out, s);
+                            w.key(s);
                         }
-                        JsonKey::Num(n) => out.push_str(&n.to_string()),
-                        JsonKey::Value(v) => v.write(out, None, style),
+                        JsonKey::Num(n) => match n.as_i64() {
+                            Some(n) => {
+                                w.int_key(n);
+                            }
+                            None => {
+                                w.value_key();
+                                write_number(w, n);
+                            }
+                        },
+                        JsonKey::Value(v) => {
+                            w.value_key();
+                            v.write(w);
+                        }
                     }
-                    out.push(':');
-                    value.write(out, inner, style);
+                    value.write(w);
                 }
-                if !entries.is_empty() {
-                    newline(out, indent);
-                }
-                out.push('}');
+                w.end_object();
             }
         }
     }
 }
 
-fn newline(out: &mut String, indent: Option<usize>) {
-    if let Some(level) = indent {
-        out.push('\n');
-        for _ in 0..level {
-            out.push('\t');
-        }
+/// A number as Java wrote it: an integer as is, a fraction as
+/// `Double.toString` prints it.
+fn write_number(w: &mut JsonWriter, n: &Number) {
+    if let Some(n) = n.as_i64() {
+        w.int(n);
+    } else if let Some(n) = n.as_u64() {
+        w.uint(n);
+    } else if let Some(n) = n.as_f64() {
+        w.double(n);
     }
 }
 
@@ -669,6 +671,19 @@ mod tests {
             tree.to_compact(),
             "{\"a\":{\"x\":1},\"m\":{0:1,1:2},\"e\":{},\"s\":[\"a\",\"b\"],\"l\":[1,2]}"
         );
+    }
+
+    /// Numbers and strings read from a Java-written file are written back
+    /// as Java writes them: doubles as `Double.toString`, fastjson's escapes.
+    #[test]
+    fn numbers_and_strings_are_written_back_as_java_writes_them() {
+        let text = concat!(
+            r#"{"d":[0.0,12.5,1.5E10,1.0E-4,-3,18446744073709551615],"#,
+            r#""s":"a\u0085b\u2028é/\"","m":{0:1,-1:2}}"#
+        );
+        assert_eq!(parse_tree(text).unwrap().to_compact(), text);
+        let pretty = "{\n\t\"x\":1.5E10,\n\t\"m\":{7:\"\\u007F\"\n\t}\n}";
+        assert_eq!(parse_tree(pretty).unwrap().to_pretty(), pretty);
     }
 
     #[test]

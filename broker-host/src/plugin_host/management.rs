@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use plugin_api::fastjson::JsonStyle;
+use plugin_api::fastjson::JsonWriter;
 use plugin_api::sdk::glue::guard;
 use plugin_api::sdk::{Outcome, ProcessError, Processor, Request, Response, ResponseCode};
 
@@ -103,33 +103,39 @@ impl Processor for ManagementProcessor {
 
 /// `[{"name":…,"version":…,"library":…,"hash":…,"codes":[…],"threads":…,"queueCapacity":…,"queueDepth":…,"served":…,"errors":…,"panics":…,"busy":…,"inline":…,"previousVersion":…}]`
 fn list_json(list: &[ProcessorStatus]) -> String {
-    let style = JsonStyle::Fastjson;
-    let mut out = String::from("[");
-    for (index, status) in list.iter().enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
+    let mut w = JsonWriter::new();
+    w.begin_array();
+    for status in list {
         let info = &status.info;
-        out.push_str("{\"name\":");
-        style.write_str(&mut out, &info.name);
-        out.push_str(",\"version\":");
-        style.write_str(&mut out, &info.version);
-        out.push_str(",\"library\":");
-        style.write_str(&mut out, &info.library.display().to_string());
-        out.push_str(",\"hash\":");
-        style.write_str(&mut out, &info.library_hash);
-        out.push_str(&format!(
-            ",\"codes\":{:?},\"threads\":{},\"queueCapacity\":{},\"queueDepth\":{},\"served\":{},\"errors\":{},\"panics\":{},\"busy\":{},\"inline\":{}",
-            info.codes, info.threads, info.queue_capacity, status.queue_depth, status.served, status.errors, status.panics, status.busy, status.inline
-        ));
-        if let Some(previous) = &status.previous_version {
-            out.push_str(",\"previousVersion\":");
-            style.write_str(&mut out, previous);
+        w.begin_object()
+            .field_str("name", &info.name)
+            .field_str("version", &info.version)
+            .field_str("library", &info.library.display().to_string())
+            .field_str("hash", &info.library_hash);
+        w.key("codes").begin_array();
+        for code in &info.codes {
+            w.int(i64::from(*code));
         }
-        out.push('}');
+        w.end_array();
+        for (key, value) in [
+            ("threads", info.threads as u64),
+            ("queueCapacity", info.queue_capacity as u64),
+            ("queueDepth", status.queue_depth as u64),
+            ("served", status.served),
+            ("errors", status.errors),
+            ("panics", status.panics),
+            ("busy", status.busy),
+            ("inline", status.inline),
+        ] {
+            w.key(key).uint(value);
+        }
+        if let Some(previous) = &status.previous_version {
+            w.field_str("previousVersion", previous);
+        }
+        w.end_object();
     }
-    out.push(']');
-    out
+    w.end_array();
+    w.finish()
 }
 
 /// Client side of the management codes, for the `broker-host plugins` CLI:
@@ -178,5 +184,53 @@ pub fn call(
             return Err(format!("{addr} closed the connection"));
         }
         buffer.extend_from_slice(&chunk[..read]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(name: &str, previous_version: Option<&str>) -> ProcessorStatus {
+        ProcessorStatus {
+            info: ProcessorInfo {
+                name: name.into(),
+                version: "0.1.0".into(),
+                library: "plugins/libsend_plugin.so".into(),
+                library_hash: "1a2b3c4d".into(),
+                codes: vec![10, 310, 36],
+                threads: 4,
+                queue_capacity: 10000,
+                max_queue_wait: Duration::ZERO,
+                fast_port: true,
+                main_port_only_codes: Vec::new(),
+                inline_codes: Vec::new(),
+            },
+            queue_depth: 2,
+            served: 100,
+            errors: 3,
+            panics: 1,
+            busy: 5,
+            inline: 7,
+            previous_version: previous_version.map(str::to_owned),
+        }
+    }
+
+    /// LIST_PROCESSORS' body: one object per processor, `previousVersion`
+    /// only when a rollback is possible, strings escaped as fastjson does.
+    #[test]
+    fn the_list_is_written_in_fastjson_form() {
+        assert_eq!(list_json(&[]), "[]");
+        assert_eq!(
+            list_json(&[status("send", Some("0.0.9")), status("a\"b", None)]),
+            concat!(
+                r#"[{"name":"send","version":"0.1.0","library":"plugins/libsend_plugin.so","hash":"1a2b3c4d","#,
+                r#""codes":[10,310,36],"threads":4,"queueCapacity":10000,"queueDepth":2,"served":100,"#,
+                r#""errors":3,"panics":1,"busy":5,"inline":7,"previousVersion":"0.0.9"},"#,
+                r#"{"name":"a\"b","version":"0.1.0","library":"plugins/libsend_plugin.so","hash":"1a2b3c4d","#,
+                r#""codes":[10,310,36],"threads":4,"queueCapacity":10000,"queueDepth":2,"served":100,"#,
+                r#""errors":3,"panics":1,"busy":5,"inline":7}]"#
+            )
+        );
     }
 }

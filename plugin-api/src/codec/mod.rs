@@ -14,7 +14,7 @@ pub mod command;
 pub mod error;
 pub mod frame;
 pub mod json_header;
-mod scan;
+pub(crate) mod scan;
 
 pub use binary_header::{decode_binary_header, encode_binary_header};
 pub use command::{

@@ -17,20 +17,17 @@
 //! client registry); topic changes reach the name servers through the
 //! host's registration service.
 
-pub mod json;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use plugin_api::sdk::codec::LanguageCode;
 use plugin_api::sdk::codes::{request_code, BROKER_VERSION};
+use plugin_api::sdk::fastjson::JsonWriter;
 use plugin_api::sdk::serde_json::{self, Value};
 use plugin_api::sdk::topics::validate_topic_name;
 use plugin_api::sdk::{
     Host, MetadataTable, NoSettings, Outcome, Plugin, ProcessError, Processor, Request, Response,
     ResponseCode, StartError, Subscription, TopicConfig,
 };
-
-use json::JsonWriter;
 
 /// `MQVersion.getVersionDesc` of the versions this broker answers as.
 fn version_desc(version: i32) -> String {
@@ -300,7 +297,7 @@ impl AdminPlugin {
             w.field_str(key, value);
         }
         w.end_object().end_object();
-        Response::success().with_body(w.finish().into_bytes())
+        Response::success().with_body(w.into_bytes())
     }
 
     /// GET_ALL_CONSUMER_OFFSET (43): `ConsumerOffsetManager.encode()`.
@@ -399,7 +396,7 @@ impl AdminPlugin {
             } else {
                 0
             };
-            w.queue_key(&self.broker_name, queue_id, &topic)
+            w.message_queue_key(&self.broker_name, queue_id, &topic)
                 .begin_object()
                 .field_int("lastUpdateTimestamp", timestamp)
                 .field_int("maxOffset", max)
@@ -409,7 +406,7 @@ impl AdminPlugin {
         w.end_object();
         // Put TPS statistics are not collected yet.
         w.field_double("topicPutTps", 0.0).end_object();
-        Ok(Response::success().with_body(w.finish().into_bytes()))
+        Ok(Response::success().with_body(w.into_bytes()))
     }
 
     /// GET_CONSUMER_CONNECTION_LIST (203): `ConsumerConnection`.
@@ -466,7 +463,7 @@ impl AdminPlugin {
             w.end_object();
         }
         w.end_object().end_object();
-        Ok(Response::success().with_body(w.finish().into_bytes()))
+        Ok(Response::success().with_body(w.into_bytes()))
     }
 
     /// GET_CONSUME_STATS (208): `ConsumeStats`.
@@ -530,7 +527,7 @@ impl AdminPlugin {
                 } else {
                     0
                 };
-                w.queue_key(&self.broker_name, queue_id, topic)
+                w.message_queue_key(&self.broker_name, queue_id, topic)
                     .begin_object()
                     .field_int("brokerOffset", broker_offset)
                     .field_int("consumerOffset", consumer_offset)
@@ -540,7 +537,7 @@ impl AdminPlugin {
             }
         }
         w.end_object().end_object();
-        Ok(Response::success().with_body(w.finish().into_bytes()))
+        Ok(Response::success().with_body(w.into_bytes()))
     }
 }
 

@@ -14,7 +14,7 @@
 mod heartbeat_data;
 
 use plugin_api::sdk::codes::request_code;
-use plugin_api::sdk::fastjson::JsonStyle;
+use plugin_api::sdk::fastjson::JsonWriter;
 use plugin_api::sdk::filter;
 use plugin_api::sdk::message::java_string_hash;
 use plugin_api::sdk::topics::{self, perm};
@@ -260,15 +260,13 @@ fn to_subscription(sub: &SubscriptionData) -> Subscription {
 
 /// `{"consumerIdList":[...]}`.
 fn consumer_id_list(client_ids: &[String]) -> String {
-    let mut body = String::from("{\"consumerIdList\":[");
-    for (index, id) in client_ids.iter().enumerate() {
-        if index > 0 {
-            body.push(',');
-        }
-        JsonStyle::Fastjson.write_str(&mut body, id);
+    let mut w = JsonWriter::new();
+    w.begin_object().key("consumerIdList").begin_array();
+    for id in client_ids {
+        w.string(id);
     }
-    body.push_str("]}");
-    body
+    w.end_array().end_object();
+    w.finish()
 }
 
 plugin_api::export_plugin!(HeartbeatPlugin);

@@ -4,7 +4,7 @@
 //! 60 s expiry without renewal, owners may re-lock).
 
 use plugin_api::sdk::codes::request_code;
-use plugin_api::sdk::fastjson::JsonStyle;
+use plugin_api::sdk::fastjson::JsonWriter;
 use plugin_api::sdk::{
     serde_json, Deserialize, Host, NoSettings, Outcome, Plugin, ProcessError, Processor, Request,
     Response, ResponseCode, StartError,
@@ -91,20 +91,13 @@ impl Processor for LockPlugin {
 
 /// `{"lockOKMQSet":[{"brokerName":…,"queueId":…,"topic":…}]}`.
 fn lock_ok_body(queues: &[HostQueue]) -> String {
-    let style = JsonStyle::Fastjson;
-    let mut body = String::from("{\"lockOKMQSet\":[");
-    for (index, mq) in queues.iter().enumerate() {
-        if index > 0 {
-            body.push(',');
-        }
-        body.push_str("{\"brokerName\":");
-        style.write_str(&mut body, &mq.broker_name);
-        body.push_str(&format!(",\"queueId\":{},\"topic\":", mq.queue_id));
-        style.write_str(&mut body, &mq.topic);
-        body.push('}');
+    let mut w = JsonWriter::new();
+    w.begin_object().key("lockOKMQSet").begin_array();
+    for mq in queues {
+        w.message_queue(&mq.broker_name, mq.queue_id, &mq.topic);
     }
-    body.push_str("]}");
-    body
+    w.end_array().end_object();
+    w.finish()
 }
 
 plugin_api::export_plugin!(LockPlugin);

@@ -104,6 +104,10 @@ fn parses_the_java_client_body_and_writes_the_lock_ok_shape() {
         r#"{"lockOKMQSet":[{"brokerName":"broker-a","queueId":0,"topic":"TopicTest"}]}"#
     );
     assert_eq!(lock_ok_body(&[]), r#"{"lockOKMQSet":[]}"#);
+    assert_eq!(
+        lock_ok_body(&[queue(0), queue(3)]),
+        r#"{"lockOKMQSet":[{"brokerName":"broker-a","queueId":0,"topic":"TopicTest"},{"brokerName":"broker-a","queueId":3,"topic":"TopicTest"}]}"#
+    );
 }
 
 // ------------------------------------------------------ LOCK_BATCH_MQ (41)

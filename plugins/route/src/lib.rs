@@ -8,7 +8,7 @@
 //!   (`DefaultRequestProcessor.getBrokerClusterInfo`).
 
 use plugin_api::sdk::codes::{request_code, FAQ_SUGGESTION};
-use plugin_api::sdk::fastjson::JsonStyle;
+use plugin_api::sdk::fastjson::{JsonStyle, JsonWriter};
 use plugin_api::sdk::topics::perm;
 use plugin_api::sdk::{
     BrokerIdentity, Host, NoSettings, Outcome, Plugin, ProcessError, Processor, Request, Response,
@@ -77,19 +77,25 @@ impl RoutePlugin {
     }
 
     fn cluster_info(&self) -> Response {
-        let identity = self.host.identity();
-        let style = JsonStyle::Fastjson;
-        let mut body = String::from("{\"brokerAddrTable\":{");
-        style.write_str(&mut body, &identity.broker_name);
-        body.push(':');
-        write_broker_data(&mut body, &identity, style);
-        body.push_str("},\"clusterAddrTable\":{");
-        style.write_str(&mut body, &identity.cluster_name);
-        body.push_str(":[");
-        style.write_str(&mut body, &identity.broker_name);
-        body.push_str("]}}");
-        Response::success().with_body(body.into_bytes())
+        Response::success().with_body(cluster_info(&self.host.identity()))
     }
+}
+
+/// `ClusterInfo` JSON for this one broker (fastjson's form, as the name
+/// server writes it): `brokerAddrTable` and `clusterAddrTable`.
+pub fn cluster_info(identity: &BrokerIdentity) -> Vec<u8> {
+    let mut w = JsonWriter::new();
+    w.begin_object().key("brokerAddrTable").begin_object();
+    w.key(&identity.broker_name);
+    write_broker_data(&mut w, identity);
+    w.end_object();
+    w.key("clusterAddrTable").begin_object();
+    w.key(&identity.cluster_name)
+        .begin_array()
+        .string(&identity.broker_name)
+        .end_array();
+    w.end_object().end_object();
+    w.into_bytes()
 }
 
 /// `TopicRouteData` JSON, fields in fastjson's (alphabetical) order.
@@ -98,31 +104,36 @@ pub fn topic_route_data(
     config: &TopicConfig,
     style: JsonStyle,
 ) -> Vec<u8> {
-    let mut body = String::from("{\"brokerDatas\":[");
-    write_broker_data(&mut body, identity, style);
-    body.push_str("],\"filterServerTable\":{},\"queueDatas\":[{\"brokerName\":");
-    style.write_str(&mut body, &identity.broker_name);
-    body.push_str(&format!(
-        ",\"perm\":{},\"readQueueNums\":{},\"topicSysFlag\":{},\"writeQueueNums\":{}}}]}}",
-        perm::advertised(config.perm, identity.broker_permission),
-        config.read_queue_nums,
-        config.topic_sys_flag,
-        config.write_queue_nums
-    ));
-    body.into_bytes()
+    let mut w = JsonWriter::with_style(style);
+    w.begin_object().key("brokerDatas").begin_array();
+    write_broker_data(&mut w, identity);
+    w.end_array();
+    w.key("filterServerTable").begin_object().end_object();
+    w.key("queueDatas").begin_array();
+    w.begin_object()
+        .field_str("brokerName", &identity.broker_name)
+        .field_int(
+            "perm",
+            i64::from(perm::advertised(config.perm, identity.broker_permission)),
+        )
+        .field_int("readQueueNums", i64::from(config.read_queue_nums))
+        .field_int("topicSysFlag", i64::from(config.topic_sys_flag))
+        .field_int("writeQueueNums", i64::from(config.write_queue_nums))
+        .end_object();
+    w.end_array().end_object();
+    w.into_bytes()
 }
 
-/// One `BrokerData` object: this broker as master (id 0).
-fn write_broker_data(body: &mut String, identity: &BrokerIdentity, style: JsonStyle) {
-    body.push_str("{\"brokerAddrs\":{");
-    style.write_int_key(body, identity.broker_id);
-    body.push(':');
-    style.write_str(body, &identity.broker_addr);
-    body.push_str("},\"brokerName\":");
-    style.write_str(body, &identity.broker_name);
-    body.push_str(",\"cluster\":");
-    style.write_str(body, &identity.cluster_name);
-    body.push_str(",\"enableActingMaster\":false}");
+/// One `BrokerData` object: this broker as master (id 0), its address
+/// keyed by broker id (bare or quoted as the writer's style says).
+fn write_broker_data(w: &mut JsonWriter, identity: &BrokerIdentity) {
+    w.begin_object().key("brokerAddrs").begin_object();
+    w.int_key(identity.broker_id).string(&identity.broker_addr);
+    w.end_object()
+        .field_str("brokerName", &identity.broker_name)
+        .field_str("cluster", &identity.cluster_name)
+        .field_bool("enableActingMaster", false)
+        .end_object();
 }
 
 plugin_api::export_plugin!(RoutePlugin);

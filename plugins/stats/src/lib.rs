@@ -60,7 +60,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use plugin_api::sdk::fastjson::JsonStyle;
+use plugin_api::sdk::fastjson::JsonWriter;
 use plugin_api::sdk::{
     BrokerIdentity, Deserialize, Host, Outcome, Plugin, ProcessError, Processor, Request, Response,
     ResponseCode, StartError, TopicConfig,
@@ -201,58 +201,56 @@ impl BrokerStats {
 
     /// The response body (compact JSON, fields in fastjson's order).
     pub fn to_json(&self) -> String {
-        let mut w = Json::default();
-        w.open('{');
-        w.string("brokerAddr", &self.identity.broker_addr);
-        w.int("brokerId", self.identity.broker_id);
-        w.string("brokerName", &self.identity.broker_name);
-        w.int("brokerVersion", i64::from(self.identity.version));
-        w.string("clusterName", &self.identity.cluster_name);
+        let mut w = JsonWriter::new();
+        w.begin_object()
+            .field_str("brokerAddr", &self.identity.broker_addr)
+            .field_int("brokerId", self.identity.broker_id)
+            .field_str("brokerName", &self.identity.broker_name)
+            .field_int("brokerVersion", i64::from(self.identity.version))
+            .field_str("clusterName", &self.identity.cluster_name);
         if let Some(group) = &self.consumer_group {
-            w.string("consumerGroup", group);
+            w.field_str("consumerGroup", group);
         }
-        w.string("pluginVersion", &self.plugin_version);
-        w.int("timestamp", self.timestamp);
-        w.key("topics");
-        w.open('[');
+        w.field_str("pluginVersion", &self.plugin_version)
+            .field_int("timestamp", self.timestamp);
+        w.key("topics").begin_array();
         for topic in &self.topics {
-            w.open('{');
+            w.begin_object();
             if let Some(lag) = topic.lag() {
-                w.int("lag", lag);
+                w.field_int("lag", lag);
             }
-            w.int("lastStoreTimestamp", topic.last_store_timestamp());
-            w.int("messageCount", topic.message_count());
-            w.int("perm", i64::from(topic.perm));
-            w.key("queues");
-            w.open('[');
+            w.field_int("lastStoreTimestamp", topic.last_store_timestamp())
+                .field_int("messageCount", topic.message_count())
+                .field_int("perm", i64::from(topic.perm));
+            w.key("queues").begin_array();
             for queue in &topic.queues {
-                w.open('{');
+                w.begin_object();
                 if let Some(offset) = queue.consumer_offset {
-                    w.int("consumerOffset", offset);
+                    w.field_int("consumerOffset", offset);
                 }
                 if let Some(lag) = queue.lag() {
-                    w.int("lag", lag);
+                    w.field_int("lag", lag);
                 }
-                w.int("lastStoreTimestamp", queue.last_store_timestamp);
-                w.int("maxOffset", queue.max_offset);
-                w.int("messageCount", queue.message_count());
-                w.int("minOffset", queue.min_offset);
-                w.int("queueId", i64::from(queue.queue_id));
-                w.close('}');
+                w.field_int("lastStoreTimestamp", queue.last_store_timestamp)
+                    .field_int("maxOffset", queue.max_offset)
+                    .field_int("messageCount", queue.message_count())
+                    .field_int("minOffset", queue.min_offset)
+                    .field_int("queueId", i64::from(queue.queue_id))
+                    .end_object();
             }
-            w.close(']');
-            w.int("readQueueNums", i64::from(topic.read_queue_nums));
-            w.string("topic", &topic.topic);
-            w.int("writeQueueNums", i64::from(topic.write_queue_nums));
-            w.close('}');
+            w.end_array()
+                .field_int("readQueueNums", i64::from(topic.read_queue_nums))
+                .field_str("topic", &topic.topic)
+                .field_int("writeQueueNums", i64::from(topic.write_queue_nums))
+                .end_object();
         }
-        w.close(']');
+        w.end_array();
         if let Some(lag) = self.total_lag() {
-            w.int("totalLag", lag);
+            w.field_int("totalLag", lag);
         }
-        w.int("totalMessageCount", self.total_message_count());
-        w.close('}');
-        w.out
+        w.field_int("totalMessageCount", self.total_message_count())
+            .end_object();
+        w.finish()
     }
 }
 
@@ -334,51 +332,6 @@ fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// A minimal compact JSON writer (commas handled, strings escaped as fastjson does).
-#[derive(Default)]
-struct Json {
-    out: String,
-    needs_comma: bool,
-}
-
-impl Json {
-    fn open(&mut self, bracket: char) {
-        self.comma();
-        self.out.push(bracket);
-        self.needs_comma = false;
-    }
-
-    fn close(&mut self, bracket: char) {
-        self.out.push(bracket);
-        self.needs_comma = true;
-    }
-
-    fn comma(&mut self) {
-        if self.needs_comma {
-            self.out.push(',');
-        }
-    }
-
-    fn key(&mut self, key: &str) {
-        self.comma();
-        JsonStyle::Fastjson.write_str(&mut self.out, key);
-        self.out.push(':');
-        self.needs_comma = false;
-    }
-
-    fn int(&mut self, key: &str, value: i64) {
-        self.key(key);
-        self.out.push_str(&value.to_string());
-        self.needs_comma = true;
-    }
-
-    fn string(&mut self, key: &str, value: &str) {
-        self.key(key);
-        JsonStyle::Fastjson.write_str(&mut self.out, value);
-        self.needs_comma = true;
-    }
 }
 
 /// The statistics processor.

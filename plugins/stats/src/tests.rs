@@ -164,6 +164,51 @@ fn the_body_is_compact_with_fields_in_fastjson_order() {
     );
 }
 
+/// Without a group: no consumer fields; several topics and queues
+/// separated by commas; names escaped as fastjson escapes them.
+#[test]
+fn the_body_without_a_group_lists_every_topic_and_queue() {
+    let queue = |queue_id, min_offset, max_offset| QueueStats {
+        queue_id,
+        min_offset,
+        max_offset,
+        last_store_timestamp: if max_offset > min_offset { 7 } else { 0 },
+        consumer_offset: None,
+    };
+    let topic = |name: &str, queues| TopicStats {
+        topic: name.into(),
+        read_queue_nums: 2,
+        write_queue_nums: 2,
+        perm: 6,
+        queues,
+    };
+    let stats = BrokerStats {
+        identity: FakeHost::new().state().identity.clone(),
+        plugin_version: "1.0".into(),
+        timestamp: 42,
+        consumer_group: None,
+        topics: vec![
+            topic("A\"1", vec![queue(0, 0, 0), queue(1, 2, 3)]),
+            topic("B", vec![queue(0, 0, 0)]),
+        ],
+    };
+    assert_eq!(
+        stats.to_json(),
+        concat!(
+            r#"{"brokerAddr":"127.0.0.1:10911","brokerId":0,"brokerName":"broker-a","brokerVersion":479,"#,
+            r#""clusterName":"DefaultCluster","pluginVersion":"1.0","timestamp":42,"topics":["#,
+            r#"{"lastStoreTimestamp":7,"messageCount":1,"perm":6,"queues":["#,
+            r#"{"lastStoreTimestamp":0,"maxOffset":0,"messageCount":0,"minOffset":0,"queueId":0},"#,
+            r#"{"lastStoreTimestamp":7,"maxOffset":3,"messageCount":1,"minOffset":2,"queueId":1}],"#,
+            r#""readQueueNums":2,"topic":"A\"1","writeQueueNums":2},"#,
+            r#"{"lastStoreTimestamp":0,"messageCount":0,"perm":6,"queues":["#,
+            r#"{"lastStoreTimestamp":0,"maxOffset":0,"messageCount":0,"minOffset":0,"queueId":0}],"#,
+            r#""readQueueNums":2,"topic":"B","writeQueueNums":2}],"#,
+            r#""totalMessageCount":1}"#
+        )
+    );
+}
+
 #[test]
 fn a_consumer_group_adds_offsets_and_lag() {
     let broker = broker();

@@ -3,6 +3,7 @@
 use bytes::BufMut;
 
 use crate::codec::command::{FieldsView, RemotingCommand, SerializeType};
+use crate::fastjson::JsonStyle;
 
 /// A capacity that holds a JSON header with `fields` in most cases.
 pub(crate) fn json_header_capacity(fields: Option<FieldsView<'_>>) -> usize {
@@ -55,52 +56,12 @@ fn push_int<B: BufMut>(out: &mut B, v: i32) {
     out.put_slice(crate::codec::format_decimal(v.into(), &mut [0; 20]));
 }
 
-/// Writes `s` as a JSON string literal with fastjson's escaping: `"` and `\` escaped,
-/// `\b \t \n \f \r` as short escapes, other C0 controls, U+007F..U+009F and U+2028/U+2029
-/// as `\uXXXX` (upper-case hex); everything else (including non-ASCII) raw UTF-8.
+/// Writes `s` as a JSON string literal with fastjson's escaping
+/// ([`JsonStyle::Fastjson`]): `"` and `\` escaped, `\b \t \n \f \r` as short
+/// escapes, other C0 controls, U+007F..U+009F and U+2028/U+2029 as `\uXXXX`
+/// (upper-case hex); everything else (including non-ASCII) raw UTF-8.
 fn push_json_string<B: BufMut>(out: &mut B, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    out.put_u8(b'"');
-    // Nearly every header string is printable ASCII without quotes or
-    // backslashes: copy it whole.
-    if crate::codec::scan::is_plain_ascii_text(s.as_bytes()) {
-        out.put_slice(s.as_bytes());
-        out.put_u8(b'"');
-        return;
-    }
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let short = match c {
-            '"' => Some(b'"'),
-            '\\' => Some(b'\\'),
-            '\u{08}' => Some(b'b'),
-            '\t' => Some(b't'),
-            '\n' => Some(b'n'),
-            '\u{0C}' => Some(b'f'),
-            '\r' => Some(b'r'),
-            _ => None,
-        };
-        let needs_unicode =
-            matches!(c, '\u{00}'..='\u{1F}' | '\u{7F}'..='\u{9F}' | '\u{2028}' | '\u{2029}');
-        if short.is_none() && !needs_unicode {
-            continue;
-        }
-        out.put_slice(&s.as_bytes()[start..i]);
-        start = i + c.len_utf8();
-        out.put_u8(b'\\');
-        match short {
-            Some(e) => out.put_u8(e),
-            None => {
-                let cp = c as u32;
-                out.put_u8(b'u');
-                for shift in [12u32, 8, 4, 0] {
-                    out.put_u8(HEX[((cp >> shift) & 0xF) as usize]);
-                }
-            }
-        }
-    }
-    out.put_slice(&s.as_bytes()[start..]);
-    out.put_u8(b'"');
+    JsonStyle::Fastjson.write_str_to_buf(out, s);
 }
 
 #[cfg(test)]

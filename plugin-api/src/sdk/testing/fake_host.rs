@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::fastjson::JsonWriter;
 use crate::message::{body_crc, encode_record_into, find_property, RecordToEncode};
 use crate::sdk::{
     glue, BatchToPut, BoundaryType, BrokerConfig, BrokerIdentity, ClientCalls, ClientChannel,
@@ -702,28 +703,36 @@ impl TopicsAndGroups for FakeHost {
 
     fn metadata_json(&self, table: MetadataTable) -> String {
         let state = self.state();
+        let mut w = JsonWriter::new();
+        w.begin_object();
         match table {
             // The tables keyed by name, as Java's wrappers write them.
             MetadataTable::TopicConfigWrapper => {
-                let entries: Vec<String> = state
-                    .topics
-                    .keys()
-                    .map(|name| format!("{name:?}:{{\"topicName\":{name:?}}}"))
-                    .collect();
-                format!("{{\"topicConfigTable\":{{{}}}}}", entries.join(","))
+                w.key("topicConfigTable").begin_object();
+                for name in state.topics.keys() {
+                    w.key(name)
+                        .begin_object()
+                        .field_str("topicName", name)
+                        .end_object();
+                }
+                w.end_object();
             }
             MetadataTable::SubscriptionGroupWrapper => {
-                let entries: Vec<String> = state
-                    .groups
-                    .keys()
-                    .map(|name| format!("{name:?}:{{\"groupName\":{name:?}}}"))
-                    .collect();
-                format!("{{\"subscriptionGroupTable\":{{{}}}}}", entries.join(","))
+                w.key("subscriptionGroupTable").begin_object();
+                for name in state.groups.keys() {
+                    w.key(name)
+                        .begin_object()
+                        .field_str("groupName", name)
+                        .end_object();
+                }
+                w.end_object();
             }
             MetadataTable::ConsumerOffsets => {
-                format!("{{\"offsetTable\":{}}}", state.offsets.len())
+                w.field_int("offsetTable", state.offsets.len() as i64);
             }
         }
+        w.end_object();
+        w.finish()
     }
 }
 

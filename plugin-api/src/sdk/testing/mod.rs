@@ -101,6 +101,31 @@ mod tests {
         assert_eq!(host.state().sent_to_clients, vec![(4, request)]);
     }
 
+    /// The fake's metadata tables, in the wrappers' JSON form.
+    #[test]
+    fn metadata_tables_are_written_as_the_wrappers() {
+        let fake = FakeHost::new();
+        fake.add_topic(TopicConfig::new("T\"1"));
+        fake.add_group(SubscriptionGroup::new("g"));
+        fake.state()
+            .offsets
+            .insert(("g".into(), "T\"1".into(), 0), 5);
+        let host = fake.host("reader");
+        let topics = host.topics();
+        assert_eq!(
+            topics.metadata_json(MetadataTable::TopicConfigWrapper),
+            r#"{"topicConfigTable":{"T\"1":{"topicName":"T\"1"},"TBW102":{"topicName":"TBW102"}}}"#
+        );
+        assert_eq!(
+            topics.metadata_json(MetadataTable::SubscriptionGroupWrapper),
+            r#"{"subscriptionGroupTable":{"g":{"groupName":"g"}}}"#
+        );
+        assert_eq!(
+            topics.metadata_json(MetadataTable::ConsumerOffsets),
+            r#"{"offsetTable":1}"#
+        );
+    }
+
     #[test]
     fn settings_refusals_name_the_key_at_start() {
         let host = FakeHost::new();
