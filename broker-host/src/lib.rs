@@ -1,9 +1,14 @@
 //! The broker host: configuration, metadata, the TCP servers and the
 //! manifest-driven table of plugin processors.
 //!
-//! The path of a request: [`remoting`] decodes a frame → [`dispatch`] looks up
-//! the processor pool for its code → a pool thread calls the plugin through
-//! the stable ABI ([`plugins`]) → the response goes back on the connection.
+//! The path of a request: [`remoting`] decodes a frame and hands it to its
+//! `RequestHandler`, [`dispatch`]'s `Dispatcher` → which looks up the
+//! processor pool for its code → a pool thread calls the plugin through the
+//! stable ABI ([`plugins`]) → the response goes back on the connection's
+//! handle.
+//! Imports go one way: `remoting` imports no other host module, `dispatch`
+//! imports `remoting`, `plugins` imports `dispatch`, and only `broker` wires
+//! them all together.
 
 pub mod broker;
 pub mod clients;
