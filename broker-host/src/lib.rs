@@ -1,11 +1,17 @@
 //! The broker host: configuration, metadata, the TCP servers and the
 //! manifest-driven table of plugin processors.
 //!
-//! The path of a request: [`remoting`] decodes a frame → [`dispatch`] looks up
-//! the processor pool for its code → a pool thread calls the plugin loaded by
+//! The path of a request: [`remoting`] decodes a frame and hands it to its
+//! `RequestHandler`, [`dispatch`]'s `Dispatcher`, which looks up the
+//! processor pool for its code → a pool thread calls the plugin loaded by
 //! [`plugin_host`] through the stable ABI → the plugin calls the host's
 //! [`capabilities`] (store, offsets, topics, clients) → the response goes
-//! back on the connection.
+//! back on the connection's handle.
+//!
+//! Imports go one way: `remoting` imports no other host module, `dispatch`
+//! imports `remoting` and `store`, `plugin_host` imports `dispatch` and
+//! `capabilities`, `store` imports only `config` and `clock`, and only
+//! `broker` wires them all together.
 
 pub mod broker;
 pub mod capabilities;

@@ -207,7 +207,7 @@ define_keys! {
         /// Create the message-trace topic at startup.
         "traceTopicEnable" trace_topic_enable: bool = false, important;
         /// Name of the message-trace topic.
-        "msgTraceTopicName" msg_trace_topic_name: String = s("RMQ_SYS_TRACE_TOPIC"), important;
+        "msgTraceTopicName" msg_trace_topic_name: String = s(plugin_api::topics::TRACE_TOPIC), important;
         /// Send pool threads: min(cpus, 4).
         "sendMessageThreadPoolNums" send_message_thread_pool_nums: usize = cpus().min(4);
         /// Put-future pool threads: min(cpus, 4).
