@@ -3,14 +3,13 @@
 use std::net::SocketAddr;
 
 use plugin_api::sdk::{
-    BatchToPut, BoundaryType, FlushTicket, GetRequest, GetResult, GetStatus, MessageStore,
-    MessageToPut, PutResult, PutStatus, QueryResult,
+    BatchToPut, BoundaryType, FlushTicket, GetRequest, GetResult, MessageStore, MessageToPut,
+    PutResult, PutStatus, QueryResult,
 };
 
 use super::BrokerServices;
 use crate::store::{
-    BatchToStore, GetMessageResult, GetMessageStatus, MessageFilter, MessageToStore,
-    PutMessageResult, PutMessageStatus,
+    BatchToStore, GetMessageResult, MessageFilter, MessageToStore, PutMessageResult,
 };
 
 /// A born host that does not parse is recorded as 127.0.0.1:0 rather than
@@ -22,18 +21,7 @@ fn parse_addr(text: &str) -> SocketAddr {
 
 fn put_result(result: PutMessageResult) -> PutResult {
     PutResult {
-        status: match result.status {
-            PutMessageStatus::PutOk => PutStatus::PutOk,
-            PutMessageStatus::FlushDiskTimeout => PutStatus::FlushDiskTimeout,
-            PutMessageStatus::FlushSlaveTimeout => PutStatus::FlushSlaveTimeout,
-            PutMessageStatus::SlaveNotAvailable => PutStatus::SlaveNotAvailable,
-            PutMessageStatus::ServiceNotAvailable => PutStatus::ServiceNotAvailable,
-            PutMessageStatus::CreateMappedFileFailed => PutStatus::CreateMappedFileFailed,
-            PutMessageStatus::MessageIllegal => PutStatus::MessageIllegal,
-            PutMessageStatus::PropertiesSizeExceeded => PutStatus::PropertiesSizeExceeded,
-            PutMessageStatus::OsPageCacheBusy => PutStatus::OsPageCacheBusy,
-            PutMessageStatus::UnknownError => PutStatus::UnknownError,
-        },
+        status: result.status,
         wrote_offset: result.wrote_offset,
         msg_ids: result.msg_ids,
         queue_offset: result.queue_offset,
@@ -47,17 +35,7 @@ fn put_result(result: PutMessageResult) -> PutResult {
 
 fn get_result(result: GetMessageResult) -> GetResult {
     GetResult {
-        status: match result.status {
-            GetMessageStatus::Found => GetStatus::Found,
-            GetMessageStatus::NoMatchedMessage => GetStatus::NoMatchedMessage,
-            GetMessageStatus::MessageWasRemoving => GetStatus::MessageWasRemoving,
-            GetMessageStatus::OffsetFoundNull => GetStatus::OffsetFoundNull,
-            GetMessageStatus::OffsetOverflowBadly => GetStatus::OffsetOverflowBadly,
-            GetMessageStatus::OffsetOverflowOne => GetStatus::OffsetOverflowOne,
-            GetMessageStatus::OffsetTooSmall => GetStatus::OffsetTooSmall,
-            GetMessageStatus::NoMatchedLogicQueue => GetStatus::NoMatchedLogicQueue,
-            GetMessageStatus::NoMessageInQueue => GetStatus::NoMessageInQueue,
-        },
+        status: result.status,
         next_begin_offset: result.next_begin_offset,
         min_offset: result.min_offset,
         max_offset: result.max_offset,
@@ -148,10 +126,6 @@ impl MessageStore for BrokerServices {
         timestamp: i64,
         boundary: BoundaryType,
     ) -> i64 {
-        let boundary = match boundary {
-            BoundaryType::Lower => crate::store::BoundaryType::Lower,
-            BoundaryType::Upper => crate::store::BoundaryType::Upper,
-        };
         self.store().map_or(0, |store| {
             store.offset_in_queue_by_time_bounded(topic, queue_id, timestamp, boundary)
         })

@@ -10,16 +10,9 @@ use plugin_api::message::record::{parse_record, RecordParse};
 
 use super::flush::FlushTicket;
 
-/// Which end of the messages around a time `offset_in_queue_by_time_bounded`
-/// answers (RocketMQ `BoundaryType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum BoundaryType {
-    /// The first message stored at or after the time.
-    #[default]
-    Lower,
-    /// The last message stored at or before the time.
-    Upper,
-}
+/// Which end of the messages around a time a lookup answers (`BoundaryType`):
+/// the SDK's type.
+pub use plugin_api::sdk::BoundaryType;
 
 /// A message to append (one commit-log record).
 #[derive(Debug, Clone, Copy)]
@@ -71,59 +64,10 @@ pub struct BatchToStore<'a> {
     pub wait_store: bool,
 }
 
-/// Outcome of a put (`PutMessageStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PutMessageStatus {
-    /// Stored (and flushed, under SYNC_FLUSH with WAIT).
-    PutOk,
-    /// Stored, but the SYNC_FLUSH wait timed out.
-    FlushDiskTimeout,
-    /// Stored, slave did not confirm in time.
-    FlushSlaveTimeout,
-    /// Stored, no slave.
-    SlaveNotAvailable,
-    /// Store shut down, not writeable (disk full) or a slave.
-    ServiceNotAvailable,
-    /// A new commit-log file could not be created.
-    CreateMappedFileFailed,
-    /// Body, topic or record too long.
-    MessageIllegal,
-    /// Properties longer than 32767 bytes.
-    PropertiesSizeExceeded,
-    /// The append lock is held too long (page cache busy).
-    OsPageCacheBusy,
-    /// Anything else.
-    UnknownError,
-}
-
-impl PutMessageStatus {
-    /// Java's enum name (`PUT_OK`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            PutMessageStatus::PutOk => "PUT_OK",
-            PutMessageStatus::FlushDiskTimeout => "FLUSH_DISK_TIMEOUT",
-            PutMessageStatus::FlushSlaveTimeout => "FLUSH_SLAVE_TIMEOUT",
-            PutMessageStatus::SlaveNotAvailable => "SLAVE_NOT_AVAILABLE",
-            PutMessageStatus::ServiceNotAvailable => "SERVICE_NOT_AVAILABLE",
-            PutMessageStatus::CreateMappedFileFailed => "CREATE_MAPPED_FILE_FAILED",
-            PutMessageStatus::MessageIllegal => "MESSAGE_ILLEGAL",
-            PutMessageStatus::PropertiesSizeExceeded => "PROPERTIES_SIZE_EXCEEDED",
-            PutMessageStatus::OsPageCacheBusy => "OS_PAGE_CACHE_BUSY",
-            PutMessageStatus::UnknownError => "UNKNOWN_ERROR",
-        }
-    }
-
-    /// Whether the message was stored (OK or a stored-but-late status).
-    pub fn is_stored(self) -> bool {
-        matches!(
-            self,
-            PutMessageStatus::PutOk
-                | PutMessageStatus::FlushDiskTimeout
-                | PutMessageStatus::FlushSlaveTimeout
-                | PutMessageStatus::SlaveNotAvailable
-        )
-    }
-}
+/// Outcome of a put (`PutMessageStatus`): the SDK's type, so the store,
+/// the host's capabilities and the plugins share one enum and one set of
+/// names.
+pub use plugin_api::sdk::PutStatus as PutMessageStatus;
 
 /// Result of a put. On failure the offsets are -1 and `msg_ids` is empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,45 +171,8 @@ impl MessageFilter {
     }
 }
 
-/// Outcome of a read (`GetMessageStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetMessageStatus {
-    /// Messages returned.
-    Found,
-    /// Entries scanned, none matched the filter.
-    NoMatchedMessage,
-    /// The records' commit-log file is gone.
-    MessageWasRemoving,
-    /// The consume-queue file for the offset is gone.
-    OffsetFoundNull,
-    /// Offset beyond max + 1.
-    OffsetOverflowBadly,
-    /// Offset == max (nothing new yet).
-    OffsetOverflowOne,
-    /// Offset below min.
-    OffsetTooSmall,
-    /// The queue does not exist.
-    NoMatchedLogicQueue,
-    /// The queue is empty.
-    NoMessageInQueue,
-}
-
-impl GetMessageStatus {
-    /// Java's enum name (`FOUND`, ...), used as the pull remark.
-    pub fn name(self) -> &'static str {
-        match self {
-            GetMessageStatus::Found => "FOUND",
-            GetMessageStatus::NoMatchedMessage => "NO_MATCHED_MESSAGE",
-            GetMessageStatus::MessageWasRemoving => "MESSAGE_WAS_REMOVING",
-            GetMessageStatus::OffsetFoundNull => "OFFSET_FOUND_NULL",
-            GetMessageStatus::OffsetOverflowBadly => "OFFSET_OVERFLOW_BADLY",
-            GetMessageStatus::OffsetOverflowOne => "OFFSET_OVERFLOW_ONE",
-            GetMessageStatus::OffsetTooSmall => "OFFSET_TOO_SMALL",
-            GetMessageStatus::NoMatchedLogicQueue => "NO_MATCHED_LOGIC_QUEUE",
-            GetMessageStatus::NoMessageInQueue => "NO_MESSAGE_IN_QUEUE",
-        }
-    }
-}
+/// Outcome of a read (`GetMessageStatus`): the SDK's type.
+pub use plugin_api::sdk::GetStatus as GetMessageStatus;
 
 /// Result of [`DefaultMessageStore::get_message`](super::DefaultMessageStore::get_message).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -61,7 +61,7 @@ pub struct BatchToPut<'a> {
 }
 
 /// Outcome of a put (RocketMQ `PutMessageStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PutStatus {
     /// Stored.
     PutOk,
@@ -101,6 +101,17 @@ impl PutStatus {
             PutStatus::OsPageCacheBusy => name::OS_PAGE_CACHE_BUSY,
             PutStatus::UnknownError => name::UNKNOWN_ERROR,
         }
+    }
+
+    /// Whether the message was stored (OK or a stored-but-late status).
+    pub fn is_stored(self) -> bool {
+        matches!(
+            self,
+            PutStatus::PutOk
+                | PutStatus::FlushDiskTimeout
+                | PutStatus::FlushSlaveTimeout
+                | PutStatus::SlaveNotAvailable
+        )
     }
 }
 
@@ -172,7 +183,7 @@ pub struct GetRequest<'a> {
 }
 
 /// Outcome of a read (RocketMQ `GetMessageStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GetStatus {
     /// At least one message.
     Found,
@@ -247,7 +258,7 @@ impl GetResult {
 
 /// Which end of the messages around a time SEARCH_OFFSET_BY_TIMESTAMP
 /// answers (RocketMQ `BoundaryType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum BoundaryType {
     /// The first message stored at or after the time (the default).
     #[default]
