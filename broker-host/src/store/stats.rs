@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use parking_lot::Mutex;
 
 use super::{DefaultMessageStore, StoreInner};
-use plugin_api::topics::{SYSTEM_TOPICS, SYSTEM_TOPIC_PREFIX};
 
 /// `MAX_RECORDS_OF_SAMPLING`: ten minutes of one-second samples (+1).
 const MAX_SAMPLES: usize = 601;
@@ -82,7 +81,7 @@ pub struct StoreStats {
 /// the built-in set (not the topics the broker adds at start, which the
 /// store does not know; they are all `rmq_sys_*` or cluster/broker names).
 fn is_system_topic(topic: &str) -> bool {
-    topic.starts_with(SYSTEM_TOPIC_PREFIX) || SYSTEM_TOPICS.contains(&topic)
+    plugin_api::topics::is_system_topic(topic)
 }
 
 /// Milliseconds of a monotonic clock that is read without a system call

@@ -6,8 +6,7 @@ use plugin_api::sdk::{topics, Host, Response, StartError};
 
 use crate::schedule::timer_precision;
 
-/// Java's default `messageDelayLevel` (`MessageStoreConfig`).
-const DEFAULT_DELAY_LEVELS: &str = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
+use plugin_api::sdk::topics::DEFAULT_DELAY_LEVELS;
 
 /// The broker configuration a send needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -136,14 +136,7 @@ pub(crate) fn timer_precision(configured: i64) -> i64 {
         .unwrap_or(100)
 }
 
-/// Milliseconds since the epoch.
-pub(crate) fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-        })
-}
+pub(crate) use plugin_api::sdk::message::now_millis;
 
 #[cfg(test)]
 mod tests {

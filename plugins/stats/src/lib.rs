@@ -58,8 +58,6 @@
 //! running version, if any, stays): [`StatsSettings`] is read by the SDK,
 //! which names the offending key.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use plugin_api::sdk::fastjson::JsonWriter;
 use plugin_api::sdk::{
     BrokerIdentity, Deserialize, Host, Outcome, Plugin, ProcessError, Processor, Request, Response,
@@ -328,11 +326,7 @@ fn topic_stats(host: &Host, config: &TopicConfig, group: Option<&str>) -> TopicS
     }
 }
 
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
+use plugin_api::sdk::message::now_millis;
 
 /// The statistics processor.
 pub struct StatsPlugin {

@@ -71,9 +71,7 @@ fn body(response: &Response) -> Value {
 }
 
 fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    plugin_api::sdk::message::now_millis()
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! query API and over raw frames with the fields of Java's `QueryMessageRequestHeader`
 //! and `ViewMessageRequestHeader`.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use e2e_tests::stock_client::{
     full_broker, send_one, start_producer, Direction, Outgoing, StockRuntime, WireTap,
@@ -26,12 +26,7 @@ fn setup() -> BrokerSetup {
         .processor(&plugin_library("query_plugin"), "")
 }
 
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as i64
-}
+use plugin_api::message::now_millis;
 
 fn outgoing(key: &str, body: &str) -> Outgoing {
     Outgoing {

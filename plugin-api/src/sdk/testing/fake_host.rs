@@ -627,10 +627,7 @@ impl TopicsAndGroups for FakeHost {
     }
 
     fn is_system_topic(&self, topic: &str) -> bool {
-        // The built-in names and `rmq_sys_*` (the host also counts topics
-        // it seeded at startup).
-        topic.starts_with(crate::topics::SYSTEM_TOPIC_PREFIX)
-            || crate::topics::SYSTEM_TOPICS.contains(&topic)
+        crate::topics::is_system_topic(topic)
     }
 
     fn update_topic(
