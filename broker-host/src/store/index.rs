@@ -331,7 +331,14 @@ impl IndexService {
                 self.index_num,
                 false,
             )?;
-            if !last_exit_ok && (dropped || f.end_timestamp() > index_ts || f.index_count() <= 1) {
+            // After a crash only a file the checkpoint says was flushed whole
+            // can be trusted: the checkpoint records a full file's end once it
+            // is durable. A file not yet full was never flushed, even when its
+            // end falls in the checkpoint's very millisecond (Java's
+            // `IndexService.load` compares timestamps only, and keeps such a
+            // file with its torn entries).
+            let trusted = f.is_full() && f.end_timestamp() <= index_ts;
+            if !last_exit_ok && (dropped || !trusted || f.index_count() <= 1) {
                 tracing::info!(
                     "abnormal exit: dropping index file {} (end timestamp {}, indexMsgTimestamp {index_ts})",
                     path.display(),
