@@ -3,7 +3,8 @@
 //! - `producer`: SEND_MESSAGE_V2 with `--size`-byte bodies over `--connections`
 //!   connections, `--inflight` requests in flight on each; prints RocketMQ's
 //!   producer line (Send TPS, Max RT, Average RT, Send Failed, Response
-//!   Failed) every second and p50/p99/p99.9 latency in µs at the end.
+//!   Failed) every second and p50/p99/p99.9 latency in µs at the end; runs
+//!   for `--duration` seconds, or until `--count N` messages are answered.
 //! - `consumer`: PULL_MESSAGE loops over every queue of the topic from offset
 //!   0; prints Consume TPS and B2C/S2C latency (born-to-consumer,
 //!   store-to-consumer) like RocketMQ's consumer benchmark.

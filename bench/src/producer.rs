@@ -40,9 +40,56 @@ pub struct ProducerArgs {
     /// Seconds to run (after a 2 s warm-up that is not counted).
     #[arg(long, default_value_t = 20)]
     duration: u64,
-    /// Seconds of warm-up.
-    #[arg(long, default_value_t = 2)]
-    warmup: u64,
+    /// Seconds of warm-up [default: 2, or 0 with --count].
+    #[arg(long)]
+    warmup: Option<u64>,
+    /// Send this many messages in all (over every connection, warm-up
+    /// included), wait for their answers and stop, instead of running for
+    /// --duration.
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
+}
+
+impl ProducerArgs {
+    fn warmup(&self) -> Duration {
+        let default = if self.count.is_some() { 0 } else { 2 };
+        Duration::from_secs(self.warmup.unwrap_or(default))
+    }
+}
+
+/// How many more messages may be sent: unlimited, or what is left of `--count`.
+struct Budget {
+    remaining: Option<AtomicU64>,
+}
+
+impl Budget {
+    fn new(count: Option<u64>) -> Budget {
+        Budget {
+            remaining: count.map(AtomicU64::new),
+        }
+    }
+
+    /// Takes up to `wanted` messages from the budget; how many were granted.
+    fn claim(&self, wanted: usize) -> usize {
+        let Some(remaining) = &self.remaining else {
+            return wanted;
+        };
+        let wanted = wanted as u64;
+        match remaining.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+            (left > 0).then(|| left - left.min(wanted))
+        }) {
+            // The budget left before this claim was `left`: we got the difference.
+            Ok(left) => left.min(wanted) as usize,
+            Err(_) => 0,
+        }
+    }
+
+    /// What is left of `--count` (`None` without one).
+    fn left(&self) -> Option<u64> {
+        self.remaining
+            .as_ref()
+            .map(|remaining| remaining.load(Ordering::Relaxed))
+    }
 }
 
 #[derive(Default)]
@@ -58,14 +105,20 @@ struct Counters {
 pub async fn run(args: ProducerArgs) -> anyhow::Result<()> {
     let counters = Arc::new(Counters::default());
     let start = Instant::now();
-    let measure_from = start + Duration::from_secs(args.warmup);
-    let stop_at = measure_from + Duration::from_secs(args.duration);
+    let measure_from = start + args.warmup();
+    // With --count the budget ends the run, not the clock.
+    let stop_at = match args.count {
+        Some(_) => measure_from + Duration::from_secs(365 * 24 * 3600),
+        None => measure_from + Duration::from_secs(args.duration),
+    };
+    let budget = Arc::new(Budget::new(args.count));
     let mut tasks = Vec::new();
     for connection in 0..args.connections {
         let args = args.clone();
         let counters = counters.clone();
+        let budget = budget.clone();
         tasks.push(tokio::spawn(async move {
-            connection_loop(args, connection, counters, measure_from, stop_at).await
+            connection_loop(args, connection, counters, &budget, measure_from, stop_at).await
         }));
     }
 
@@ -101,7 +154,19 @@ pub async fn run(args: ProducerArgs) -> anyhow::Result<()> {
     }
     reporter.abort();
     let count = latencies.len() as f64;
-    let seconds = args.duration as f64;
+    let seconds = match args.count {
+        Some(_) => Instant::now()
+            .saturating_duration_since(measure_from)
+            .as_secs_f64()
+            .max(1e-3),
+        None => args.duration as f64,
+    };
+    if let Some(total) = args.count {
+        println!(
+            "[Count] sent {} of {total} messages",
+            total - budget.left().unwrap_or(0)
+        );
+    }
     let (p50, p99, p999, max) = latencies.percentiles();
     println!(
         "[Complete] connections={} inflight={} size={}B: Send TPS: {:.0} ({:.1} MB/s) Send Failed: {} Response Failed: {} | latency µs p50 {p50} p99 {p99} p99.9 {p999} max {max}",
@@ -182,6 +247,7 @@ async fn connection_loop(
     args: ProducerArgs,
     connection: usize,
     counters: Arc<Counters>,
+    budget: &Budget,
     measure_from: Instant,
     stop_at: Instant,
 ) -> anyhow::Result<(Latencies, Failures)> {
@@ -200,13 +266,17 @@ async fn connection_loop(
 
     loop {
         let now = Instant::now();
-        let sending = now < stop_at;
-        if !sending && pending.is_empty() {
+        let granted = if now < stop_at {
+            budget.claim(args.inflight.saturating_sub(pending.len()))
+        } else {
+            0
+        };
+        if granted == 0 && pending.is_empty() {
             break;
         }
-        if sending {
+        if granted > 0 {
             let born = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
-            while pending.len() < args.inflight {
+            for _ in 0..granted {
                 template.write(&mut out, queue, born, next_opaque, &body)?;
                 pending.insert(next_opaque, now);
                 next_opaque = next_opaque.wrapping_add(1);
@@ -310,7 +380,20 @@ mod tests {
     use bytes::BytesMut;
     use plugin_api::codec::{decode_frame, DEFAULT_MAX_FRAME_LENGTH};
 
-    use super::Template;
+    use super::{Budget, Template};
+
+    #[test]
+    fn a_count_budget_grants_exactly_the_count() {
+        let budget = Budget::new(Some(10));
+        assert_eq!(budget.claim(4), 4);
+        assert_eq!(budget.claim(4), 4);
+        assert_eq!(budget.claim(4), 2, "only what is left");
+        assert_eq!(budget.claim(4), 0);
+        assert_eq!(budget.left(), Some(0));
+        let unlimited = Budget::new(None);
+        assert_eq!(unlimited.claim(64), 64);
+        assert_eq!(unlimited.left(), None);
+    }
 
     #[test]
     fn a_template_request_decodes_as_a_send_v2_frame() {

@@ -1,12 +1,16 @@
 //! `broker-host`: starts the broker (RocketMQ's `mqbroker`), or with
 //! `plugins ...` manages the plugins of a running one.
 
+mod plugins_cli;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
 use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use broker_host::config::cli::{self, Cli, Command, PluginAction};
-use broker_host::plugin_host::management;
+use broker_host::config::cli::{self, Cli, Command};
 use broker_host::Broker;
 
 /// Threads for the network runtime: half the cores. Its work is only reading,
@@ -24,26 +28,75 @@ fn network_threads() -> usize {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> anyhow::Result<()> {
+/// An error ends the process with one line on stderr and status 1: the
+/// message and its causes, without the `Debug` form that `main` returning
+/// `Err` would print (and its backtrace, under RUST_BACKTRACE).
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "error: {}", one_line(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes joined with `: `, skipping a cause that the
+/// message before it already quotes (several of our errors print their
+/// source and also return it from `source()`).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.contains(part.as_str()) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Prints `text` on stdout. A reader that went away (`broker-host plugins
+/// list | head`) is not an error: there is nobody left to tell.
+fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Some(Command::Plugins { addr, action }) = &cli.command {
-        return manage_plugins(addr, action);
+        let addr = cli::management_addr(&cli, addr.as_deref())
+            .context("cannot read the broker's address from the config file")?;
+        return print_stdout(&plugins_cli::run(&addr, action)?);
     }
     let (config, warnings) = cli::resolve(&cli).context("invalid broker configuration")?;
     if cli.print_config_item {
-        print!("{}", config.print_all());
-        return Ok(());
+        return print_stdout(&config.print_all());
     }
     if cli.print_important_config {
-        print!("{}", config.print_important());
-        return Ok(());
+        return print_stdout(&config.print_important());
     }
 
+    // The log goes to stderr, coloured only for a person watching it: escape
+    // codes in a file or a log collector are noise.
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     for warning in &warnings {
         tracing::warn!("{warning}");
@@ -92,23 +145,26 @@ fn main() -> anyhow::Result<()> {
     })
 }
 
-/// `broker-host plugins list|reload|rollback NAME [--addr ADDR]`.
-fn manage_plugins(addr: &str, action: &PluginAction) -> anyhow::Result<()> {
-    let response = match action {
-        PluginAction::List => management::call(addr, management::LIST_PROCESSORS, &[]),
-        PluginAction::Reload => management::call(addr, management::RELOAD_PROCESSORS, &[]),
-        PluginAction::Rollback { name } => {
-            management::call(addr, management::ROLLBACK_PROCESSOR, &[("name", name)])
-        }
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read config file x: {source}")]
+    struct Quoting {
+        #[source]
+        source: std::io::Error,
     }
-    .map_err(anyhow::Error::msg)?;
-    println!("{}", String::from_utf8_lossy(&response.body).trim_end());
-    if response.code != 0 {
-        anyhow::bail!(
-            "broker answered code {}: {}",
-            response.code,
-            response.remark.unwrap_or_default()
+
+    #[test]
+    fn an_error_is_one_line_and_a_quoted_cause_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let error = anyhow::Error::new(Quoting { source: io }).context("invalid configuration");
+        assert_eq!(
+            one_line(&error),
+            "invalid configuration: cannot read config file x: no such file"
         );
+        let multi = anyhow::anyhow!("FAILED a: broken\nFAILED b: missing\n");
+        assert_eq!(one_line(&multi), "FAILED a: broken; FAILED b: missing");
     }
-    Ok(())
 }

@@ -1,7 +1,9 @@
 //! Command line of the `broker-host` binary (`mqbroker`'s options) and the
 //! defaults → file → environment / `-n` → finish sequence.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use clap::Parser;
 
@@ -12,6 +14,7 @@ use super::{BrokerConfig, DEFAULT_PLUGIN_MANIFEST, NAMESRV_ADDR_ENV};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Parser)]
 #[command(
     name = "broker-host",
+    version = version_text(),
     about = "Apache RocketMQ compatible broker",
     long_about = "Apache RocketMQ compatible broker.\n\n\
         Configuration: RocketMQ defaults, then the -c file (TOML if it ends in .toml, \
@@ -20,7 +23,8 @@ use super::{BrokerConfig, DEFAULT_PLUGIN_MANIFEST, NAMESRV_ADDR_ENV};
 )]
 pub struct Cli {
     /// Broker config file: `*.toml`, or a Java properties file such as broker.conf.
-    #[arg(short = 'c', long = "configFile", value_name = "FILE")]
+    /// With `plugins`, where to find the broker (its listenPort).
+    #[arg(short = 'c', long = "configFile", value_name = "FILE", global = true)]
     pub config_file: Option<PathBuf>,
 
     /// Name server address list, e.g. '192.168.0.1:9876;192.168.0.2:9876' (overrides the file).
@@ -49,9 +53,10 @@ pub struct Cli {
 pub enum Command {
     /// Plugin management of a running broker (loopback only).
     Plugins {
-        /// The broker's address.
-        #[arg(long, global = true, default_value = "127.0.0.1:10911")]
-        addr: String,
+        /// The broker's address [default: 127.0.0.1 and the listenPort of
+        /// the -c file, else 127.0.0.1:10911].
+        #[arg(long, global = true, value_name = "HOST:PORT")]
+        addr: Option<String>,
         /// What to do.
         #[command(subcommand)]
         action: PluginAction,
@@ -61,8 +66,18 @@ pub enum Command {
 /// `broker-host plugins <action>`.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
 pub enum PluginAction {
-    /// List the running processors (name, version, library, hash, codes, counters).
-    List,
+    /// List the running processors: versions, ABI, codes, pool, counters
+    /// (since load / over the broker's life), load time, library.
+    List {
+        /// Print the broker's JSON answer instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Name the processor serving a request code.
+    Who {
+        /// The request code.
+        code: i32,
+    },
     /// Re-read the manifest and apply it (as SIGHUP does).
     Reload,
     /// Put the previous version of one processor back.
@@ -70,6 +85,39 @@ pub enum PluginAction {
         /// The processor's name.
         name: String,
     },
+}
+
+/// `--version`: the broker's version and the plugin ABI version it loads.
+pub fn version_text() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!(
+            "{}\nplugin ABI {}",
+            env!("CARGO_PKG_VERSION"),
+            plugin_api::ffi::ABI_VERSION
+        )
+    })
+}
+
+/// The address `broker-host plugins` talks to: `--addr` when given; else,
+/// with `-c`, the file's `listenPort` on `brokerIP1` when that is a loopback
+/// address and on 127.0.0.1 otherwise; else 127.0.0.1:10911. The broker
+/// listens on every interface but answers plugin management from loopback
+/// only, so a routable `brokerIP1` would only earn NO_PERMISSION.
+pub fn management_addr(cli: &Cli, addr: Option<&str>) -> Result<String, ConfigError> {
+    if let Some(addr) = addr {
+        return Ok(addr.to_owned());
+    }
+    let Some(file) = &cli.config_file else {
+        return Ok(format!("127.0.0.1:{}", BrokerConfig::default().listen_port));
+    };
+    let mut config = BrokerConfig::default();
+    config.load_file(file)?;
+    let host = match config.broker_ip1.trim().parse::<IpAddr>() {
+        Ok(ip) if ip.is_loopback() => ip,
+        _ => IpAddr::from([127, 0, 0, 1]),
+    };
+    Ok(std::net::SocketAddr::new(host, config.listen_port).to_string())
 }
 
 /// Builds the config like `BrokerStartup`: defaults, then the `-c` file, then

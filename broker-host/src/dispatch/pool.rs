@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use abi_stable::std_types::{ROption, RSlice, RStr};
 use bytes::Bytes;
@@ -129,10 +129,53 @@ struct Shared {
     hold: Arc<HoldService>,
     /// Redeems the flush tickets processors answer with (SYNC_FLUSH).
     store: Option<Arc<DefaultMessageStore>>,
+    /// Keeps a processor that panics on every request from flooding the log.
+    panic_log: Mutex<PanicLogLimiter>,
+}
+
+impl Shared {
+    /// Logs a caught panic once, with what an operator needs to find it
+    /// (processor, version, request code, the plugin's message and where it
+    /// panicked), at most [`PANIC_LOG_LINES`] times per [`PANIC_LOG_INTERVAL`].
+    fn log_panic(&self, code: i32, message: &str) {
+        let decision = self.panic_log.lock().admit(Instant::now());
+        let PanicLog::Log {
+            suppressed_before,
+            last_of_window,
+        } = decision
+        else {
+            return;
+        };
+        let (plugin, version) = (&self.info.name, &self.info.version);
+        if suppressed_before > 0 {
+            log_suppressed(plugin, version, suppressed_before);
+        }
+        if last_of_window {
+            tracing::error!(
+                %plugin, %version, code, panic = %message,
+                "processor panicked; answered SYSTEM_ERROR (further panics of {plugin} are counted, not logged, for the next {} s)",
+                PANIC_LOG_INTERVAL.as_secs()
+            );
+        } else {
+            tracing::error!(%plugin, %version, code, panic = %message, "processor panicked; answered SYSTEM_ERROR");
+        }
+    }
+}
+
+fn log_suppressed(plugin: &str, version: &str, suppressed: u64) {
+    tracing::error!(
+        %plugin, %version, suppressed,
+        "{suppressed} more panics of processor {plugin} were answered SYSTEM_ERROR but not logged (at most {PANIC_LOG_LINES} lines per {} s)",
+        PANIC_LOG_INTERVAL.as_secs()
+    );
 }
 
 impl Drop for Shared {
     fn drop(&mut self) {
+        let suppressed = self.panic_log.get_mut().take_suppressed();
+        if suppressed > 0 {
+            log_suppressed(&self.info.name, &self.info.version, suppressed);
+        }
         self.processor.shutdown();
         tracing::info!(plugin = %self.info.name, version = %self.info.version, "processor retired");
     }
@@ -157,6 +200,7 @@ impl ProcessorPool {
             stats: stats.clone(),
             hold,
             store,
+            panic_log: Mutex::new(PanicLogLimiter::default()),
         });
         let mut workers = Vec::with_capacity(info.threads);
         for index in 0..info.threads {
@@ -348,10 +392,89 @@ impl Unflushed {
     }
 }
 
+/// Panic log lines per processor in one [`PANIC_LOG_INTERVAL`]; the panics
+/// past them are counted and reported in one line when the next interval's
+/// first panic is logged, or when the processor retires.
+pub const PANIC_LOG_LINES: u32 = 10;
+/// See [`PANIC_LOG_LINES`].
+pub const PANIC_LOG_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Counts one processor's panic log lines per interval.
+#[derive(Debug, Default)]
+struct PanicLogLimiter {
+    window_start: Option<Instant>,
+    logged: u32,
+    suppressed: u64,
+}
+
+/// What to do with one panic's log line.
+#[derive(Debug, PartialEq, Eq)]
+enum PanicLog {
+    /// Log it; first report this many panics that were not logged.
+    Log {
+        suppressed_before: u64,
+        last_of_window: bool,
+    },
+    /// Count it only.
+    Suppress,
+}
+
+impl PanicLogLimiter {
+    fn admit(&mut self, now: Instant) -> PanicLog {
+        let new_window = self
+            .window_start
+            .is_none_or(|start| now.saturating_duration_since(start) >= PANIC_LOG_INTERVAL);
+        let suppressed_before = if new_window {
+            self.window_start = Some(now);
+            self.logged = 0;
+            self.take_suppressed()
+        } else {
+            0
+        };
+        if self.logged >= PANIC_LOG_LINES {
+            self.suppressed += 1;
+            return PanicLog::Suppress;
+        }
+        self.logged += 1;
+        PanicLog::Log {
+            suppressed_before,
+            last_of_window: self.logged == PANIC_LOG_LINES,
+        }
+    }
+
+    fn take_suppressed(&mut self) -> u64 {
+        std::mem::take(&mut self.suppressed)
+    }
+}
+
+/// Whether a response code counts as an error in the processor's counters.
+///
+/// The pull answers PULL_NOT_FOUND (19), PULL_RETRY_IMMEDIATELY (20) and
+/// PULL_OFFSET_MOVED (21) are how a consumer learns "no new message", "none
+/// matched the filter" and "your offset moved": Java's PullMessageProcessor
+/// picks them from the store's GetMessageStatus in its normal path (a
+/// PULL_NOT_FOUND is even parked for long polling first), and the client's
+/// MQClientAPIImpl.processPullResponse turns them into the PullStatus values
+/// NO_NEW_MSG, NO_MATCHED_MSG and OFFSET_ILLEGAL instead of throwing, as it
+/// does for any other non-success code. Likewise QUERY_NOT_FOUND (22) is
+/// QueryMessageProcessor's answer when no message has the key. An idle
+/// consumer polls all day: counting these would bury real errors.
+pub fn is_error_code(code: i32) -> bool {
+    !matches!(
+        code,
+        response_code::SUCCESS
+            | response_code::PULL_NOT_FOUND
+            | response_code::PULL_RETRY_IMMEDIATELY
+            | response_code::PULL_OFFSET_MOVED
+            | response_code::QUERY_NOT_FOUND
+    )
+}
+
 /// Runs one request; the connection if a response was queued on it (to be
 /// flushed by the caller).
 fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
     let request = &job.request;
+    let code = request.code;
     let span = tracing::debug_span!(
         "dispatch",
         code = request.code,
@@ -383,7 +506,7 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
 
     match outcome {
         FfiOutcome::Respond(response) => {
-            if response.code != response_code::SUCCESS {
+            if is_error_code(response.code) {
                 shared.stats.errors.fetch_add(1, Ordering::Relaxed);
             }
             let fields = if response.ext_fields.spans.is_empty() {
@@ -451,12 +574,74 @@ fn run(shared: &Shared, job: Job) -> Option<ConnectionHandle> {
         FfiOutcome::Panicked(message) => {
             shared.stats.panics.fetch_add(1, Ordering::Relaxed);
             shared.stats.errors.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(panic = %message, "processor panicked; answered SYSTEM_ERROR");
+            shared.log_panic(code, &message);
             job.reply_error(
                 response_code::SYSTEM_ERROR,
                 format!("processor {} panicked: {}", shared.info.name, message),
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_pull_and_query_outcomes_are_not_errors() {
+        for code in [0, 19, 20, 21, 22] {
+            assert!(!is_error_code(code), "{code}");
+        }
+        for code in [1, 2, 3, 16, 17, 24, 25, 26] {
+            assert!(is_error_code(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn panic_lines_are_limited_per_interval_and_the_rest_counted() {
+        let mut limiter = PanicLogLimiter::default();
+        let start = Instant::now();
+        let mut decisions = Vec::new();
+        for _ in 0..PANIC_LOG_LINES + 3 {
+            decisions.push(limiter.admit(start + Duration::from_secs(1)));
+        }
+        let logged = decisions
+            .iter()
+            .filter(|d| matches!(d, PanicLog::Log { .. }))
+            .count();
+        assert_eq!(logged, PANIC_LOG_LINES as usize);
+        assert_eq!(
+            decisions[PANIC_LOG_LINES as usize - 1],
+            PanicLog::Log {
+                suppressed_before: 0,
+                last_of_window: true
+            }
+        );
+        assert_eq!(decisions.last(), Some(&PanicLog::Suppress));
+        // Still inside the interval: counted.
+        let inside = start + PANIC_LOG_INTERVAL;
+        assert_eq!(limiter.admit(inside), PanicLog::Suppress);
+        // The next interval's first panic reports the four it did not log.
+        let next = start + Duration::from_secs(1) + PANIC_LOG_INTERVAL;
+        assert_eq!(
+            limiter.admit(next),
+            PanicLog::Log {
+                suppressed_before: 4,
+                last_of_window: false
+            }
+        );
+        assert_eq!(limiter.take_suppressed(), 0);
+    }
+
+    #[test]
+    fn suppressed_panics_are_left_for_retirement_to_report() {
+        let mut limiter = PanicLogLimiter::default();
+        let now = Instant::now();
+        for _ in 0..PANIC_LOG_LINES + 2 {
+            limiter.admit(now);
+        }
+        assert_eq!(limiter.take_suppressed(), 2);
+        assert_eq!(limiter.take_suppressed(), 0);
     }
 }

@@ -264,7 +264,7 @@ fn a_new_request_code_is_served_after_adding_its_entry_and_reloading() {
     assert_eq!(response.code, 0, "{:?}", response.remark);
     assert_eq!(body["brokerName"], "broker-a");
 
-    let (ok, listing) = cli(&broker, &["list"]);
+    let (ok, listing) = cli(&broker, &["list", "--json"]);
     assert!(ok, "{listing}");
     assert!(
         listing.contains("\"name\":\"stats\"") && listing.contains("\"codes\":[9200]"),

@@ -10,6 +10,7 @@ mod hot_swap;
 mod lifecycle;
 mod malformed_frames;
 mod namesrv_registration;
+mod operator_cli;
 mod plugin_loading;
 mod route_lookup;
 mod send_pull_wire;
