@@ -17,6 +17,7 @@ use crate::clients::{ClientRegistry, RebalanceLockManager};
 use crate::config::BrokerConfig;
 use crate::dispatch::Dispatcher;
 use crate::metadata::{MetadataError, MetadataStore};
+use crate::metrics::{MetricsError, MetricsServer, MetricsSources};
 use crate::namesrv::{NameServerRegistration, RegistrationService};
 use crate::plugin_host::management::ManagementProcessor;
 use crate::plugin_host::{ManifestError, PluginRegistry, ReloadReport};
@@ -54,6 +55,9 @@ pub enum StartError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The metrics endpoint could not start.
+    #[error("metrics endpoint: {0}")]
+    Metrics(#[from] MetricsError),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -79,6 +83,8 @@ pub struct Broker {
     stop_servers: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     registration: Option<RegistrationService>,
+    /// The Prometheus endpoint (`metricsExporterType = PROM`).
+    metrics: Option<MetricsServer>,
 }
 
 impl Broker {
@@ -222,6 +228,17 @@ impl Broker {
             tracing::info!(addr = %server.local_addr(), port = ?kind, "step 7: remoting server listening");
             servers.push(server);
         }
+        let metrics = MetricsServer::start(MetricsSources {
+            config: config.clone(),
+            registry: registry.clone(),
+            store: store.clone(),
+            metadata: metadata.clone(),
+            clients: clients.clone(),
+        })
+        .await?;
+        if let Some(metrics) = &metrics {
+            tracing::info!(addr = %metrics.local_addr(), "step 7: metrics endpoint listening (GET /metrics)");
+        }
 
         let namesrv = config.namesrv_addrs();
         let registration = if namesrv.is_empty() {
@@ -261,6 +278,7 @@ impl Broker {
             stop_servers,
             tasks,
             registration,
+            metrics,
         })
     }
 
@@ -289,6 +307,11 @@ impl Broker {
         &self.services
     }
 
+    /// The metrics endpoint's address, when it runs.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(MetricsServer::local_addr)
+    }
+
     /// Bound addresses (main first, then fast).
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.servers
@@ -315,6 +338,9 @@ impl Broker {
         let _ = self.stop_servers.send(true);
         for server in self.servers {
             server.join().await;
+        }
+        if let Some(metrics) = self.metrics {
+            metrics.shutdown().await;
         }
         tracing::info!("shutdown 3/7: draining queued requests and retiring processors");
         let dispatcher = self.dispatcher.clone();

@@ -20,6 +20,7 @@ pub mod clock;
 pub mod config;
 pub mod dispatch;
 pub mod metadata;
+pub mod metrics;
 pub mod namesrv;
 pub mod plugin_host;
 pub mod remoting;

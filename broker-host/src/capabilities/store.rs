@@ -8,6 +8,7 @@ use plugin_api::sdk::{
 };
 
 use super::BrokerServices;
+use crate::metrics;
 use crate::store::{
     BatchToStore, GetMessageResult, MessageFilter, MessageToStore, PutMessageResult,
 };
@@ -52,7 +53,7 @@ impl MessageStore for BrokerServices {
         };
         // Deferred: under SYNC_FLUSH the processor answers with the ticket
         // and the pool sends that answer once durable (no blocked thread).
-        put_result(store.put_message_deferred(&MessageToStore {
+        let result = store.put_message_deferred(&MessageToStore {
             topic: message.topic,
             queue_id: message.queue_id,
             flag: message.flag,
@@ -64,29 +65,41 @@ impl MessageStore for BrokerServices {
             reconsume_times: message.reconsume_times,
             prepared_transaction_offset: message.prepared_transaction_offset,
             wait_store: message.wait_store,
-        }))
+        });
+        if result.status.is_stored() {
+            metrics::record_put(
+                message.topic,
+                message.properties,
+                result.msg_num,
+                result.wrote_bytes,
+            );
+        }
+        put_result(result)
     }
 
     fn put_batch(&self, batch: &BatchToPut<'_>) -> PutResult {
         let Some(store) = self.store() else {
             return PutResult::failed(PutStatus::ServiceNotAvailable);
         };
-        put_result(
-            store.put_messages(&BatchToStore {
-                topic: batch.topic,
-                queue_id: batch.queue_id,
-                sys_flag: batch.sys_flag,
-                born_timestamp: batch.born_timestamp,
-                born_host: parse_addr(batch.born_host),
-                entries: batch
-                    .entries
-                    .iter()
-                    .map(|entry| (entry.flag, entry.body, entry.properties))
-                    .collect(),
-                reconsume_times: batch.reconsume_times,
-                wait_store: batch.wait_store,
-            }),
-        )
+        let result = store.put_messages(&BatchToStore {
+            topic: batch.topic,
+            queue_id: batch.queue_id,
+            sys_flag: batch.sys_flag,
+            born_timestamp: batch.born_timestamp,
+            born_host: parse_addr(batch.born_host),
+            entries: batch
+                .entries
+                .iter()
+                .map(|entry| (entry.flag, entry.body, entry.properties))
+                .collect(),
+            reconsume_times: batch.reconsume_times,
+            wait_store: batch.wait_store,
+        });
+        if result.status.is_stored() {
+            let properties = batch.entries.first().map_or("", |entry| entry.properties);
+            metrics::record_put(batch.topic, properties, result.msg_num, result.wrote_bytes);
+        }
+        put_result(result)
     }
 
     fn get_messages(&self, request: &GetRequest<'_>) -> GetResult {
@@ -98,7 +111,7 @@ impl MessageStore for BrokerServices {
         } else {
             MessageFilter::from_tags(request.tags.iter().copied())
         };
-        get_result(store.get_message(
+        let result = store.get_message(
             request.group,
             request.topic,
             request.queue_id,
@@ -106,7 +119,16 @@ impl MessageStore for BrokerServices {
             request.max_msg_nums,
             request.max_total_bytes,
             &filter,
-        ))
+        );
+        if result.status == GetMessageStatus::Found {
+            metrics::record_get(
+                request.group,
+                request.topic,
+                result.message_count,
+                result.body.len(),
+            );
+        }
+        get_result(result)
     }
 
     fn max_offset(&self, topic: &str, queue_id: i32) -> i64 {

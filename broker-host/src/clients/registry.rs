@@ -273,6 +273,16 @@ impl ClientRegistry {
         })
     }
 
+    /// Consumer groups with live members.
+    pub fn consumer_groups(&self) -> Vec<String> {
+        self.tables.lock().consumers.keys().cloned().collect()
+    }
+
+    /// Producer groups with live members.
+    pub fn producer_groups(&self) -> Vec<String> {
+        self.tables.lock().producers.keys().cloned().collect()
+    }
+
     /// A consumer group's live channels (GET_CONSUMER_CONNECTION_LIST).
     pub fn consumer_channels(&self, group: &str) -> Vec<ClientChannel> {
         let tables = self.tables.lock();

@@ -11,7 +11,7 @@
 //! `BrokerStartup` overrides (`listenPort` 10911, `haListenPort` 0 = derived).
 
 use super::host::{cpus, default_store_root, host_name, local_ipv4, rocketmq_home};
-use super::value::{BrokerRole, ConfigValue, FlushDiskType};
+use super::value::{BrokerRole, ConfigValue, FlushDiskType, MetricsExporterType};
 
 /// Which RocketMQ config class a key belongs to (they are flattened into
 /// one [`BrokerConfig`] here; the section only orders and groups printing).
@@ -356,6 +356,12 @@ define_keys! {
         "consumerFallbehindThreshold" consumer_fallbehind_threshold: u64 = 16 * 1024 * 1024 * 1024;
         /// Store reply messages of request/reply.
         "storeReplyMessageEnable" store_reply_message_enable: bool = true;
+        /// Metrics exporter: DISABLE, or PROM for the Prometheus endpoint (OTLP_GRPC and LOG export nothing here).
+        "metricsExporterType" metrics_exporter_type: MetricsExporterType = MetricsExporterType::Disable;
+        /// Address the Prometheus endpoint binds to; empty = all interfaces.
+        "metricsPromExporterHost" metrics_prom_exporter_host: String = String::new();
+        /// Port of the Prometheus endpoint (GET /metrics).
+        "metricsPromExporterPort" metrics_prom_exporter_port: u16 = 5557;
     }
 
     section NettyServer {

@@ -32,7 +32,7 @@ pub use error::{ConfigError, ConfigWarning, Origin};
 pub use host::DEFAULT_BROKER_NAME;
 pub use keys::{key_info, suggest_key, BrokerConfig, KeyInfo, Section, KEYS};
 pub use source::{escape_property_value, is_toml_path};
-pub use value::{BrokerRole, ConfigValue, FlushDiskType, ParseEnumError};
+pub use value::{BrokerRole, ConfigValue, FlushDiskType, MetricsExporterType, ParseEnumError};
 
 /// Default plugin manifest when neither `--manifest` nor `pluginManifest` is set.
 pub const DEFAULT_PLUGIN_MANIFEST: &str = "conf/plugins.toml";

@@ -734,3 +734,50 @@ fn shipped_config_files_load_cleanly() {
     from_conf.finish().unwrap();
     assert_eq!(from_conf, from_toml, "the two shipped files say the same");
 }
+
+#[test]
+fn metrics_keys_load_from_toml_and_properties_and_print() {
+    let c = finished_default();
+    assert_eq!(c.metrics_exporter_type, MetricsExporterType::Disable);
+    assert_eq!(c.metrics_prom_exporter_host, "");
+    assert_eq!(c.metrics_prom_exporter_port, 5557);
+    let all = c.print_all();
+    for line in [
+        "\nmetricsExporterType=DISABLE\n",
+        "\nmetricsPromExporterHost=\n",
+        "\nmetricsPromExporterPort=5557\n",
+    ] {
+        assert!(all.contains(line), "{line:?} missing from -p output");
+    }
+
+    let toml = write_temp(
+        ".toml",
+        br#"
+metricsExporterType = "PROM"
+metricsPromExporterHost = "127.0.0.1"
+metricsPromExporterPort = 15557
+"#,
+    );
+    let mut from_toml = BrokerConfig::default();
+    let warnings = from_toml.load_file(toml.path()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(from_toml.metrics_exporter_type, MetricsExporterType::Prom);
+    assert_eq!(from_toml.metrics_prom_exporter_host, "127.0.0.1");
+    assert_eq!(from_toml.metrics_prom_exporter_port, 15557);
+
+    let properties = write_temp(
+        ".conf",
+        b"metricsExporterType = prom\nmetricsPromExporterHost=127.0.0.1\nmetricsPromExporterPort: 15557\n",
+    );
+    let mut from_properties = BrokerConfig::default();
+    let warnings = from_properties.load_file(properties.path()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(from_properties, from_toml);
+
+    // Java's other exporter names load (and export nothing here); others are errors.
+    let mut c = BrokerConfig::default();
+    c.apply("metricsExporterType", "OTLP_GRPC").unwrap();
+    assert_eq!(c.metrics_exporter_type, MetricsExporterType::OtlpGrpc);
+    assert!(c.apply("metricsExporterType", "PROMETHEUS").is_err());
+    assert!(c.apply("metricsPromExporterPort", "70000").is_err());
+}

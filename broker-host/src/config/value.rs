@@ -227,3 +227,20 @@ impl BrokerRole {
         !matches!(self, BrokerRole::Slave)
     }
 }
+
+config_enum! {
+    /// `metricsExporterType`: where RocketMQ 5's `BrokerMetricsManager`
+    /// sends the broker's metrics. This broker serves `PROM` (a Prometheus
+    /// endpoint); `OTLP_GRPC` and `LOG` are accepted so a Java broker's
+    /// config loads, and export nothing (a warning at startup says so).
+    pub enum MetricsExporterType ("metricsExporterType") {
+        /// `DISABLE`: no metrics (the default).
+        Disable = "DISABLE",
+        /// `OTLP_GRPC`: OpenTelemetry over gRPC (not supported here).
+        OtlpGrpc = "OTLP_GRPC",
+        /// `PROM`: a Prometheus endpoint on `metricsPromExporterHost:metricsPromExporterPort`.
+        Prom = "PROM",
+        /// `LOG`: metrics written to the log (not supported here).
+        Log = "LOG",
+    }
+}

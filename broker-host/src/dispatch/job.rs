@@ -95,6 +95,7 @@ impl Job {
         fields: Option<FieldsView<'_>>,
         body: bytes::Bytes,
     ) {
+        crate::metrics::observe_rpc(&self.request, code, !self.allow_hold, self.enqueued_at);
         if self.request.is_oneway() {
             return;
         }

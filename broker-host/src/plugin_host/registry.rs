@@ -108,6 +108,8 @@ pub struct ProcessorStatus {
     pub inline: u64,
     /// Version kept for rollback, if any.
     pub previous_version: Option<String>,
+    /// Times a reload or rollback replaced the running version of this name.
+    pub reloads: u64,
 }
 
 /// A loaded version of one entry.
@@ -134,6 +136,8 @@ pub struct PluginRegistry {
     /// Label → running version. The lock also serializes reloads.
     active: Mutex<Vec<(String, Active)>>,
     copy_sequence: AtomicU64,
+    /// Label → replacements over the broker's life (kept across removals).
+    reloads: Mutex<HashMap<String, u64>>,
 }
 
 impl PluginRegistry {
@@ -154,6 +158,7 @@ impl PluginRegistry {
             builtins: Mutex::new(Vec::new()),
             active: Mutex::new(Vec::new()),
             copy_sequence: AtomicU64::new(0),
+            reloads: Mutex::new(HashMap::new()),
         }
     }
 
@@ -226,6 +231,9 @@ impl PluginRegistry {
                         &entry.current,
                         &entry.pool,
                     ));
+                    if replaced.is_some() {
+                        *self.reloads.lock().entry(label.clone()).or_default() += 1;
+                    }
                     table_entries.push((label, entry));
                 }
                 Err(clash) => {
@@ -278,6 +286,7 @@ impl PluginRegistry {
             previous: Some(current),
         };
         self.install(&active);
+        *self.reloads.lock().entry(label.to_owned()).or_default() += 1;
         tracing::info!("processor rollback: {change}");
         Ok(ReloadReport {
             changes: vec![change],
@@ -289,16 +298,18 @@ impl PluginRegistry {
     pub fn list(&self) -> Vec<ProcessorStatus> {
         let active = self.active.lock();
         let builtins = self.builtins.lock();
-        let manifest = active.iter().map(|(_, a)| {
+        let reloads = self.reloads.lock();
+        let manifest = active.iter().map(|(label, a)| {
             (
                 &a.pool,
                 a.previous.as_ref().map(|p| p.plugin.version.clone()),
+                reloads.get(label).copied().unwrap_or(0),
             )
         });
-        let builtin = builtins.iter().map(|pool| (pool, None));
+        let builtin = builtins.iter().map(|pool| (pool, None, 0));
         manifest
             .chain(builtin)
-            .map(|(pool, previous_version)| ProcessorStatus {
+            .map(|(pool, previous_version, reloads)| ProcessorStatus {
                 info: pool.info().clone(),
                 queue_depth: pool.queue_depth(),
                 served: pool.stats().served(),
@@ -307,6 +318,7 @@ impl PluginRegistry {
                 busy: pool.stats().busy(),
                 inline: pool.stats().inline(),
                 previous_version,
+                reloads,
             })
             .collect()
     }

@@ -9,6 +9,7 @@ mod heartbeat_compat;
 mod hot_swap;
 mod lifecycle;
 mod malformed_frames;
+mod metrics;
 mod namesrv_registration;
 mod operator_cli;
 mod plugin_loading;
