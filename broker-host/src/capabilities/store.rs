@@ -120,7 +120,7 @@ impl MessageStore for BrokerServices {
             request.max_total_bytes,
             &filter,
         );
-        if result.status == GetMessageStatus::Found {
+        if result.status == plugin_api::sdk::GetStatus::Found {
             metrics::record_get(
                 request.group,
                 request.topic,

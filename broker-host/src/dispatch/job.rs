@@ -15,8 +15,13 @@ pub struct Job {
     pub connection: ConnectionHandle,
     /// The listener it came on.
     pub port: PortKind,
-    /// When it entered a queue (for fast-failure).
+    /// When the request arrived (what `rocketmq_rpc_latency` measures from).
     pub enqueued_at: Instant,
+    /// When it was last put in a pool's queue: the fast-failure wait counts
+    /// from here, so a long poll re-run after its hold is not refused for the
+    /// time it was held (Java's `BrokerFastFailure` looks at the `RequestTask`
+    /// the hold service submits anew).
+    pub queued_at: Instant,
     /// False on the re-run of a held request.
     pub allow_hold: bool,
     /// The network thread that read this request may run it itself when its
@@ -40,6 +45,7 @@ impl Job {
             connection,
             port,
             enqueued_at: Instant::now(),
+            queued_at: Instant::now(),
             allow_hold: true,
             may_run_inline: false,
             parked: false,
@@ -56,6 +62,7 @@ impl Job {
 
     /// Counts again as in flight, for its re-run.
     pub(crate) fn unpark(&mut self) {
+        self.queued_at = Instant::now();
         if self.parked {
             self.parked = false;
             self.connection.request_started();

@@ -343,7 +343,7 @@ fn worker_loop(
                 }
             }
         };
-        let waited = job.enqueued_at.elapsed();
+        let waited = job.queued_at.elapsed();
         if !shared.info.max_queue_wait.is_zero() && waited > shared.info.max_queue_wait {
             shared.stats.record_busy();
             job.reply_error(

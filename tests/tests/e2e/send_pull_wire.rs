@@ -3,7 +3,7 @@
 //! send-back, as Java's `SendMessageProcessor` and `PullMessageProcessor` handle them.
 
 use e2e_tests::stock_client::full_broker;
-use e2e_tests::{BrokerProcess, Pull, RawClient};
+use e2e_tests::{plugin_library, BrokerProcess, BrokerSetup, Pull, RawClient};
 use plugin_api::codec::RemotingCommand;
 use plugin_api::message::{decode_offset_msg_id, decode_records};
 
@@ -293,6 +293,59 @@ fn tag_filters_and_offset_statuses() {
         .ext("timestamp")
         .and_then(|t| t.parse::<i64>().ok())
         .is_some_and(|t| t > 0));
+}
+
+#[test]
+fn a_long_poll_held_longer_than_the_queue_wait_limit_is_still_answered() {
+    // The pull pool refuses requests that waited 100 ms in its queue; the
+    // hold below lasts longer, and its re-run must not count the hold as
+    // queue time (Java's hold service submits a new RequestTask).
+    let broker = BrokerProcess::start(
+        BrokerSetup::default()
+            .plugins(&["send_plugin", "heartbeat_plugin", "route_plugin"])
+            .processor(
+                &plugin_library("pull_plugin"),
+                "name = \"pull\"\nmax_queue_wait_millis = 100",
+            ),
+    );
+    let mut producer = broker.client();
+    assert_eq!(
+        send(&mut producer, "HeldLong", 0, "TagA", "k1", b"1").code,
+        0
+    );
+    wait_for_max_offset(&mut producer, "HeldLong", 0, 1);
+    let mut consumer = broker.client();
+    let mut request = consumer.request(
+        11,
+        &[
+            ("consumerGroup", "cg_held"),
+            ("topic", "HeldLong"),
+            ("queueId", "0"),
+            ("queueOffset", "1"),
+            ("maxMsgNums", "32"),
+            ("sysFlag", &(SUBSCRIPTION | SUSPEND).to_string()),
+            ("commitOffset", "0"),
+            ("suspendTimeoutMillis", "60000"),
+            ("subscription", "*"),
+            ("subVersion", "0"),
+        ],
+    );
+    request.opaque = 4343;
+    consumer.send(&request);
+    // Held for well over the 100 ms limit before the message arrives.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert_eq!(
+        send(&mut producer, "HeldLong", 0, "TagA", "k2", b"2").code,
+        0
+    );
+    let response = consumer.read_frame().expect("held pull answered");
+    assert_eq!(response.opaque, 4343);
+    assert_eq!(
+        response.code, 0,
+        "answered with the new message, not SYSTEM_BUSY: {:?}",
+        response.remark
+    );
+    assert_eq!(decode_records(&response.body)[0].body, b"2");
 }
 
 #[test]
