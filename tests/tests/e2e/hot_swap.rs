@@ -225,8 +225,8 @@ fn list(client: &mut RawClient) -> Vec<Listed> {
                 .collect(),
             threads: p["threads"].as_u64().unwrap(),
             queue_capacity: p["queueCapacity"].as_u64().unwrap(),
-            served: p["served"].as_u64().unwrap(),
-            errors: p["errors"].as_u64().unwrap(),
+            served: p["sinceLoad"]["served"].as_u64().unwrap(),
+            errors: p["sinceLoad"]["errors"].as_u64().unwrap(),
             previous_version: p["previousVersion"].as_str().map(str::to_owned),
         })
         .collect()
@@ -699,7 +699,7 @@ fn broken_missing_and_incompatible_libraries_are_refused_while_the_old_send_serv
     assert!(
         broker
             .log()
-            .contains("processor not (re)loaded; the running one stays"),
+            .contains("reload refused, the running processors are unchanged: send: "),
         "{}",
         broker.log()
     );
@@ -755,7 +755,10 @@ fn broken_missing_and_incompatible_libraries_are_refused_while_the_old_send_serv
     let unknown = client.call_code(ROLLBACK, &[("name", "nope")]);
     assert_eq!(
         (unknown.code, unknown.remark.as_deref()),
-        (1, Some("no processor named nope"))
+        (
+            1,
+            Some("no processor named nope; the processors are: send, route")
+        )
     );
     let no_name = client.call_code(ROLLBACK, &[]);
     assert_eq!(no_name.code, 1);
