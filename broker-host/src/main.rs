@@ -1,12 +1,14 @@
 //! `broker-host`: starts the broker (RocketMQ's `mqbroker`), or with
 //! `plugins ...` manages the plugins of a running one.
 
+use std::path::Path;
+
 use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use broker_host::config::cli::{self, Cli, Command, PluginAction};
-use broker_host::plugin_host::management;
+use broker_host::plugin_host::{check, management};
 use broker_host::Broker;
 
 /// Threads for the network runtime: half the cores. Its work is only reading,
@@ -26,6 +28,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::Plugins {
+        addr,
+        action: PluginAction::Check { manifest },
+    }) = &cli.command
+    {
+        return check_plugins(&cli, addr, manifest.as_deref());
+    }
     if let Some(Command::Plugins { addr, action }) = &cli.command {
         return manage_plugins(addr, action);
     }
@@ -104,6 +113,7 @@ fn manage_plugins(addr: &str, action: &PluginAction) -> anyhow::Result<()> {
         PluginAction::Rollback { name } => {
             management::call(addr, management::ROLLBACK_PROCESSOR, &[("name", name)])
         }
+        PluginAction::Check { .. } => Err("check runs in this process, not in the broker".into()),
     }
     .map_err(anyhow::Error::msg)?;
     println!("{}", String::from_utf8_lossy(&response.body).trim_end());
@@ -113,6 +123,21 @@ fn manage_plugins(addr: &str, action: &PluginAction) -> anyhow::Result<()> {
             response.code,
             response.remark.unwrap_or_default()
         );
+    }
+    Ok(())
+}
+
+/// `broker-host plugins check [--manifest F]`: a dry run in this process;
+/// the broker at `addr` is only asked for its listing, to compare with.
+fn check_plugins(cli: &Cli, addr: &str, manifest: Option<&Path>) -> anyhow::Result<()> {
+    let (config, _) = cli::resolve(cli).context("invalid broker configuration")?;
+    let manifest = manifest
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| cli::manifest_path(cli, &config));
+    let report = check::run(&manifest, &config, addr)?;
+    println!("{report}");
+    if report.failed() {
+        std::process::exit(1);
     }
     Ok(())
 }

@@ -70,6 +70,14 @@ pub enum PluginAction {
         /// The processor's name.
         name: String,
     },
+    /// Dry-run a manifest here (never in the broker): per entry would-load,
+    /// would-change, unchanged or would-fail; exits non-zero on a failure.
+    Check {
+        /// The manifest to check; default: the one the broker would read
+        /// (`--manifest`, the pluginManifest key of -c, conf/plugins.toml).
+        #[arg(long, value_name = "FILE")]
+        manifest: Option<PathBuf>,
+    },
 }
 
 /// Builds the config like `BrokerStartup`: defaults, then the `-c` file, then

@@ -4,6 +4,7 @@
 //! built-in management codes. What a plugin may call on the host is in
 //! [`crate::capabilities`].
 
+pub mod check;
 pub mod loader;
 pub mod management;
 pub mod manifest;
