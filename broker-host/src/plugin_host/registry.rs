@@ -681,3 +681,43 @@ pub(crate) fn describe_change(
         new.entry.queue_capacity
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetime_counters_keep_what_pools_that_are_gone_counted() {
+        let mut lifetime = Lifetime::default();
+        let first = Arc::new(ProcessorStats::default());
+        first.record_busy();
+        first.record_busy();
+        let second = Arc::new(ProcessorStats::default());
+        second.record_busy();
+        lifetime.live.push(first.clone());
+        lifetime.live.push(second.clone());
+        assert_eq!(lifetime.total().busy, 3);
+        drop(first);
+        assert_eq!(lifetime.total().busy, 3, "a retired pool still counts");
+        assert_eq!(lifetime.live.len(), 1, "and is folded in once");
+        second.record_busy();
+        assert_eq!(lifetime.total().busy, 4);
+    }
+
+    #[test]
+    fn a_refused_report_names_the_failures_and_what_was_not_applied() {
+        let report = ReloadReport {
+            failures: vec![("stats".into(), "failed to start: no".into())],
+            refused: true,
+            not_applied: vec!["send: codes [10], version 1 -> 2".into()],
+            ..ReloadReport::default()
+        };
+        assert_eq!(
+            report.to_string(),
+            "reload refused: 1 of the manifest's entries failed; the running processors are unchanged\n\
+             FAILED stats: failed to start: no\n\
+             not applied: send: codes [10], version 1 -> 2\n"
+        );
+        assert_eq!(ReloadReport::default().to_string(), "no changes");
+    }
+}

@@ -11,6 +11,7 @@ mod lifecycle;
 mod malformed_frames;
 mod namesrv_registration;
 mod plugin_loading;
+mod reload_atomic;
 mod route_lookup;
 mod send_pull_wire;
 mod startup;
