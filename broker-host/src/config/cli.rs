@@ -12,6 +12,7 @@ use super::{BrokerConfig, DEFAULT_PLUGIN_MANIFEST, NAMESRV_ADDR_ENV};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Parser)]
 #[command(
     name = "broker-host",
+    version = version_text(),
     about = "Apache RocketMQ compatible broker",
     long_about = "Apache RocketMQ compatible broker.\n\n\
         Configuration: RocketMQ defaults, then the -c file (TOML if it ends in .toml, \
@@ -42,6 +43,19 @@ pub struct Cli {
     /// Instead of starting a broker, manage the plugins of a running one.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// `broker-host --version`: the broker's version and the plugin ABI it
+/// loads (plugins of the same ABI major load; see docs/WRITING_PLUGINS.md).
+fn version_text() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!(
+            "{} (plugin ABI {})",
+            env!("CARGO_PKG_VERSION"),
+            plugin_api::ffi::ABI_VERSION
+        )
+    })
 }
 
 /// Subcommands that talk to a running broker.
