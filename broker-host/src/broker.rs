@@ -148,7 +148,7 @@ impl Broker {
             source,
         })?;
         registry.set_builtins(vec![management]);
-        let report = registry.reload()?;
+        let report = registry.load_initial()?;
         let pools = registry.list().len();
         tracing::info!(
             manifest = %manifest_path.display(),

@@ -4,13 +4,15 @@
 mod plugins_cli;
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use broker_host::config::cli::{self, Cli, Command};
+use broker_host::config::cli::{self, Cli, Command, PluginAction};
+use broker_host::plugin_host::check;
 use broker_host::Broker;
 
 /// Threads for the network runtime: half the cores. Its work is only reading,
@@ -75,6 +77,15 @@ fn print_stdout(text: &str) -> anyhow::Result<()> {
 
 fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::Plugins {
+        addr,
+        action: PluginAction::Check { manifest },
+    }) = &cli.command
+    {
+        let addr = cli::management_addr(&cli, addr.as_deref())
+            .context("cannot read the broker's address from the config file")?;
+        return check_plugins(&cli, &addr, manifest.as_deref());
+    }
     if let Some(Command::Plugins { addr, action }) = &cli.command {
         let addr = cli::management_addr(&cli, addr.as_deref())
             .context("cannot read the broker's address from the config file")?;
@@ -143,6 +154,21 @@ fn run() -> anyhow::Result<()> {
         broker.shutdown().await;
         anyhow::Ok(())
     })
+}
+
+/// `broker-host plugins check [--manifest F]`: a dry run in this process;
+/// the running broker (at `addr`) is only read, to say what would change.
+fn check_plugins(cli: &Cli, addr: &str, manifest: Option<&Path>) -> anyhow::Result<()> {
+    let (config, _) = cli::resolve(cli).context("invalid broker configuration")?;
+    let manifest = manifest
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| cli::manifest_path(cli, &config));
+    let report = check::run(&manifest, &config, addr)?;
+    print_stdout(&format!("{report}\n"))?;
+    if report.failed() {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

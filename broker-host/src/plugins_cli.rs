@@ -14,8 +14,7 @@ use plugin_api::serde_json::{self, Map, Value};
 use broker_host::config::cli::PluginAction;
 use broker_host::plugin_host::management;
 
-/// WHO_SERVES (header `code`): which processor serves a request code.
-const WHO_SERVES: i32 = 9103;
+use broker_host::plugin_host::management::WHO_SERVES;
 
 /// Runs `action` against the broker at `addr`; returns what to print.
 pub fn run(addr: &str, action: &PluginAction) -> anyhow::Result<String> {
@@ -36,6 +35,9 @@ pub fn run(addr: &str, action: &PluginAction) -> anyhow::Result<String> {
         PluginAction::Rollback { name } => {
             let response = call(addr, management::ROLLBACK_PROCESSOR, &[("name", name)])?;
             Ok(format!("{}\n", answer_body(response)?.trim_end()))
+        }
+        PluginAction::Check { .. } => {
+            anyhow::bail!("`plugins check` runs in this process, not against a broker")
         }
     }
 }

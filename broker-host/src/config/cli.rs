@@ -85,6 +85,14 @@ pub enum PluginAction {
         /// The processor's name.
         name: String,
     },
+    /// Dry-run a manifest here (never in the broker): per entry would-load,
+    /// would-change, unchanged or would-fail; exits non-zero on a failure.
+    Check {
+        /// The manifest to check; default: the one the broker would read
+        /// (`--manifest`, the pluginManifest key of -c, conf/plugins.toml).
+        #[arg(long, value_name = "FILE")]
+        manifest: Option<PathBuf>,
+    },
 }
 
 /// `--version`: the broker's version and the plugin ABI version it loads.

@@ -243,6 +243,12 @@ impl ProcessorPool {
         &self.stats
     }
 
+    /// Its counters, shared: they outlive the pool (the registry adds up
+    /// every version's counters under one name over the broker's life).
+    pub fn stats_handle(&self) -> Arc<ProcessorStats> {
+        self.stats.clone()
+    }
+
     /// Requests waiting in the queue.
     pub fn queue_depth(&self) -> usize {
         self.sender.len()

@@ -70,10 +70,10 @@ impl ProcessorSample {
             previous_version: status.previous_version.clone().unwrap_or_default(),
             queue_depth: status.queue_depth as u64,
             queue_capacity: status.info.queue_capacity as u64,
-            served: status.served,
-            errors: status.errors,
-            busy: status.busy,
-            panics: status.panics,
+            served: status.since_load.served,
+            errors: status.since_load.errors,
+            busy: status.since_load.busy,
+            panics: status.since_load.panics,
             reloads: status.reloads,
         }
     }

@@ -3,11 +3,17 @@
 //! Each library is loaded with `lib_header_from_path(path)?.init_root_module()`
 //! rather than `RootModule::load_from_file`, which caches one module per
 //! interface type per process (a second plugin would silently get the first).
+//!
+//! abi_stable's own errors are written for its developers (multi-line, with
+//! mangled symbol names and Debug dumps); [`classify`] turns each into one
+//! line an operator can act on.
 
 use std::path::{Path, PathBuf};
 
 use abi_stable::abi_stability::abi_checking::check_layout_compatibility;
-use abi_stable::library::{lib_header_from_path, LibraryError, RootModule};
+use abi_stable::library::{
+    lib_header_from_path, LibraryError, RootModule, RootModuleError, ROOT_MODULE_LOADER_NAME,
+};
 use abi_stable::sabi_types::{VersionNumber, VersionStrings};
 use abi_stable::std_types::{RResult, RStr};
 use abi_stable::type_layout::TypeLayout;
@@ -17,8 +23,13 @@ use plugin_api::ffi::{HostContextBox, PluginModuleRef, ProcessorBox, ABI_VERSION
 /// A library whose root module passed the version and layout checks.
 #[derive(Clone)]
 pub struct LoadedPlugin {
-    /// Where it was loaded from.
+    /// The library as the manifest names it (for messages and listings; the
+    /// same as `private_copy` when opened directly).
     pub path: PathBuf,
+    /// The file actually opened (the registry's private copy).
+    pub private_copy: PathBuf,
+    /// The plugin ABI version the library was built against, e.g. `1.1.0`.
+    pub abi: String,
     /// The plugin's name.
     pub name: String,
     /// The plugin's version.
@@ -57,6 +68,15 @@ pub enum PluginLoadError {
         path: PathBuf,
         /// abi_stable's report.
         detail: String,
+    },
+    /// A shared library without the plugin root module.
+    #[error(
+        "no export_plugin! in {path}: it is a shared library but not a broker plugin \
+         (a plugin crate has crate-type = [\"cdylib\"] and ends with plugin_api::export_plugin!(YourPlugin))"
+    )]
+    NotAPlugin {
+        /// Library path.
+        path: PathBuf,
     },
     /// Not a plugin library, or it could not be opened.
     #[error("cannot load plugin library {path}: {detail}")]
@@ -100,6 +120,7 @@ impl LoadedPlugin {
             });
         }
         let header = lib_header_from_path(path).map_err(|e| classify(path, e))?;
+        let abi = header.version_strings().to_string();
         let library_version = check_abi_version(path, header.version_strings())?;
         check_layout(path, header.layout(), library_version)?;
         // SAFETY: `check_layout` compared the library's root-module layout
@@ -110,6 +131,8 @@ impl LoadedPlugin {
         let info = (module.info())();
         Ok(LoadedPlugin {
             path: path.to_owned(),
+            private_copy: path.to_owned(),
+            abi,
             name: info.name.into_string(),
             version: info.version.into_string(),
             declared_codes: info.request_codes.into_vec(),
@@ -211,7 +234,12 @@ fn check_layout(
     })
 }
 
+/// One plain line per abi_stable error (see the module comment).
 fn classify(path: &Path, error: LibraryError) -> PluginLoadError {
+    let open = |detail: String| PluginLoadError::Open {
+        path: path.to_owned(),
+        detail,
+    };
     match error {
         LibraryError::IncompatibleVersionNumber { actual_version, .. } => {
             PluginLoadError::IncompatibleAbi {
@@ -222,11 +250,147 @@ fn classify(path: &Path, error: LibraryError) -> PluginLoadError {
         }
         LibraryError::AbiInstability(detail) => PluginLoadError::IncompatibleLayout {
             path: path.to_owned(),
-            detail: detail.to_string(),
+            detail: one_line(&detail.to_string()),
         },
-        other => PluginLoadError::Open {
-            path: path.to_owned(),
-            detail: other.to_string().trim().to_owned(),
-        },
+        LibraryError::OpenError { err, .. } => open(dlopen_reason(path, &err.to_string())),
+        LibraryError::GetSymbolError { symbol, .. }
+            if symbol.starts_with(ROOT_MODULE_LOADER_NAME.as_bytes()) =>
+        {
+            PluginLoadError::NotAPlugin {
+                path: path.to_owned(),
+            }
+        }
+        LibraryError::GetSymbolError { symbol, err, .. } => open(format!(
+            "symbol {} cannot be looked up: {}",
+            String::from_utf8_lossy(&symbol).trim_end_matches('\0'),
+            dlopen_reason(path, &err.to_string())
+        )),
+        LibraryError::ParseVersionError(error) => open(format!(
+            "its plugin ABI version cannot be read: {}",
+            one_line(&error.to_string())
+        )),
+        LibraryError::RootModule { err, .. } => open(match err {
+            RootModuleError::Unwound => "its root module panicked while loading".to_owned(),
+            RootModuleError::Returned(error) => format!(
+                "its root module refused to load: {}",
+                one_line(&error.to_string())
+            ),
+        }),
+        LibraryError::InvalidAbiHeader(header) => open(format!(
+            "it was built with abi_stable's ABI {}.{}, incompatible with this broker's; \
+             rebuild it against this broker's plugin-api",
+            header.abi_major, header.abi_minor
+        )),
+        LibraryError::InvalidCAbi { .. } => open(
+            "its C calling convention differs from this broker's (another compiler or target); \
+             rebuild it with the broker's toolchain"
+                .to_owned(),
+        ),
+        LibraryError::Many(errors) => {
+            let mut errors = errors.into_iter().map(|e| classify(path, e));
+            match (errors.next(), errors.next()) {
+                (Some(only), None) => only,
+                (Some(first), Some(second)) => {
+                    let rest: Vec<String> = std::iter::once(second)
+                        .chain(errors)
+                        .map(|e| e.to_string())
+                        .collect();
+                    open(format!("{first}; also: {}", rest.join("; ")))
+                }
+                (None, _) => open("the library could not be loaded".to_owned()),
+            }
+        }
+    }
+}
+
+/// `dlopen`'s message names the file it opened (the private copy) first;
+/// what follows is the reason, e.g. "invalid ELF header", said plainly.
+fn dlopen_reason(path: &Path, message: &str) -> String {
+    let shown = path.display().to_string();
+    let reason = message
+        .trim()
+        .strip_prefix(shown.as_str())
+        .map(|rest| rest.trim_start_matches(':').trim())
+        .unwrap_or(message.trim());
+    let plain = if reason.contains("invalid ELF header")
+        || reason.contains("file too short")
+        || reason.contains("not in executable format")
+    {
+        "not a shared library"
+    } else if reason.contains("wrong ELF class") || reason.contains("ELF file's phentsize") {
+        "built for another architecture"
+    } else if reason.contains("undefined symbol") {
+        "it needs a symbol this process does not have (built against other libraries)"
+    } else {
+        return one_line(reason);
+    };
+    format!("{plain} ({reason})")
+}
+
+/// Collapses abi_stable's multi-line reports into one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_text(path: &Path) -> String {
+        match LoadedPlugin::open(path) {
+            Ok(plugin) => panic!("{} loaded as plugin {}", path.display(), plugin.name),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_library_is_said_so_in_one_line() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("libgarbage.so");
+        std::fs::write(&path, vec![0x5a; 4096]).expect("write");
+        let text = error_text(&path);
+        assert!(
+            text.starts_with(&format!(
+                "cannot load plugin library {}: not a shared library (",
+                path.display()
+            )),
+            "{text}"
+        );
+        assert!(!text.contains('\n'), "{text}");
+    }
+
+    /// A real shared library that is no plugin: the C library this test
+    /// process is linked with (found in its own memory map).
+    #[test]
+    fn a_shared_library_without_the_root_module_names_export_plugin() {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+        let Some(libc) = maps
+            .lines()
+            .filter_map(|line| line.split_whitespace().nth(5))
+            .find(|path| path.contains("/libc.so") || path.contains("/libc-"))
+        else {
+            eprintln!("skipped: no libc in /proc/self/maps");
+            return;
+        };
+        let text = error_text(Path::new(libc));
+        assert_eq!(
+            text.split(':').next(),
+            Some(format!("no export_plugin! in {libc}").as_str()),
+            "{text}"
+        );
+        assert!(!text.contains("_as_") && !text.contains('\n'), "{text}");
+    }
+
+    #[test]
+    fn dlopen_reasons_lose_the_copy_path() {
+        let path = Path::new("/copies/libx-1.so");
+        assert_eq!(
+            dlopen_reason(path, "/copies/libx-1.so: invalid ELF header"),
+            "not a shared library (invalid ELF header)"
+        );
+        assert_eq!(
+            dlopen_reason(path, "something else\n happened"),
+            "something else happened"
+        );
     }
 }

@@ -5,16 +5,18 @@
 //! - LIST_PROCESSORS (9100): JSON list of the running processors.
 //! - RELOAD_PROCESSORS (9101): re-read the manifest and apply it (as SIGHUP).
 //! - ROLLBACK_PROCESSOR (9102, header `name`): put the previous version back.
+//! - WHO_SERVES (9103, header `code`): the processor serving a request code.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use plugin_api::fastjson::JsonWriter;
 use plugin_api::sdk::glue::guard;
 use plugin_api::sdk::{Outcome, ProcessError, Processor, Request, Response, ResponseCode};
 
-use super::registry::{PluginRegistry, ProcessorStatus};
+use serde::Serialize;
+
+use super::registry::{Counters, PluginRegistry, ProcessorStatus};
 use crate::dispatch::pool::ProcessorInfo;
 use crate::dispatch::{HoldService, ProcessorPool};
 
@@ -24,6 +26,8 @@ pub const LIST_PROCESSORS: i32 = 9100;
 pub const RELOAD_PROCESSORS: i32 = 9101;
 /// Rolls one processor back to its previous version.
 pub const ROLLBACK_PROCESSOR: i32 = 9102;
+/// Names the processor serving a request code.
+pub const WHO_SERVES: i32 = 9103;
 
 /// The management processor.
 pub struct ManagementProcessor {
@@ -41,7 +45,12 @@ impl ManagementProcessor {
             version: env!("CARGO_PKG_VERSION").into(),
             library: "(built in)".into(),
             library_hash: "-".into(),
-            codes: vec![LIST_PROCESSORS, RELOAD_PROCESSORS, ROLLBACK_PROCESSOR],
+            codes: vec![
+                LIST_PROCESSORS,
+                RELOAD_PROCESSORS,
+                ROLLBACK_PROCESSOR,
+                WHO_SERVES,
+            ],
             threads: 1,
             queue_capacity: 64,
             max_queue_wait: Duration::ZERO,
@@ -82,14 +91,38 @@ impl Processor for ManagementProcessor {
                 Ok(report) if report.failures.is_empty() => {
                     Response::success().with_body(report.to_string().into_bytes())
                 }
-                Ok(report) => Response::error(ResponseCode::SYSTEM_ERROR, report.to_string()),
-                Err(error) => Response::error(ResponseCode::SYSTEM_ERROR, error.to_string()),
+                Ok(report) => {
+                    tracing::warn!(
+                        from = %request.remote_addr(),
+                        "reload request refused: {}",
+                        report.to_string().trim_end().replace('\n', "; ")
+                    );
+                    Response::error(ResponseCode::SYSTEM_ERROR, report.to_string())
+                }
+                Err(error) => {
+                    tracing::error!(from = %request.remote_addr(), %error, "reload request refused; processors unchanged");
+                    Response::error(ResponseCode::SYSTEM_ERROR, error.to_string())
+                }
             },
             ROLLBACK_PROCESSOR => {
                 let name: String = request.required("name")?;
                 match registry.rollback(&name) {
                     Ok(report) => Response::success().with_body(report.to_string().into_bytes()),
                     Err(error) => Response::error(ResponseCode::SYSTEM_ERROR, error),
+                }
+            }
+            WHO_SERVES => {
+                let code: i32 = request.required("code")?;
+                match registry.who_serves(code) {
+                    Some((name, version)) => Response::success().with_body(
+                        serde_json::json!({ "name": name, "version": version })
+                            .to_string()
+                            .into_bytes(),
+                    ),
+                    None => Response::error(
+                        ResponseCode::SYSTEM_ERROR,
+                        format!("no processor serves code {code}"),
+                    ),
                 }
             }
             other => Response::error(
@@ -101,41 +134,82 @@ impl Processor for ManagementProcessor {
     }
 }
 
-/// `[{"name":…,"version":…,"library":…,"hash":…,"codes":[…],"threads":…,"queueCapacity":…,"queueDepth":…,"served":…,"errors":…,"panics":…,"busy":…,"inline":…,"previousVersion":…}]`
-fn list_json(list: &[ProcessorStatus]) -> String {
-    let mut w = JsonWriter::new();
-    w.begin_array();
-    for status in list {
-        let info = &status.info;
-        w.begin_object()
-            .field_str("name", &info.name)
-            .field_str("version", &info.version)
-            .field_str("library", &info.library.display().to_string())
-            .field_str("hash", &info.library_hash);
-        w.key("codes").begin_array();
-        for code in &info.codes {
-            w.int(i64::from(*code));
+/// One row of LIST_PROCESSORS, as the CLI and tests read it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedProcessor<'a> {
+    name: &'a str,
+    version: &'a str,
+    previous_version: Option<&'a str>,
+    abi: &'a str,
+    library: String,
+    private_copy: Option<String>,
+    loaded_at: i64,
+    codes: &'a [i32],
+    threads: usize,
+    queue_capacity: usize,
+    queue_depth: usize,
+    since_load: ListedCounters,
+    lifetime: ListedCounters,
+    builtin: bool,
+    /// CRC-32 of the library file (tells two builds apart).
+    hash: &'a str,
+    /// Fingerprint of the manifest entry (for `plugins check`).
+    entry_digest: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ListedCounters {
+    served: u64,
+    errors: u64,
+    busy: u64,
+    panics: u64,
+    inline: u64,
+}
+
+impl From<Counters> for ListedCounters {
+    fn from(c: Counters) -> Self {
+        ListedCounters {
+            served: c.served,
+            errors: c.errors,
+            busy: c.busy,
+            panics: c.panics,
+            inline: c.inline,
         }
-        w.end_array();
-        for (key, value) in [
-            ("threads", info.threads as u64),
-            ("queueCapacity", info.queue_capacity as u64),
-            ("queueDepth", status.queue_depth as u64),
-            ("served", status.served),
-            ("errors", status.errors),
-            ("panics", status.panics),
-            ("busy", status.busy),
-            ("inline", status.inline),
-        ] {
-            w.key(key).uint(value);
-        }
-        if let Some(previous) = &status.previous_version {
-            w.field_str("previousVersion", previous);
-        }
-        w.end_object();
     }
-    w.end_array();
-    w.finish()
+}
+
+/// The LIST_PROCESSORS body: a JSON array, one object per processor, keys
+/// `name`, `version`, `previousVersion`, `abi`, `library`, `privateCopy`,
+/// `loadedAt`, `codes`, `threads`, `queueCapacity`, `queueDepth`,
+/// `sinceLoad`, `lifetime` (`{"served","errors","busy","panics","inline"}`),
+/// `builtin`, `hash`, `entryDigest`.
+pub fn list_json(list: &[ProcessorStatus]) -> String {
+    let rows: Vec<ListedProcessor<'_>> = list
+        .iter()
+        .map(|status| ListedProcessor {
+            name: &status.info.name,
+            version: &status.info.version,
+            previous_version: status.previous_version.as_deref(),
+            abi: &status.abi,
+            library: status.info.library.display().to_string(),
+            private_copy: status
+                .private_copy
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            loaded_at: status.loaded_at,
+            codes: &status.info.codes,
+            threads: status.info.threads,
+            queue_capacity: status.info.queue_capacity,
+            queue_depth: status.queue_depth,
+            since_load: status.since_load.into(),
+            lifetime: status.lifetime.into(),
+            builtin: status.builtin,
+            hash: &status.info.library_hash,
+            entry_digest: status.entry_digest.as_deref(),
+        })
+        .collect();
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// Client side of the management codes, for the `broker-host plugins` CLI:
@@ -184,53 +258,5 @@ pub fn call(
             return Err(format!("{addr} closed the connection"));
         }
         buffer.extend_from_slice(&chunk[..read]);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn status(name: &str, previous_version: Option<&str>) -> ProcessorStatus {
-        ProcessorStatus {
-            info: ProcessorInfo {
-                name: name.into(),
-                version: "0.1.0".into(),
-                library: "plugins/libsend_plugin.so".into(),
-                library_hash: "1a2b3c4d".into(),
-                codes: vec![10, 310, 36],
-                threads: 4,
-                queue_capacity: 10000,
-                max_queue_wait: Duration::ZERO,
-                fast_port: true,
-                main_port_only_codes: Vec::new(),
-                inline_codes: Vec::new(),
-            },
-            queue_depth: 2,
-            served: 100,
-            errors: 3,
-            panics: 1,
-            busy: 5,
-            inline: 7,
-            previous_version: previous_version.map(str::to_owned),
-        }
-    }
-
-    /// LIST_PROCESSORS' body: one object per processor, `previousVersion`
-    /// only when a rollback is possible, strings escaped as fastjson does.
-    #[test]
-    fn the_list_is_written_in_fastjson_form() {
-        assert_eq!(list_json(&[]), "[]");
-        assert_eq!(
-            list_json(&[status("send", Some("0.0.9")), status("a\"b", None)]),
-            concat!(
-                r#"[{"name":"send","version":"0.1.0","library":"plugins/libsend_plugin.so","hash":"1a2b3c4d","#,
-                r#""codes":[10,310,36],"threads":4,"queueCapacity":10000,"queueDepth":2,"served":100,"#,
-                r#""errors":3,"panics":1,"busy":5,"inline":7,"previousVersion":"0.0.9"},"#,
-                r#"{"name":"a\"b","version":"0.1.0","library":"plugins/libsend_plugin.so","hash":"1a2b3c4d","#,
-                r#""codes":[10,310,36],"threads":4,"queueCapacity":10000,"queueDepth":2,"served":100,"#,
-                r#""errors":3,"panics":1,"busy":5,"inline":7}]"#
-            )
-        );
     }
 }

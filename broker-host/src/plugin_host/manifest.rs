@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The whole manifest.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -23,10 +23,11 @@ pub struct Manifest {
 }
 
 /// One processor: a library and how the host runs it.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessorEntry {
-    /// Label for logs and listings; default: the plugin's own name.
+    /// The processor's one name: in listings, logs, `rollback`, metrics and
+    /// errors. Default: the name the plugin declares (`Plugin::NAME`).
     #[serde(default)]
     pub name: Option<String>,
     /// The library: a path (relative to the manifest) or a bare crate name
@@ -156,9 +157,18 @@ impl Manifest {
 }
 
 impl ProcessorEntry {
-    /// The entry's label for messages before the plugin is loaded.
+    /// The entry's label for messages before the plugin is loaded (its
+    /// name, else its library as written).
     pub fn label(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.library)
+    }
+
+    /// A fingerprint of the entry as written (every key, settings included):
+    /// equal digests, equal entries. The listing carries it so that a dry run
+    /// in another process can tell an unchanged entry from a changed one.
+    pub fn digest(&self) -> u32 {
+        let text = serde_json::to_string(self).unwrap_or_else(|_| format!("{self:?}"));
+        crc32fast::hash(text.as_bytes())
     }
 
     /// The settings table as JSON text for the plugin constructor.
@@ -216,6 +226,27 @@ mod tests {
         assert_eq!(pull.codes.as_deref(), Some(&[11][..]));
         assert!(!pull.fast_port);
         assert_eq!(pull.settings_json(), r#"{"suspend":15000}"#);
+    }
+
+    #[test]
+    fn the_digest_changes_with_any_key_and_only_then() {
+        let parse = |text: &str| {
+            Manifest::parse(text, PathBuf::new())
+                .expect("valid")
+                .processors[0]
+                .clone()
+        };
+        let base = parse("[[processor]]\nlibrary = \"x\"\n[processor.settings]\na = 1\nb = 2\n");
+        let same = parse("[[processor]]\nlibrary = \"x\"\n[processor.settings]\nb = 2\na = 1\n");
+        assert_eq!(base.digest(), same.digest(), "key order is not a change");
+        for changed in [
+            "[[processor]]\nlibrary = \"x\"\n[processor.settings]\na = 1\nb = 3\n",
+            "[[processor]]\nlibrary = \"y\"\n[processor.settings]\na = 1\nb = 2\n",
+            "[[processor]]\nname = \"x\"\nlibrary = \"x\"\n[processor.settings]\na = 1\nb = 2\n",
+            "[[processor]]\nlibrary = \"x\"\nthreads = 5\n[processor.settings]\na = 1\nb = 2\n",
+        ] {
+            assert_ne!(base.digest(), parse(changed).digest(), "{changed}");
+        }
     }
 
     #[test]

@@ -1,29 +1,34 @@
 //! The processors the broker runs, built from the manifest (RocketMQ's
 //! `registerProcessor`, made data) and replaceable while the broker runs.
 //!
-//! Reload (SIGHUP or the admin request): re-read the manifest; for every new
-//! or changed entry copy its library to a unique path (`dlopen` returns the
-//! already-loaded image for a path it has seen, and abi_stable never unloads),
-//! check ABI and version, construct the processor, start its pool — and only
-//! then install a whole new request-code table atomically. An entry that
-//! fails keeps its running processor; requests already queued finish on the
-//! old pool; removed entries stop receiving requests. The previous version of
-//! each entry is kept for rollback.
+//! Reload (SIGHUP or the admin request) applies the whole manifest or
+//! nothing: every new or changed entry is staged first ([`super::stage`]:
+//! private copy, ABI and layout checks, constructor, code claims over the
+//! whole new table); only if every entry passes are their pools started and
+//! a whole new request-code table installed in one atomic step. If any entry
+//! fails, the running table stays exactly as it was and the report names
+//! each failing entry with its reason. Requests already queued finish on
+//! the old pools; removed entries stop receiving requests. Each name keeps
+//! its previous version for rollback, and counters over the broker's life.
+//!
+//! The first load, at startup, has no running table to keep: the entries
+//! that pass are served and the others reported.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use plugin_api::ffi::ProcessorBox;
+use plugin_api::ffi::{ProcessorBox, ABI_VERSION};
 
-use super::{LoadedPlugin, Manifest, ManifestError, PluginLoadError, ProcessorEntry};
+use super::stage::{self, Copies, Running, Staged, Version};
+use super::{Manifest, ManifestError, PluginLoadError};
 use crate::capabilities::BrokerServices;
-use crate::dispatch::pool::ProcessorInfo;
+use crate::dispatch::pool::{ProcessorInfo, ProcessorStats};
 use crate::dispatch::table::DuplicateCode;
 use crate::dispatch::{DispatchTable, Dispatcher, ProcessorPool};
+use crate::remoting::PortKind;
 
 /// One manifest entry that could not be served.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +51,7 @@ pub enum EntryError {
     /// not serve.
     #[error("processor {name}: {kind} code {code} is not one of the codes it serves {codes:?}")]
     StrayCode {
-        /// Processor label.
+        /// Processor name.
         name: String,
         /// Which list: "inline" or "main-port-only".
         kind: &'static str,
@@ -58,7 +63,7 @@ pub enum EntryError {
     /// Its threads could not be started.
     #[error("cannot start worker threads for {name}: {source}")]
     Threads {
-        /// Processor label.
+        /// Processor name.
         name: String,
         /// Cause.
         source: std::io::Error,
@@ -68,10 +73,15 @@ pub enum EntryError {
 /// What a reload or rollback did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ReloadReport {
-    /// One line per change: label, codes, old version → new version.
+    /// One line per change applied: name, codes, old version → new version.
     pub changes: Vec<String>,
-    /// Entries left as they were, with the reason.
+    /// Entries that failed: name (or, for an unnamed entry whose library
+    /// never opened, the library as written) and reason.
     pub failures: Vec<(String, String)>,
+    /// True when the reload applied nothing because an entry failed.
+    pub refused: bool,
+    /// When refused: the changes the other entries would have made.
+    pub not_applied: Vec<String>,
 }
 
 impl std::fmt::Display for ReloadReport {
@@ -79,65 +89,159 @@ impl std::fmt::Display for ReloadReport {
         if self.changes.is_empty() && self.failures.is_empty() {
             return write!(f, "no changes");
         }
+        if self.refused {
+            writeln!(
+                f,
+                "reload refused: {} of the manifest's entries failed; the running processors are unchanged",
+                self.failures.len()
+            )?;
+        }
+        for (name, reason) in &self.failures {
+            writeln!(f, "FAILED {name}: {reason}")?;
+        }
+        for change in &self.not_applied {
+            writeln!(f, "not applied: {change}")?;
+        }
         for change in &self.changes {
             writeln!(f, "{change}")?;
-        }
-        for (label, reason) in &self.failures {
-            writeln!(f, "FAILED {label}: {reason}")?;
         }
         Ok(())
     }
 }
 
-/// What the host reports about a processor.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProcessorStatus {
-    /// Static facts.
-    pub info: ProcessorInfo,
-    /// Requests waiting.
-    pub queue_depth: usize,
+/// A processor's counters over some span (since its load, or over the
+/// broker's life).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counters {
     /// Requests run.
     pub served: u64,
-    /// Non-zero responses.
+    /// Responses counted as errors.
     pub errors: u64,
-    /// Panics caught.
-    pub panics: u64,
     /// SYSTEM_BUSY refusals.
     pub busy: u64,
+    /// Panics caught.
+    pub panics: u64,
     /// Requests run on the network thread (`inline_codes`).
     pub inline: u64,
-    /// Version kept for rollback, if any.
-    pub previous_version: Option<String>,
-    /// Times a reload or rollback replaced the running version of this name.
-    pub reloads: u64,
 }
 
-/// A loaded version of one entry.
-#[derive(Clone)]
-struct Version {
-    entry: ProcessorEntry,
-    library_hash: u32,
-    plugin: LoadedPlugin,
+impl Counters {
+    /// The counters of one pool now.
+    pub fn of(stats: &ProcessorStats) -> Counters {
+        Counters {
+            served: stats.served(),
+            errors: stats.errors(),
+            busy: stats.busy(),
+            panics: stats.panics(),
+            inline: stats.inline(),
+        }
+    }
+
+    fn plus(self, other: Counters) -> Counters {
+        Counters {
+            served: self.served + other.served,
+            errors: self.errors + other.errors,
+            busy: self.busy + other.busy,
+            panics: self.panics + other.panics,
+            inline: self.inline + other.inline,
+        }
+    }
+}
+
+/// What the host reports about a processor (the rows of LIST_PROCESSORS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessorStatus {
+    /// Static facts: name, version, library (as the manifest names it),
+    /// library hash, codes, threads, queue capacity, ports.
+    pub info: ProcessorInfo,
+    /// The version a rollback would restore, if any.
+    pub previous_version: Option<String>,
+    /// The plugin ABI version the library was built against (the host's own
+    /// for built-in processors).
+    pub abi: String,
+    /// The private copy the running version was loaded from (`None` for
+    /// built-in processors).
+    pub private_copy: Option<PathBuf>,
+    /// When the running version was loaded (its pool started), epoch ms.
+    pub loaded_at: i64,
+    /// Requests waiting in its queue.
+    pub queue_depth: usize,
+    /// Counters of the running version since it was loaded.
+    pub since_load: Counters,
+    /// Counters of every version that ran under this name since the broker
+    /// started (survives reloads, rollbacks and removal).
+    pub lifetime: Counters,
+    /// Times a reload or rollback replaced the running version of this name.
+    pub reloads: u64,
+    /// The host's own processor (plugin management), not a manifest entry.
+    pub builtin: bool,
+    /// [`super::ProcessorEntry::digest`] of the running version's manifest
+    /// entry, hex (`None` for built-in processors): lets a dry run in
+    /// another process tell unchanged entries from changed ones.
+    pub entry_digest: Option<String>,
 }
 
 struct Active {
     current: Version,
     pool: Arc<ProcessorPool>,
+    /// Epoch ms when `pool` started.
+    loaded_at: i64,
     previous: Option<Version>,
+}
+
+/// Counters of every pool that ran under one name.
+#[derive(Default)]
+struct Lifetime {
+    /// Pools that are gone, added up.
+    retired: Counters,
+    /// Pools that may still count (running, draining, or kept by a table).
+    live: Vec<Arc<ProcessorStats>>,
+    /// Times a reload or rollback replaced the running version.
+    reloads: u64,
+}
+
+impl Lifetime {
+    fn total(&mut self) -> Counters {
+        let mut retired = self.retired;
+        // Only this list holds the counters of a pool that is gone: add them
+        // up once and let them go, so the list stays short.
+        self.live.retain(|stats| {
+            let gone = Arc::strong_count(stats) == 1;
+            if gone {
+                retired = retired.plus(Counters::of(stats));
+            }
+            !gone
+        });
+        self.retired = retired;
+        self.live
+            .iter()
+            .fold(retired, |sum, stats| sum.plus(Counters::of(stats)))
+    }
+}
+
+/// A staged entry whose pool is running, before the table switch.
+enum Ready {
+    Unchanged(String),
+    New {
+        name: String,
+        version: Box<Version>,
+        pool: Arc<ProcessorPool>,
+    },
 }
 
 /// The running processors and how to change them.
 pub struct PluginRegistry {
     manifest_path: PathBuf,
-    copies_dir: PathBuf,
+    copies: Copies,
     services: BrokerServices,
     dispatcher: Arc<Dispatcher>,
-    builtins: Mutex<Vec<Arc<ProcessorPool>>>,
-    /// Label → running version. The lock also serializes reloads.
+    /// Host-built processors with the time they started.
+    builtins: Mutex<Vec<(Arc<ProcessorPool>, i64)>>,
+    /// Name → running version, in manifest order. The lock also serializes
+    /// reloads and rollbacks.
     active: Mutex<Vec<(String, Active)>>,
-    copy_sequence: AtomicU64,
-    /// Label → replacements over the broker's life (kept across removals).
-    reloads: Mutex<HashMap<String, u64>>,
+    /// Name → counters over the broker's life. Locked after `active`.
+    lifetimes: Mutex<HashMap<String, Lifetime>>,
 }
 
 impl PluginRegistry {
@@ -152,13 +256,12 @@ impl PluginRegistry {
         let _ = std::fs::remove_dir_all(&copies_dir);
         PluginRegistry {
             manifest_path,
-            copies_dir,
+            copies: Copies::new(copies_dir),
             services,
             dispatcher,
             builtins: Mutex::new(Vec::new()),
             active: Mutex::new(Vec::new()),
-            copy_sequence: AtomicU64::new(0),
-            reloads: Mutex::new(HashMap::new()),
+            lifetimes: Mutex::new(HashMap::new()),
         }
     }
 
@@ -169,169 +272,323 @@ impl PluginRegistry {
 
     /// Adds host-built processors (served alongside the manifest's).
     pub fn set_builtins(&self, pools: Vec<Arc<ProcessorPool>>) {
-        *self.builtins.lock() = pools;
+        let now = crate::clock::now_millis();
+        *self.builtins.lock() = pools.into_iter().map(|pool| (pool, now)).collect();
         self.install(&self.active.lock());
     }
 
-    /// Reads the manifest and applies it: new and changed entries are loaded,
-    /// removed ones dropped, failures leave what runs in place.
+    /// The first load, at startup: the entries that pass are served, the
+    /// others reported (there is no running table to keep).
+    pub fn load_initial(&self) -> Result<ReloadReport, ManifestError> {
+        self.apply(false)
+    }
+
+    /// Reads the manifest and applies all of it or, if any new or changed
+    /// entry fails to load, construct or claim its codes, none of it: then
+    /// the report is `refused` and names every failing entry.
     pub fn reload(&self) -> Result<ReloadReport, ManifestError> {
+        self.apply(true)
+    }
+
+    fn apply(&self, atomic: bool) -> Result<ReloadReport, ManifestError> {
         let manifest = Manifest::load(&self.manifest_path)?;
         let mut active = self.active.lock();
-        let mut report = ReloadReport::default();
-        // Candidates in manifest order.
-        let mut running: Vec<(String, Active)> = Vec::new();
-        let mut loaded: Vec<(String, Active, Option<Active>)> = Vec::new();
-        let mut old: HashMap<String, Active> = active.drain(..).collect();
+        let running: Vec<Running<'_>> = active
+            .iter()
+            .map(|(name, a)| Running {
+                name: name.clone(),
+                library: a.current.plugin.path.clone(),
+                library_hash: a.current.library_hash,
+                entry_digest: a.current.entry.digest(),
+                codes: a.pool.info().codes.clone(),
+                version: a.current.plugin.version.clone(),
+                plugin: Some(&a.current.plugin),
+            })
+            .collect();
+        let reserved: Vec<(String, Vec<i32>)> = self
+            .builtins
+            .lock()
+            .iter()
+            .map(|(pool, _)| (pool.info().name.clone(), pool.info().codes.clone()))
+            .collect();
+        let staging = stage::stage(&manifest, &running, &reserved, &self.copies, &self.services);
+        drop(running);
+        let mut report = ReloadReport {
+            failures: staging.failures,
+            ..ReloadReport::default()
+        };
+        let removed = staging.removed;
+        let mut staged = staging.staged;
 
-        for entry in &manifest.processors {
-            let label = entry.label().to_owned();
-            let path = manifest.library_path(entry);
-            let previous = old.remove(&label);
-            let outcome = self.load_version(&path, entry, previous.as_ref().map(|p| &p.current));
-            match (outcome, previous) {
-                (Ok(None), Some(unchanged)) => running.push((label, unchanged)),
-                (Ok(None), None) => {}
-                (Ok(Some((version, pool))), replaced) => {
-                    let previous_version = replaced.as_ref().map(|p| p.current.clone());
-                    let candidate = Active {
-                        current: version,
-                        pool,
-                        previous: previous_version,
-                    };
-                    loaded.push((label, candidate, replaced));
-                }
-                (Err(error), previous) => {
-                    report.failures.push((label.clone(), error.to_string()));
-                    if let Some(previous) = previous {
-                        running.push((label, previous));
+        if atomic && !report.failures.is_empty() {
+            report.not_applied = would_change(&staged, &removed);
+            stage::Staging {
+                staged,
+                ..Default::default()
+            }
+            .discard();
+            return Ok(self.refuse(&active, report));
+        }
+
+        let mut ready = Vec::with_capacity(staged.len());
+        for item in staged.drain(..) {
+            match item {
+                Staged::Unchanged { name, .. } => ready.push(Ready::Unchanged(name)),
+                Staged::Candidate(candidate) => {
+                    let stage::Candidate {
+                        name,
+                        version,
+                        codes,
+                        processor,
+                        ..
+                    } = *candidate;
+                    match self.start_pool(&name, &version, codes, processor) {
+                        Ok(pool) => ready.push(Ready::New {
+                            name,
+                            version: Box::new(version),
+                            pool,
+                        }),
+                        Err(error) => report.failures.push((name, error.to_string())),
                     }
                 }
             }
         }
-
-        // One code, one processor. What keeps running unchanged claims its
-        // codes first; a new or changed entry that would take a claimed code
-        // is refused and the version it replaced (if any) keeps running.
-        let mut claimed: HashMap<i32, String> = HashMap::new();
-        let mut table_entries: Vec<(String, Active)> = Vec::new();
-        for (label, entry) in running {
-            if let Err(clash) = claim(&mut claimed, &label, &entry) {
-                report.failures.push((label.clone(), clash.to_string()));
-                continue;
-            }
-            table_entries.push((label, entry));
-        }
-        for (label, entry, replaced) in loaded {
-            match claim(&mut claimed, &label, &entry) {
-                Ok(()) => {
-                    report.changes.push(describe_change(
-                        &label,
-                        replaced.as_ref().map(|r| &r.current),
-                        &entry.current,
-                        &entry.pool,
+        if atomic && !report.failures.is_empty() {
+            for item in ready {
+                if let Ready::New {
+                    name,
+                    version,
+                    pool,
+                } = item
+                {
+                    let old = active.iter().find(|(n, _)| *n == name).map(|(_, a)| a);
+                    report.not_applied.push(describe_change(
+                        &name,
+                        old.map(|a| a.current.plugin.version.as_str()),
+                        &version,
+                        &pool.info().codes,
                     ));
-                    if replaced.is_some() {
-                        *self.reloads.lock().entry(label.clone()).or_default() += 1;
-                    }
-                    table_entries.push((label, entry));
+                    pool.close();
                 }
-                Err(clash) => {
-                    report.failures.push((label.clone(), clash.to_string()));
-                    if let Some(replaced) = replaced {
-                        if claim(&mut claimed, &label, &replaced).is_ok() {
-                            table_entries.push((label, replaced));
-                        }
+            }
+            return Ok(self.refuse(&active, report));
+        }
+
+        let now = crate::clock::now_millis();
+        let mut old: HashMap<String, Active> = active.drain(..).collect();
+        let mut next: Vec<(String, Active)> = Vec::with_capacity(ready.len());
+        for item in ready {
+            match item {
+                Ready::Unchanged(name) => {
+                    if let Some(unchanged) = old.remove(&name) {
+                        next.push((name, unchanged));
                     }
+                }
+                Ready::New {
+                    name,
+                    version,
+                    pool,
+                } => {
+                    let replaced = old.remove(&name);
+                    if replaced.is_some() {
+                        self.count_reload(&name);
+                    }
+                    report.changes.push(describe_change(
+                        &name,
+                        replaced.as_ref().map(|r| r.current.plugin.version.as_str()),
+                        &version,
+                        &pool.info().codes,
+                    ));
+                    self.count_lifetime(&name, &pool);
+                    next.push((
+                        name,
+                        Active {
+                            current: *version,
+                            pool,
+                            loaded_at: now,
+                            previous: replaced.map(|r| r.current),
+                        },
+                    ));
                 }
             }
         }
-        for (label, removed) in old {
+        // Only when not atomic: a failed entry keeps what it ran.
+        for (name, _) in &report.failures {
+            if let Some(kept) = old.remove(name) {
+                next.push((name.clone(), kept));
+            }
+        }
+        for (name, removed) in old {
             report.changes.push(format!(
-                "{label}: removed (codes {:?} now answer REQUEST_CODE_NOT_SUPPORTED), was version {}",
+                "{name}: removed (codes {:?} now answer REQUEST_CODE_NOT_SUPPORTED), was version {}",
                 removed.pool.info().codes,
                 removed.current.plugin.version
             ));
         }
-        *active = table_entries;
+        *active = next;
         self.install(&active);
+        self.sweep(&active);
         for line in &report.changes {
             tracing::info!("processor change: {line}");
         }
-        for (label, reason) in &report.failures {
-            tracing::error!(plugin = %label, "processor not (re)loaded; the running one stays: {reason}");
+        for (name, reason) in &report.failures {
+            tracing::error!(plugin = %name, "processor not loaded: {reason}");
         }
         Ok(report)
     }
 
-    /// Puts the previous version of `label` back.
-    pub fn rollback(&self, label: &str) -> Result<ReloadReport, String> {
+    /// Logs a refused reload, deletes the copies it made, and returns the report.
+    fn refuse(&self, active: &[(String, Active)], mut report: ReloadReport) -> ReloadReport {
+        report.refused = true;
+        self.sweep(active);
+        for (name, reason) in &report.failures {
+            tracing::error!(
+                plugin = %name,
+                "reload refused, the running processors are unchanged: {name}: {reason}"
+            );
+        }
+        for change in &report.not_applied {
+            tracing::warn!("reload refused, not applied: {change}");
+        }
+        report
+    }
+
+    /// Puts the previous version of `name` back.
+    pub fn rollback(&self, name: &str) -> Result<ReloadReport, String> {
         let mut active = self.active.lock();
-        let Some(index) = active.iter().position(|(l, _)| l == label) else {
-            return Err(format!("no processor named {label}"));
+        let result = self.rollback_locked(&mut active, name);
+        match &result {
+            Ok(report) => {
+                for change in &report.changes {
+                    tracing::info!("processor rollback: {change}");
+                }
+            }
+            Err(error) => tracing::warn!(plugin = %name, "rollback refused: {error}"),
+        }
+        result
+    }
+
+    fn rollback_locked(
+        &self,
+        active: &mut [(String, Active)],
+        name: &str,
+    ) -> Result<ReloadReport, String> {
+        let Some(index) = active.iter().position(|(n, _)| n == name) else {
+            let names: Vec<&str> = active.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(format!(
+                "no processor named {name}; the processors are: {}",
+                if names.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ));
         };
         let Some(previous) = active[index].1.previous.clone() else {
             return Err(format!(
-                "processor {label} has no previous version to roll back to"
+                "processor {name} has no previous version to roll back to"
             ));
         };
+        let fail = |error: EntryError| format!("rollback of {name} failed: {error}");
+        let codes = previous
+            .plugin
+            .serve_codes(previous.entry.codes.as_deref())
+            .map_err(|error| fail(error.into()))?;
+        let processor = previous
+            .plugin
+            .new_processor(self.services.context(), &previous.entry.settings_json())
+            .map_err(|error| fail(error.into()))?;
         let pool = self
-            .start_pool(&previous)
-            .map_err(|error| format!("rollback of {label} failed: {error}"))?;
+            .start_pool(name, &previous, codes, processor)
+            .map_err(fail)?;
         let current = active[index].1.current.clone();
-        let change = describe_change(label, Some(&current), &previous, &pool);
+        let change = describe_change(
+            name,
+            Some(&current.plugin.version),
+            &previous,
+            &pool.info().codes,
+        );
+        self.count_lifetime(name, &pool);
+        self.count_reload(name);
         active[index].1 = Active {
             current: previous,
             pool,
+            loaded_at: crate::clock::now_millis(),
             previous: Some(current),
         };
-        self.install(&active);
-        *self.reloads.lock().entry(label.to_owned()).or_default() += 1;
-        tracing::info!("processor rollback: {change}");
+        self.install(active);
         Ok(ReloadReport {
             changes: vec![change],
-            failures: Vec::new(),
+            ..ReloadReport::default()
         })
     }
 
-    /// Every running processor with its counters.
+    /// The names of the manifest's running processors, in manifest order.
+    pub fn names(&self) -> Vec<String> {
+        self.active.lock().iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    /// Every running processor with its counters: the manifest's in
+    /// manifest order, then the built-in ones.
     pub fn list(&self) -> Vec<ProcessorStatus> {
         let active = self.active.lock();
-        let builtins = self.builtins.lock();
-        let reloads = self.reloads.lock();
-        let manifest = active.iter().map(|(label, a)| {
-            (
-                &a.pool,
-                a.previous.as_ref().map(|p| p.plugin.version.clone()),
-                reloads.get(label).copied().unwrap_or(0),
-            )
-        });
-        let builtin = builtins.iter().map(|pool| (pool, None, 0));
-        manifest
-            .chain(builtin)
-            .map(|(pool, previous_version, reloads)| ProcessorStatus {
-                info: pool.info().clone(),
-                queue_depth: pool.queue_depth(),
-                served: pool.stats().served(),
-                errors: pool.stats().errors(),
-                panics: pool.stats().panics(),
-                busy: pool.stats().busy(),
-                inline: pool.stats().inline(),
-                previous_version,
-                reloads,
+        let mut lifetimes = self.lifetimes.lock();
+        let mut list: Vec<ProcessorStatus> = active
+            .iter()
+            .map(|(name, a)| {
+                let since_load = Counters::of(a.pool.stats());
+                ProcessorStatus {
+                    info: a.pool.info().clone(),
+                    previous_version: a.previous.as_ref().map(|p| p.plugin.version.clone()),
+                    abi: a.current.plugin.abi.clone(),
+                    private_copy: Some(a.current.plugin.private_copy.clone()),
+                    loaded_at: a.loaded_at,
+                    queue_depth: a.pool.queue_depth(),
+                    since_load,
+                    lifetime: lifetimes.get_mut(name).map_or(since_load, Lifetime::total),
+                    reloads: lifetimes.get(name).map_or(0, |lifetime| lifetime.reloads),
+                    builtin: false,
+                    entry_digest: Some(format!("{:08x}", a.current.entry.digest())),
+                }
             })
-            .collect()
+            .collect();
+        for (pool, loaded_at) in self.builtins.lock().iter() {
+            let since_load = Counters::of(pool.stats());
+            list.push(ProcessorStatus {
+                info: pool.info().clone(),
+                previous_version: None,
+                abi: ABI_VERSION.to_owned(),
+                private_copy: None,
+                loaded_at: *loaded_at,
+                queue_depth: pool.queue_depth(),
+                since_load,
+                lifetime: since_load,
+                reloads: 0,
+                builtin: true,
+                entry_digest: None,
+            });
+        }
+        list
+    }
+
+    /// The processor serving `code` now (as the table routes the main port):
+    /// (name, version).
+    pub fn who_serves(&self, code: i32) -> Option<(String, String)> {
+        self.dispatcher
+            .table()
+            .lookup(PortKind::Main, code)
+            .map(|pool| (pool.info().name.clone(), pool.info().version.clone()))
     }
 
     /// Builds and installs the table of what is active now.
     fn install(&self, active: &[(String, Active)]) {
         let mut table = DispatchTable::default();
-        for (label, entry) in active {
+        for (name, entry) in active {
             if let Err(error) = table.add(entry.pool.clone()) {
-                tracing::error!(plugin = %label, %error, "processor left out of the table");
+                tracing::error!(plugin = %name, %error, "processor left out of the table");
             }
         }
-        for pool in self.builtins.lock().iter() {
+        for (pool, _) in self.builtins.lock().iter() {
             if let Err(error) = table.add(pool.clone()) {
                 tracing::error!(plugin = %pool.info().name, %error, "built-in processor left out of the table");
             }
@@ -339,73 +596,45 @@ impl PluginRegistry {
         self.dispatcher.install(table);
     }
 
-    /// Loads `entry` unless it is unchanged from `current` (then `None`).
-    fn load_version(
-        &self,
-        path: &Path,
-        entry: &ProcessorEntry,
-        current: Option<&Version>,
-    ) -> Result<Option<(Version, Arc<ProcessorPool>)>, EntryError> {
-        let bytes = std::fs::read(path).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                EntryError::Load(PluginLoadError::Missing {
-                    path: path.to_owned(),
-                })
-            } else {
-                EntryError::Copy {
-                    path: path.to_owned(),
-                    source,
-                }
-            }
-        })?;
-        let library_hash = crc32fast::hash(&bytes);
-        if let Some(current) = current {
-            if current.library_hash == library_hash && current.entry == *entry {
-                return Ok(None);
-            }
-        }
-        let plugin = match current {
-            // Same library, other settings: construct again from the loaded image.
-            Some(current) if current.library_hash == library_hash => current.plugin.clone(),
-            _ => {
-                let copy = self.copy_library(path, &bytes, library_hash)?;
-                let mut plugin =
-                    LoadedPlugin::open(&copy).map_err(|error| rename_path(error, path))?;
-                plugin.path = path.to_owned();
-                plugin
-            }
-        };
-        let version = Version {
-            entry: entry.clone(),
-            library_hash,
-            plugin,
-        };
-        let pool = self.start_pool(&version)?;
-        Ok(Some((version, pool)))
+    /// Deletes every private copy but those of the running and previous
+    /// versions.
+    fn sweep(&self, active: &[(String, Active)]) {
+        let keep: HashSet<PathBuf> = active
+            .iter()
+            .flat_map(|(_, a)| std::iter::once(&a.current).chain(a.previous.as_ref()))
+            .map(|version| version.plugin.private_copy.clone())
+            .collect();
+        self.copies.sweep(&keep);
     }
 
-    fn start_pool(&self, version: &Version) -> Result<Arc<ProcessorPool>, EntryError> {
+    fn count_reload(&self, name: &str) {
+        self.lifetimes
+            .lock()
+            .entry(name.to_owned())
+            .or_default()
+            .reloads += 1;
+    }
+
+    fn count_lifetime(&self, name: &str, pool: &ProcessorPool) {
+        self.lifetimes
+            .lock()
+            .entry(name.to_owned())
+            .or_default()
+            .live
+            .push(pool.stats_handle());
+    }
+
+    fn start_pool(
+        &self,
+        name: &str,
+        version: &Version,
+        codes: Vec<i32>,
+        processor: ProcessorBox,
+    ) -> Result<Arc<ProcessorPool>, EntryError> {
         let entry = &version.entry;
         let plugin = &version.plugin;
-        let codes = plugin.serve_codes(entry.codes.as_deref())?;
-        let name = entry.name.clone().unwrap_or_else(|| plugin.name.clone());
-        for (kind, listed) in [
-            ("inline", &entry.inline_codes),
-            ("main-port-only", &entry.main_port_only_codes),
-        ] {
-            if let Some(&code) = listed.iter().find(|c| !codes.contains(c)) {
-                return Err(EntryError::StrayCode {
-                    name,
-                    kind,
-                    code,
-                    codes,
-                });
-            }
-        }
-        let processor: ProcessorBox =
-            plugin.new_processor(self.services.context(), &entry.settings_json())?;
         let info = ProcessorInfo {
-            name: name.clone(),
+            name: name.to_owned(),
             version: plugin.version.clone(),
             library: plugin.path.clone(),
             library_hash: format!("{:08x}", version.library_hash),
@@ -423,102 +652,90 @@ impl PluginRegistry {
             self.dispatcher.hold_service().clone(),
             self.services.parts().store.clone(),
         )
-        .map_err(|source| EntryError::Threads { name, source })
-    }
-
-    /// Copies the library to a path `dlopen` has never seen.
-    fn copy_library(&self, path: &Path, bytes: &[u8], hash: u32) -> Result<PathBuf, EntryError> {
-        let copy_error = |source| EntryError::Copy {
-            path: path.to_owned(),
+        .map_err(|source| EntryError::Threads {
+            name: name.to_owned(),
             source,
-        };
-        std::fs::create_dir_all(&self.copies_dir).map_err(copy_error)?;
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "plugin".to_owned());
-        let sequence = self.copy_sequence.fetch_add(1, Ordering::Relaxed);
-        let copy = self.copies_dir.join(format!(
-            "{stem}-{hash:08x}-{}-{sequence}{}",
-            std::process::id(),
-            std::env::consts::DLL_SUFFIX
-        ));
-        std::fs::write(&copy, bytes).map_err(copy_error)?;
-        Ok(copy)
+        })
     }
 }
 
-/// Claims `entry`'s codes for `label`, unless one is already claimed.
-fn claim(
-    claimed: &mut HashMap<i32, String>,
-    label: &str,
-    entry: &Active,
-) -> Result<(), DuplicateCode> {
-    let codes = &entry.pool.info().codes;
-    if let Some((code, owner)) = codes
+/// The changes staged entries and removals would make.
+fn would_change(staged: &[Staged], removed: &[(String, String, Vec<i32>)]) -> Vec<String> {
+    let mut lines: Vec<String> = staged
         .iter()
-        .find_map(|code| claimed.get(code).map(|owner| (*code, owner.clone())))
-    {
-        return Err(DuplicateCode {
-            code,
-            first: owner,
-            second: label.to_owned(),
-        });
-    }
-    for &code in codes {
-        claimed.insert(code, label.to_owned());
-    }
-    Ok(())
+        .filter_map(|item| match item {
+            Staged::Candidate(c) => Some(describe_change(
+                &c.name,
+                c.replaces.as_deref(),
+                &c.version,
+                &c.codes,
+            )),
+            Staged::Unchanged { .. } => None,
+        })
+        .collect();
+    lines.extend(removed.iter().map(|(name, version, codes)| {
+        format!("{name}: removed (codes {codes:?}), was version {version}")
+    }));
+    lines
 }
 
-/// Errors name the manifest's library, not the private copy.
-fn rename_path(error: PluginLoadError, original: &Path) -> PluginLoadError {
-    match error {
-        PluginLoadError::IncompatibleAbi {
-            expected, found, ..
-        } => PluginLoadError::IncompatibleAbi {
-            path: original.to_owned(),
-            expected,
-            found,
-        },
-        PluginLoadError::IncompatibleLayout { detail, .. } => PluginLoadError::IncompatibleLayout {
-            path: original.to_owned(),
-            detail,
-        },
-        PluginLoadError::Open { detail, .. } => PluginLoadError::Open {
-            path: original.to_owned(),
-            detail,
-        },
-        other => other,
-    }
-}
-
-fn describe_change(
-    label: &str,
-    old: Option<&Version>,
+/// `send: codes [..], version A -> B (library L hash H, N threads, queue Q)`,
+/// or `... version B loaded (...)` for a new name.
+pub(crate) fn describe_change(
+    name: &str,
+    old_version: Option<&str>,
     new: &Version,
-    pool: &ProcessorPool,
+    codes: &[i32],
 ) -> String {
-    let info = pool.info();
-    match old {
-        Some(old) => format!(
-            "{label}: codes {:?}, version {} -> {} (library {} hash {:08x}, {} threads, queue {})",
-            info.codes,
-            old.plugin.version,
-            new.plugin.version,
-            info.library.display(),
-            new.library_hash,
-            info.threads,
-            info.queue_capacity
-        ),
-        None => format!(
-            "{label}: codes {:?}, version {} loaded (library {} hash {:08x}, {} threads, queue {})",
-            info.codes,
-            new.plugin.version,
-            info.library.display(),
-            new.library_hash,
-            info.threads,
-            info.queue_capacity
-        ),
+    let versions = match old_version {
+        Some(old) => format!("version {old} -> {}", new.plugin.version),
+        None => format!("version {} loaded", new.plugin.version),
+    };
+    format!(
+        "{name}: codes {codes:?}, {versions} (library {} hash {:08x}, {} threads, queue {})",
+        new.plugin.path.display(),
+        new.library_hash,
+        new.entry.threads,
+        new.entry.queue_capacity
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetime_counters_keep_what_pools_that_are_gone_counted() {
+        let mut lifetime = Lifetime::default();
+        let first = Arc::new(ProcessorStats::default());
+        first.record_busy();
+        first.record_busy();
+        let second = Arc::new(ProcessorStats::default());
+        second.record_busy();
+        lifetime.live.push(first.clone());
+        lifetime.live.push(second.clone());
+        assert_eq!(lifetime.total().busy, 3);
+        drop(first);
+        assert_eq!(lifetime.total().busy, 3, "a retired pool still counts");
+        assert_eq!(lifetime.live.len(), 1, "and is folded in once");
+        second.record_busy();
+        assert_eq!(lifetime.total().busy, 4);
+    }
+
+    #[test]
+    fn a_refused_report_names_the_failures_and_what_was_not_applied() {
+        let report = ReloadReport {
+            failures: vec![("stats".into(), "failed to start: no".into())],
+            refused: true,
+            not_applied: vec!["send: codes [10], version 1 -> 2".into()],
+            ..ReloadReport::default()
+        };
+        assert_eq!(
+            report.to_string(),
+            "reload refused: 1 of the manifest's entries failed; the running processors are unchanged\n\
+             FAILED stats: failed to start: no\n\
+             not applied: send: codes [10], version 1 -> 2\n"
+        );
+        assert_eq!(ReloadReport::default().to_string(), "no changes");
     }
 }

@@ -142,7 +142,7 @@ fn panic_test_counts(client: &mut RawClient) -> (u64, u64) {
         .and_then(|all| all.iter().find(|p| p["name"] == "panic-test"))
         .unwrap_or_else(|| panic!("panic-test listed: {list}"));
     let count = |key: &str| {
-        entry[key]
+        entry["sinceLoad"][key]
             .as_u64()
             .unwrap_or_else(|| panic!("{key} in {entry}"))
     };

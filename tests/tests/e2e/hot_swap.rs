@@ -30,15 +30,15 @@ use plugin_api::serde_json::{self, Value};
 use rocketmq_client_rust::{DefaultMQProducer, SendStatus};
 use rocketmq_model::common::message::message_single::Message;
 
-const LIST: i32 = 9100;
-const RELOAD: i32 = 9101;
-const ROLLBACK: i32 = 9102;
-const GET_BROKER_STATS: i32 = 9200;
+pub(crate) const LIST: i32 = 9100;
+pub(crate) const RELOAD: i32 = 9101;
+pub(crate) const ROLLBACK: i32 = 9102;
+pub(crate) const GET_BROKER_STATS: i32 = 9200;
 
 /// The version the second send build reports.
-const B_VERSION: &str = "0.1.0-b";
+pub(crate) const B_VERSION: &str = "0.1.0-b";
 /// Readiness deadline for anything the broker does after a request or signal.
-const READY: Duration = Duration::from_secs(120);
+pub(crate) const READY: Duration = Duration::from_secs(120);
 /// Readiness deadline for the consumer to catch up (debug build, 2 cores).
 const CATCH_UP: Duration = Duration::from_secs(300);
 /// After everything arrived, how long late duplicates get to show up.
@@ -48,7 +48,7 @@ const SETTLE: Duration = Duration::from_secs(3);
 // The libraries
 
 /// Runs `cargo build` with these arguments and environment; panics on failure.
-fn cargo_build(args: &[&str], target: &Path, env: &[(&str, &str)]) {
+pub(crate) fn cargo_build(args: &[&str], target: &Path, env: &[(&str, &str)]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
         .arg("build")
@@ -62,7 +62,7 @@ fn cargo_build(args: &[&str], target: &Path, env: &[(&str, &str)]) {
     assert!(status.success(), "cargo build {args:?} failed");
 }
 
-fn dll(dir: &Path, crate_name: &str) -> PathBuf {
+pub(crate) fn dll(dir: &Path, crate_name: &str) -> PathBuf {
     dir.join(format!(
         "{}{crate_name}{}",
         std::env::consts::DLL_PREFIX,
@@ -71,7 +71,7 @@ fn dll(dir: &Path, crate_name: &str) -> PathBuf {
 }
 
 /// The send plugin built again, reporting version [`B_VERSION`], once per run.
-fn send_plugin_b() -> PathBuf {
+pub(crate) fn send_plugin_b() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
@@ -93,7 +93,7 @@ fn send_plugin_b() -> PathBuf {
 }
 
 /// `tests/fixtures/incompatible-plugin`, built as `plugin_loading.rs` builds it.
-fn incompatible_plugin() -> PathBuf {
+pub(crate) fn incompatible_plugin() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
@@ -110,7 +110,7 @@ fn incompatible_plugin() -> PathBuf {
 }
 
 /// A file that is not a library at all.
-fn garbage_library(dir: &Path) -> PathBuf {
+pub(crate) fn garbage_library(dir: &Path) -> PathBuf {
     let path = dll(dir, "garbage_send");
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let bytes: Vec<u8> = (0..16 * 1024)
@@ -130,26 +130,29 @@ fn garbage_library(dir: &Path) -> PathBuf {
 
 /// The broker's manifest as the tests rewrite it.
 #[derive(Debug, Clone)]
-struct Manifest {
-    send_library: PathBuf,
-    send_threads: usize,
-    send_queue_capacity: usize,
-    pull: bool,
-    stats: bool,
+pub(crate) struct Manifest {
+    pub(crate) send_library: PathBuf,
+    pub(crate) send_threads: usize,
+    pub(crate) send_queue_capacity: usize,
+    pub(crate) pull: bool,
+    pub(crate) stats: bool,
+    /// Extra lines of the stats entry (e.g. a `[processor.settings]` table).
+    pub(crate) stats_extra: String,
 }
 
 impl Manifest {
-    fn new(send_library: &Path) -> Manifest {
+    pub(crate) fn new(send_library: &Path) -> Manifest {
         Manifest {
             send_library: send_library.to_owned(),
             send_threads: 2,
             send_queue_capacity: 10_000,
             pull: true,
             stats: true,
+            stats_extra: String::new(),
         }
     }
 
-    fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let entry = |name: &str, library: &Path, extra: &str| {
             format!(
                 "[[processor]]\nname = \"{name}\"\nlibrary = {:?}\n{extra}\n",
@@ -170,19 +173,23 @@ impl Manifest {
         }
         text += &entry("route", &plugin_library("route_plugin"), "");
         if self.stats {
-            text += &entry("stats", &plugin_library("stats_plugin"), "threads = 1");
+            text += &entry(
+                "stats",
+                &plugin_library("stats_plugin"),
+                &format!("threads = 1\n{}", self.stats_extra),
+            );
         }
         text
     }
 
-    fn start(&self) -> BrokerProcess {
+    pub(crate) fn start(&self) -> BrokerProcess {
         BrokerProcess::start(BrokerSetup {
             manifest: self.render(),
             ..BrokerSetup::default()
         })
     }
 
-    fn write(&self, broker: &BrokerProcess) {
+    pub(crate) fn write(&self, broker: &BrokerProcess) {
         std::fs::write(broker.manifest_path(), self.render()).expect("rewrite the manifest");
     }
 }
@@ -192,20 +199,27 @@ impl Manifest {
 
 /// One row of the 9100 listing.
 #[derive(Debug, Clone)]
-struct Listed {
-    name: String,
-    version: String,
-    library: String,
-    hash: String,
-    codes: Vec<i64>,
-    threads: u64,
-    queue_capacity: u64,
-    served: u64,
-    errors: u64,
-    previous_version: Option<String>,
+pub(crate) struct Listed {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) library: String,
+    pub(crate) hash: String,
+    pub(crate) codes: Vec<i64>,
+    pub(crate) threads: u64,
+    pub(crate) queue_capacity: u64,
+    /// `sinceLoad.served`: requests run by the version now loaded.
+    pub(crate) served: u64,
+    pub(crate) errors: u64,
+    pub(crate) previous_version: Option<String>,
+    pub(crate) abi: String,
+    pub(crate) private_copy: Option<String>,
+    pub(crate) loaded_at: i64,
+    /// `lifetime.served`: every version under this name, since the broker started.
+    pub(crate) lifetime_served: u64,
+    pub(crate) builtin: bool,
 }
 
-fn list(client: &mut RawClient) -> Vec<Listed> {
+pub(crate) fn list(client: &mut RawClient) -> Vec<Listed> {
     let response = client.call_code(LIST, &[]);
     assert_eq!(response.code, 0, "listing refused: {:?}", response.remark);
     let json: Value = serde_json::from_slice(&response.body).expect("the listing is JSON");
@@ -225,23 +239,32 @@ fn list(client: &mut RawClient) -> Vec<Listed> {
                 .collect(),
             threads: p["threads"].as_u64().unwrap(),
             queue_capacity: p["queueCapacity"].as_u64().unwrap(),
-            served: p["served"].as_u64().unwrap(),
-            errors: p["errors"].as_u64().unwrap(),
+            served: p["sinceLoad"]["served"].as_u64().unwrap(),
+            errors: p["sinceLoad"]["errors"].as_u64().unwrap(),
             previous_version: p["previousVersion"].as_str().map(str::to_owned),
+            abi: p["abi"].as_str().unwrap().to_owned(),
+            private_copy: p["privateCopy"].as_str().map(str::to_owned),
+            loaded_at: p["loadedAt"].as_i64().unwrap(),
+            lifetime_served: p["lifetime"]["served"].as_u64().unwrap(),
+            builtin: p["builtin"].as_bool().unwrap(),
         })
         .collect()
 }
 
-fn listed(client: &mut RawClient, name: &str) -> Option<Listed> {
+pub(crate) fn listed(client: &mut RawClient, name: &str) -> Option<Listed> {
     list(client).into_iter().find(|p| p.name == name)
 }
 
-fn send_listing(client: &mut RawClient) -> Listed {
+pub(crate) fn send_listing(client: &mut RawClient) -> Listed {
     listed(client, "send").expect("send is listed")
 }
 
 /// Polls until `probe` gives a value (a readiness wait, not a timing check).
-fn wait_until<T>(what: &str, broker: &BrokerProcess, mut probe: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_until<T>(
+    what: &str,
+    broker: &BrokerProcess,
+    mut probe: impl FnMut() -> Option<T>,
+) -> T {
     let deadline = Instant::now() + READY;
     loop {
         if let Some(value) = probe() {
@@ -257,7 +280,7 @@ fn wait_until<T>(what: &str, broker: &BrokerProcess, mut probe: impl FnMut() -> 
 }
 
 /// `broker-host plugins --addr ADDR ARGS...`: (exit success, stdout + stderr).
-fn cli(addr: SocketAddr, args: &[&str]) -> (bool, String) {
+pub(crate) fn cli(addr: SocketAddr, args: &[&str]) -> (bool, String) {
     let output = Command::new(broker_binary())
         .arg("plugins")
         .arg("--addr")
@@ -277,14 +300,18 @@ fn cli(addr: SocketAddr, args: &[&str]) -> (bool, String) {
 
 /// How a swap is triggered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Trigger {
+pub(crate) enum Trigger {
     Sighup,
     AdminRequest,
     Cli,
 }
 
 /// Triggers a reload; for the request and CLI, returns the report text.
-fn reload(broker: &BrokerProcess, client: &mut RawClient, trigger: Trigger) -> Option<String> {
+pub(crate) fn reload(
+    broker: &BrokerProcess,
+    client: &mut RawClient,
+    trigger: Trigger,
+) -> Option<String> {
     match trigger {
         Trigger::Sighup => {
             broker.signal("HUP");
@@ -312,13 +339,13 @@ fn reload(broker: &BrokerProcess, client: &mut RawClient, trigger: Trigger) -> O
 // ---------------------------------------------------------------------------
 // Raw sends (for the tests that need no consumer)
 
-fn raw_send(client: &mut RawClient, topic: &str, key: &str) -> RemotingCommand {
+pub(crate) fn raw_send(client: &mut RawClient, topic: &str, key: &str) -> RemotingCommand {
     let body = format!("body of {key}");
     client.send_message(topic, 0, "TagA", key, body.as_bytes())
 }
 
 /// Sends `count` messages and asserts each succeeded.
-fn sends_succeed(client: &mut RawClient, topic: &str, label: &str, count: usize) {
+pub(crate) fn sends_succeed(client: &mut RawClient, topic: &str, label: &str, count: usize) {
     for i in 0..count {
         let response = raw_send(client, topic, &format!("{label}-{i}"));
         assert_eq!(
@@ -333,7 +360,7 @@ fn sends_succeed(client: &mut RawClient, topic: &str, label: &str, count: usize)
 // 20 swaps under load
 
 /// Sets the flag when dropped (also when the swapping thread panics).
-struct StopOnDrop<'a>(&'a AtomicBool);
+pub(crate) struct StopOnDrop<'a>(pub(crate) &'a AtomicBool);
 
 impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
@@ -411,7 +438,7 @@ fn drive_swaps(
 
 /// One send loop of the producer: sync sends, one after the other, until
 /// `stop`; each result or error recorded.
-async fn send_loop(
+pub(crate) async fn send_loop(
     producer: &DefaultMQProducer,
     topic: &str,
     next: &AtomicUsize,
@@ -699,7 +726,7 @@ fn broken_missing_and_incompatible_libraries_are_refused_while_the_old_send_serv
     assert!(
         broker
             .log()
-            .contains("processor not (re)loaded; the running one stays"),
+            .contains("reload refused, the running processors are unchanged: send: "),
         "{}",
         broker.log()
     );
@@ -755,7 +782,10 @@ fn broken_missing_and_incompatible_libraries_are_refused_while_the_old_send_serv
     let unknown = client.call_code(ROLLBACK, &[("name", "nope")]);
     assert_eq!(
         (unknown.code, unknown.remark.as_deref()),
-        (1, Some("no processor named nope"))
+        (
+            1,
+            Some("no processor named nope; the processors are: send, route")
+        )
     );
     let no_name = client.call_code(ROLLBACK, &[]);
     assert_eq!(no_name.code, 1);

@@ -13,6 +13,7 @@ mod metrics;
 mod namesrv_registration;
 mod operator_cli;
 mod plugin_loading;
+mod reload_atomic;
 mod route_lookup;
 mod send_pull_wire;
 mod startup;

@@ -82,6 +82,27 @@ fn a_plugin_built_against_an_older_minor_abi_loads_and_serves() {
     assert_eq!(&answer.body[..], b"from a 1.0 plugin");
     let missing = client.call_code(9960, &[("topic", "NoSuchTopic")]);
     assert_eq!(missing.code, 17);
+    // The listing shows the ABI each plugin was built against.
+    let listing = client.call_code(9100, &[]);
+    let rows: plugin_api::serde_json::Value =
+        plugin_api::serde_json::from_slice(&listing.body).expect("JSON listing");
+    let abi_of = |code: i64| {
+        rows.as_array()
+            .and_then(|rows| {
+                rows.iter().find(|row| {
+                    row["codes"]
+                        .as_array()
+                        .is_some_and(|c| c.contains(&code.into()))
+                })
+            })
+            .and_then(|row| row["abi"].as_str().map(str::to_owned))
+    };
+    assert_eq!(abi_of(9960).as_deref(), Some("1.0.0"), "{rows}");
+    assert_eq!(
+        abi_of(105).as_deref(),
+        Some(plugin_api::ffi::ABI_VERSION),
+        "{rows}"
+    );
     // Connection close calls the 1.1 hook the 1.0 processor lacks: the
     // host falls back to the default and keeps serving.
     drop(client);
