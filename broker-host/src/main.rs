@@ -134,6 +134,10 @@ fn run() -> anyhow::Result<()> {
                     tracing::info!("SIGHUP: reloading the plugin manifest");
                     let registry = broker.registry().clone();
                     match tokio::task::spawn_blocking(move || registry.reload()).await {
+                        Ok(Ok(report)) if report.refused => tracing::error!(
+                            "SIGHUP reload refused; processors unchanged: {}",
+                            report.to_string().trim_end().replace('\n', "; ")
+                        ),
                         Ok(Ok(report)) => tracing::info!("reload done: {}", report.to_string().trim_end()),
                         Ok(Err(error)) => tracing::error!(%error, "reload refused; processors unchanged"),
                         Err(error) => tracing::error!(%error, "reload task failed"),

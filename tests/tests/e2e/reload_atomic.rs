@@ -696,20 +696,3 @@ fn plugins_check_dry_runs_a_manifest_without_touching_the_broker() {
     }
 }
 
-#[test]
-fn version_names_the_broker_and_the_plugin_abi() {
-    let output = Command::new(broker_binary())
-        .arg("--version")
-        .output()
-        .expect("run broker-host --version");
-    assert!(output.status.success());
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        text.trim(),
-        format!(
-            "broker-host {} (plugin ABI {})",
-            env!("CARGO_PKG_VERSION"),
-            plugin_api::ffi::ABI_VERSION
-        )
-    );
-}
