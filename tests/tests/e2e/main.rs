@@ -13,6 +13,7 @@ mod namesrv_registration;
 mod plugin_loading;
 mod route_lookup;
 mod send_pull_wire;
+mod sql92_filter;
 mod startup;
 mod stock_client_orderly;
 mod stock_client_produce_consume;
