@@ -118,6 +118,10 @@ impl Broker {
         let directory = ConnectionDirectory::new();
         let clients =
             ClientRegistry::new(directory.clone(), config.notify_consumer_ids_changed_enable);
+        // DefaultConsumerIdsChangeListener: a group without members
+        // (UNREGISTER) has its consumer filters marked dead.
+        let filters = metadata.consumer_filters().clone();
+        clients.on_group_removed(Box::new(move |group| filters.unregister(group)));
         let identity = BrokerIdentity {
             cluster_name: config.broker_cluster_name.as_str().into(),
             broker_name: config.broker_name.as_str().into(),

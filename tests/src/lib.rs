@@ -158,7 +158,8 @@ pub struct Pull<'a> {
     pub offset: i64,
     /// PullSysFlag bits (4 = SUBSCRIPTION, 2 = SUSPEND).
     pub sys_flag: i32,
-    /// TAG expression, sent with the SUBSCRIPTION flag.
+    /// The expression (TAG unless sent with
+    /// [`RawClient::pull_expression`]), sent with the SUBSCRIPTION flag.
     pub subscription: Option<&'a str>,
     /// Long-poll time.
     pub suspend_ms: i64,
@@ -377,6 +378,12 @@ impl RawClient {
     /// PULL_MESSAGE (11) of up to 32 messages with commitOffset 0; the
     /// subscription (a TAG expression) is sent only when given.
     pub fn pull(&mut self, pull: &Pull<'_>) -> RemotingCommand {
+        self.pull_expression(pull, "TAG")
+    }
+
+    /// [`RawClient::pull`] with the subscription's `expressionType`
+    /// (`SQL92`, ...).
+    pub fn pull_expression(&mut self, pull: &Pull<'_>, expression_type: &str) -> RemotingCommand {
         let (queue, offset) = (pull.queue_id.to_string(), pull.offset.to_string());
         let (sys_flag, suspend) = (pull.sys_flag.to_string(), pull.suspend_ms.to_string());
         let mut fields = vec![
@@ -392,7 +399,7 @@ impl RawClient {
         ];
         if let Some(expression) = pull.subscription {
             fields.push(("subscription", expression));
-            fields.push(("expressionType", "TAG"));
+            fields.push(("expressionType", expression_type));
         }
         self.call_code(11, &fields)
     }

@@ -9,6 +9,7 @@ use plugin_api::sdk::{
 
 use super::BrokerServices;
 use crate::clients;
+use crate::metadata::FilterSubscription;
 
 fn channel(channel: &ClientChannel<'_>) -> clients::ClientChannel {
     clients::ClientChannel {
@@ -71,7 +72,7 @@ impl ClientsAndLocks for BrokerServices {
             .subscription_groups()
             .get(&registration.group)
             .is_none_or(|group| group.notify_consumer_ids_changed_enable);
-        self.inner.clients.register_consumer(
+        let changed = self.inner.clients.register_consumer(
             &registration.group,
             channel(client),
             &registration.consume_type,
@@ -84,7 +85,29 @@ impl ClientsAndLocks for BrokerServices {
                 .collect(),
             registration.keep_subscriptions,
             group_notify,
-        )
+        );
+        // Java's ConsumerManager.registerConsumer ends with the REGISTER
+        // event, on which DefaultConsumerIdsChangeListener hands the
+        // subscriptions to ConsumerFilterManager.register (SQL92 ones kept,
+        // topics no longer subscribed marked dead). A heartbeat without
+        // subscriptions (registerConsumerWithoutSub) raises no such event.
+        if !registration.keep_subscriptions {
+            let subscriptions: Vec<FilterSubscription> = registration
+                .subscriptions
+                .iter()
+                .map(|sub| FilterSubscription {
+                    topic: sub.topic.clone(),
+                    expression: sub.sub_string.clone(),
+                    expression_type: sub.expression_type.clone(),
+                    version: sub.sub_version,
+                })
+                .collect();
+            self.inner
+                .metadata
+                .consumer_filters()
+                .register_group(&registration.group, &subscriptions);
+        }
+        changed
     }
 
     fn unregister_client(
@@ -183,5 +206,106 @@ impl ClientCalls for BrokerServices {
                 "connection {connection_id} is closed or its outbound queue is full"
             )))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use plugin_api::sdk::{BrokerIdentity, ClientChannel, ClientsAndLocks, ConsumerRegistration};
+
+    use super::*;
+    use crate::capabilities::HostParts;
+    use crate::clients::{ClientRegistry, RebalanceLockManager};
+    use crate::config::BrokerConfig;
+    use crate::metadata::MetadataStore;
+    use crate::remoting::ConnectionDirectory;
+
+    fn services(dir: &std::path::Path) -> BrokerServices {
+        let config = Arc::new(BrokerConfig::default());
+        let directory = ConnectionDirectory::new();
+        BrokerServices::new(HostParts {
+            metadata: Arc::new(MetadataStore::load_from(&config, dir).expect("metadata")),
+            config,
+            identity: BrokerIdentity {
+                cluster_name: "c".into(),
+                broker_name: "b".into(),
+                broker_id: 0,
+                broker_addr: "127.0.0.1:10911".into(),
+                broker_permission: 6,
+                version: 479,
+            },
+            store: None,
+            clients: ClientRegistry::new(directory.clone(), false),
+            locks: Arc::new(RebalanceLockManager::default()),
+            directory,
+        })
+    }
+
+    fn subscription(topic: &str, expression_type: &str, expression: &str) -> Subscription {
+        Subscription {
+            topic: topic.into(),
+            sub_string: expression.into(),
+            expression_type: expression_type.into(),
+            tags: vec![],
+            codes: vec![],
+            sub_version: 7,
+        }
+    }
+
+    fn register(services: &BrokerServices, subscriptions: Vec<Subscription>, keep: bool) {
+        let registration = ConsumerRegistration {
+            group: "cg".into(),
+            consume_type: "CONSUME_PASSIVELY".into(),
+            message_model: "CLUSTERING".into(),
+            consume_from_where: "CONSUME_FROM_LAST_OFFSET".into(),
+            subscriptions,
+            keep_subscriptions: keep,
+        };
+        let channel = ClientChannel {
+            client_id: "c@1",
+            connection_id: 1,
+            remote_addr: "127.0.0.1:1",
+            language: 0,
+            version: 479,
+        };
+        services.register_consumer(&registration, &channel);
+    }
+
+    /// ConsumerManager.registerConsumer → REGISTER →
+    /// ConsumerFilterManager.register(group, subList).
+    #[test]
+    fn a_consumer_heartbeat_registers_its_sql92_subscriptions_as_filters() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let services = services(dir.path());
+        let filters = services.parts().metadata.consumer_filters().clone();
+        register(
+            &services,
+            vec![
+                subscription("Sql", "SQL92", "a > 5"),
+                subscription("Tags", "TAG", "TagA"),
+                subscription("Bad", "SQL92", "a >"),
+            ],
+            false,
+        );
+        let filter = filters.get("Sql", "cg").expect("SQL92 filter registered");
+        assert_eq!(
+            (
+                filter.expression.as_str(),
+                filter.client_version,
+                filter.is_dead()
+            ),
+            ("a > 5", 7, false)
+        );
+        assert!(filters.get("Tags", "cg").is_none(), "TAG is no filter");
+        assert!(filters.get("Bad", "cg").is_none(), "does not compile");
+
+        // A heartbeat without subscriptions leaves the filters alone...
+        register(&services, vec![], true);
+        assert!(!filters.get("Sql", "cg").expect("kept").is_dead());
+        // ... one that no longer subscribes the topic marks it dead.
+        register(&services, vec![subscription("Tags", "TAG", "*")], false);
+        assert!(filters.get("Sql", "cg").expect("kept, dead").is_dead());
     }
 }

@@ -89,11 +89,15 @@ struct Tables {
     heartbeat_fingerprints: HashMap<String, i64>,
 }
 
+/// Called with a consumer group's name when its last member left.
+pub type GroupRemoved = Box<dyn Fn(&str) + Send + Sync>;
+
 /// The registry.
 pub struct ClientRegistry {
     tables: Mutex<Tables>,
     directory: Arc<ConnectionDirectory>,
     notify_enabled: bool,
+    group_removed: Mutex<Vec<GroupRemoved>>,
 }
 
 impl ClientRegistry {
@@ -104,6 +108,7 @@ impl ClientRegistry {
             tables: Mutex::new(Tables::default()),
             directory: directory.clone(),
             notify_enabled,
+            group_removed: Mutex::new(Vec::new()),
         });
         let weak = Arc::downgrade(&registry);
         directory.on_close(Box::new(move |connection_id| {
@@ -112,6 +117,26 @@ impl ClientRegistry {
             }
         }));
         registry
+    }
+
+    /// Calls `listener` whenever a consumer group loses its last member
+    /// (Java's `ConsumerGroupEvent.UNREGISTER`, on which
+    /// `DefaultConsumerIdsChangeListener` unregisters the group's filters).
+    pub fn on_group_removed(&self, listener: GroupRemoved) {
+        self.group_removed.lock().push(listener);
+    }
+
+    fn groups_removed(&self, groups: &[String]) {
+        if groups.is_empty() {
+            return;
+        }
+        let listeners = self.group_removed.lock();
+        for group in groups {
+            tracing::info!(%group, "unregister consumer ok, no any connection, and remove consumer group");
+            for listener in listeners.iter() {
+                listener(group);
+            }
+        }
     }
 
     /// Registers or refreshes a producer channel.
@@ -185,6 +210,7 @@ impl ClientRegistry {
 
     /// Removes a client from the named groups (an empty name = none).
     pub fn unregister(&self, connection_id: u64, producer_group: &str, consumer_group: &str) {
+        let mut removed = Vec::new();
         let notify = {
             let mut tables = self.tables.lock();
             if !producer_group.is_empty() {
@@ -197,10 +223,16 @@ impl ClientRegistry {
             }
             let mut notify = Vec::new();
             if !consumer_group.is_empty() {
-                notify.extend(remove_consumer(&mut tables, consumer_group, connection_id));
+                notify.extend(remove_consumer(
+                    &mut tables,
+                    consumer_group,
+                    connection_id,
+                    &mut removed,
+                ));
             }
             notify
         };
+        self.groups_removed(&removed);
         for (group, members) in notify {
             self.notify(&group, &members);
         }
@@ -208,6 +240,7 @@ impl ClientRegistry {
 
     /// A connection closed: drop it everywhere and notify its groups.
     pub fn connection_closed(&self, connection_id: u64) {
+        let mut removed = Vec::new();
         let notify = {
             let mut tables = self.tables.lock();
             tables.producers.retain(|_, members| {
@@ -222,9 +255,10 @@ impl ClientRegistry {
                 .collect();
             groups
                 .iter()
-                .flat_map(|group| remove_consumer(&mut tables, group, connection_id))
+                .flat_map(|group| remove_consumer(&mut tables, group, connection_id, &mut removed))
                 .collect::<Vec<_>>()
         };
+        self.groups_removed(&removed);
         for (group, members) in notify {
             tracing::info!(group = %group, connection_id, "consumer channel closed; notifying the group");
             self.notify(&group, &members);
@@ -350,16 +384,19 @@ fn merge_subscriptions(group: &mut ConsumerGroup, subscriptions: Vec<Subscriptio
     changed || group.subscriptions.len() != before
 }
 
-/// Removes a consumer channel; returns the group and remaining members to notify.
+/// Removes a consumer channel; returns the group and remaining members to
+/// notify, and adds the group to `removed` when it has no member left.
 fn remove_consumer(
     tables: &mut Tables,
     group: &str,
     connection_id: u64,
+    removed: &mut Vec<String>,
 ) -> Option<(String, Vec<u64>)> {
     let entry = tables.consumers.get_mut(group)?;
     entry.members.remove(&connection_id)?;
     if entry.members.is_empty() {
         tables.consumers.remove(group);
+        removed.push(group.to_owned());
         return None;
     }
     if entry.message_model == "BROADCASTING" {
@@ -404,6 +441,23 @@ mod tests {
             false,
             true,
         )
+    }
+
+    #[test]
+    fn the_last_member_leaving_removes_the_group_and_tells_the_listeners() {
+        let registry = ClientRegistry::new(ConnectionDirectory::new(), true);
+        let removed = Arc::new(Mutex::new(Vec::<String>::new()));
+        let seen = removed.clone();
+        registry.on_group_removed(Box::new(move |group| seen.lock().push(group.to_owned())));
+        register(&registry, 1, &["A"]);
+        register(&registry, 2, &["A"]);
+        registry.unregister(1, "", "cg");
+        assert!(removed.lock().is_empty(), "one member is left");
+        registry.connection_closed(2);
+        assert_eq!(*removed.lock(), vec!["cg".to_owned()]);
+        register(&registry, 3, &["A"]);
+        registry.unregister(3, "", "cg");
+        assert_eq!(removed.lock().len(), 2);
     }
 
     #[test]

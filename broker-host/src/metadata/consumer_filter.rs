@@ -138,6 +138,21 @@ pub struct FilterSubscription {
     pub version: i64,
 }
 
+/// Whether `FilterFactory` has a filter for the type that compiles the
+/// expression (`ConsumerFilterManager.build`): SQL92 is the only one.
+fn compiles(topic: &str, group: &str, expression: &str, expression_type: &str) -> bool {
+    let error = if expression_type == plugin_api::filter::SQL92 {
+        match plugin_api::filter::sql92::Selector::parse(expression) {
+            Ok(_) => return true,
+            Err(error) => error.to_string(),
+        }
+    } else {
+        format!("no filter for expression type {expression_type}")
+    };
+    tracing::error!(%expression, %topic, %group, %error, "consumer filter parse error");
+    false
+}
+
 /// The consumer-filter table.
 #[derive(Debug, Default)]
 pub struct ConsumerFilterManager {
@@ -212,6 +227,10 @@ impl ConsumerFilterManager {
     /// expressions are ignored (`false`). A version not newer than the
     /// stored one only revives a dead filter of the same version; a newer
     /// version replaces a changed expression or refreshes the version.
+    /// As Java's `ConsumerFilterManager.build` compiles the expression, one
+    /// that does not compile is not registered, and replaces nothing: the
+    /// group's old filter on the topic is removed instead (so a pull finds
+    /// FILTER_DATA_NOT_EXIST, "let client report error").
     pub fn register(
         &self,
         topic: &str,
@@ -243,6 +262,9 @@ impl ConsumerFilterManager {
         };
         match by_topic.group_filter_data.get_mut(group) {
             None => {
+                if !compiles(topic, group, expression, expression_type) {
+                    return false;
+                }
                 let data = build();
                 tracing::info!(?data, "new consumer filter registered");
                 by_topic.group_filter_data.insert(group.to_owned(), data);
@@ -260,6 +282,10 @@ impl ConsumerFilterManager {
             }
             Some(old) => {
                 if old.expression != expression || old.expression_type != expression_type {
+                    if !compiles(topic, group, expression, expression_type) {
+                        by_topic.group_filter_data.remove(group);
+                        return false;
+                    }
                     let mut data = build();
                     data.bloom_filter_data = old.bloom_filter_data.clone();
                     tracing::info!(?old, new = ?data, "consumer filter changed");
@@ -363,5 +389,30 @@ impl ConsumerFilterManager {
             }),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// FilterDataMapByTopic.register: build() compiles; a new filter that
+    /// does not compile is not kept, and a changed one that does not
+    /// compile removes the old filter.
+    #[test]
+    fn only_compiling_sql92_filters_are_registered() {
+        let manager = ConsumerFilterManager::new();
+        assert!(!manager.register("T", "g", "a >", "SQL92", 1));
+        assert!(!manager.register("T", "g", "a > 1", "GROOVY", 1));
+        assert!(!manager.register("T", "g", "TagA", "TAG", 1));
+        assert!(manager.get("T", "g").is_none());
+
+        assert!(manager.register("T", "g", "a > 1", "SQL92", 1));
+        assert_eq!(manager.get("T", "g").expect("kept").expression, "a > 1");
+        // An older version changes nothing, a broken newer one removes it.
+        assert!(!manager.register("T", "g", "a >", "SQL92", 1));
+        assert!(manager.get("T", "g").is_some());
+        assert!(!manager.register("T", "g", "a >", "SQL92", 2));
+        assert!(manager.get("T", "g").is_none());
     }
 }

@@ -9,13 +9,16 @@
 //! - UNREGISTER_CLIENT (35): `ClientManageProcessor.unregisterClient`.
 //! - GET_CONSUMER_LIST_BY_GROUP (38):
 //!   `ConsumerManageProcessor.getConsumerListByGroup`.
-//! - CHECK_CLIENT_CONFIG (46): `ClientManageProcessor.checkClientConfig`.
+//! - CHECK_CLIENT_CONFIG (46): `ClientManageProcessor.checkClientConfig`:
+//!   with `enablePropertyFilter`, a SQL92 subscription whose expression
+//!   compiles (`plugin_api::filter::sql92`) is accepted, any other answers
+//!   SUBSCRIPTION_PARSE_FAILED with the reason.
 
 mod heartbeat_data;
 
 use plugin_api::sdk::codes::request_code;
 use plugin_api::sdk::fastjson::JsonWriter;
-use plugin_api::sdk::filter;
+use plugin_api::sdk::filter::{self, sql92};
 use plugin_api::sdk::message::java_string_hash;
 use plugin_api::sdk::topics::{self, perm};
 use plugin_api::sdk::{
@@ -195,6 +198,10 @@ impl HeartbeatPlugin {
         #[serde(rename_all = "camelCase")]
         struct CheckClientRequestBody {
             #[serde(default)]
+            client_id: Option<String>,
+            #[serde(default)]
+            group: Option<String>,
+            #[serde(default)]
             subscription_data: Option<SubscriptionData>,
         }
         let body: CheckClientRequestBody =
@@ -220,13 +227,34 @@ impl HeartbeatPlugin {
                 ),
             ));
         }
-        Ok(Response::error(
-            ResponseCode::SUBSCRIPTION_PARSE_FAILED,
-            format!(
-                "{} filtering is not supported by this broker yet",
+        // FilterFactory.INSTANCE.get(type).compile(subString): SQL92 is the
+        // only filter RocketMQ registers.
+        let compiled = if subscription.expression_type == filter::SQL92 {
+            sql92::Selector::parse(&subscription.sub_string)
+                .map(drop)
+                .map_err(|error| format!("Invalid MessageSelector. {error}"))
+        } else {
+            Err(format!(
+                "no filter for expression type {}",
                 subscription.expression_type
-            ),
-        ))
+            ))
+        };
+        match compiled {
+            Ok(()) => Ok(Response::success()),
+            Err(remark) => {
+                self.host.warn(&format!(
+                    "Client {}@{} filter message, but failed to compile expression! sub={} {:?}, error={remark}",
+                    body.client_id.as_deref().unwrap_or(""),
+                    body.group.as_deref().unwrap_or(""),
+                    subscription.expression_type,
+                    subscription.sub_string,
+                ));
+                Ok(Response::error(
+                    ResponseCode::SUBSCRIPTION_PARSE_FAILED,
+                    remark,
+                ))
+            }
+        }
     }
 }
 

@@ -480,16 +480,81 @@ fn check_client_config_refuses_sql92_without_enable_property_filter() {
     );
 }
 
-#[test]
-fn check_client_config_cannot_parse_sql92_with_enable_property_filter() {
+fn with_property_filter() -> (FakeHost, HeartbeatPlugin) {
     let fake = FakeHost::new();
     fake.set_config("enablePropertyFilter", "true");
     let plugin = fake.start::<HeartbeatPlugin>("").expect("starts");
-    let response = check(&plugin, SQL_CHECK);
+    (fake, plugin)
+}
+
+fn sql_check(expression_type: &str, expression: &str) -> String {
+    let expression = serde_json::to_string(expression).expect("JSON string");
+    format!(
+        r#"{{"clientId":"c@1","group":"g","subscriptionData":{{"topic":"T","subString":{expression},"expressionType":"{expression_type}"}}}}"#
+    )
+}
+
+#[test]
+fn check_client_config_accepts_sql92_that_compiles_with_enable_property_filter() {
+    let (_fake, plugin) = with_property_filter();
+    for expression in [
+        "a > 1",
+        "region IN ('east', 'west') AND price BETWEEN 10 AND 20.5",
+        "TAGS IS NOT NULL AND name NOT STARTSWITH 'tmp'",
+        // JmsSelector stops at a token it cannot continue with.
+        "a = 1 b",
+    ] {
+        let response = check(&plugin, &sql_check("SQL92", expression));
+        assert_eq!(
+            (response.code, response.remark.as_deref()),
+            (ResponseCode::SUCCESS, None),
+            "{expression}"
+        );
+    }
+}
+
+#[test]
+fn check_client_config_refuses_sql92_that_does_not_compile() {
+    let (fake, plugin) = with_property_filter();
+    for (expression, remark) in [
+        (
+            "a >",
+            "Invalid MessageSelector. Encountered \"<EOF>\" at line 1, column 4. Was expecting a literal, a property, NOT, +, - or (",
+        ),
+        (
+            "a = 1 #",
+            "Invalid MessageSelector. Lexical error at line 1, column 7. Encountered: \"#\"",
+        ),
+        (
+            "a > 'x'",
+            "Invalid MessageSelector. Value ''x'' cannot be compared.",
+        ),
+        (
+            "a BETWEEN 10 AND 0",
+            "Invalid MessageSelector. Illegal values of between, left value(10) must less than or equal to right value(0)",
+        ),
+    ] {
+        let response = check(&plugin, &sql_check("SQL92", expression));
+        assert_eq!(
+            (response.code, response.remark.as_deref()),
+            (ResponseCode::SUBSCRIPTION_PARSE_FAILED, Some(remark)),
+            "{expression}"
+        );
+    }
+    assert!(fake
+        .log_lines()
+        .iter()
+        .any(|line| line.contains("c@1@g filter message, but failed to compile expression!")));
+}
+
+#[test]
+fn check_client_config_refuses_an_expression_type_without_a_filter() {
+    let (_fake, plugin) = with_property_filter();
+    let response = check(&plugin, &sql_check("GROOVY", "a > 1"));
     assert_eq!(response.code, ResponseCode::SUBSCRIPTION_PARSE_FAILED);
     assert_eq!(
         response.remark.as_deref(),
-        Some("SQL92 filtering is not supported by this broker yet")
+        Some("no filter for expression type GROOVY")
     );
 }
 

@@ -3,7 +3,8 @@
 //! `AdminBrokerProcessor`:
 //!
 //! - PULL_MESSAGE (11) / LITE_PULL_MESSAGE (361): tag filtering (tags code in
-//!   the consume queue, then the tag string), offset commit, long polling —
+//!   the consume queue, then the tag string), SQL92 property filtering with
+//!   `enablePropertyFilter` (`sql92`), offset commit, long polling —
 //!   a pull with nothing to return is *held by the host* (not a sleeping
 //!   thread) and re-run when a message arrives for its queue or it times out.
 //! - QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET (15).
@@ -11,8 +12,12 @@
 //!   GET_EARLIEST_MSG_STORETIME (32).
 
 mod filter;
+mod sql92;
+
+use std::sync::Arc;
 
 use plugin_api::sdk::codes::request_code;
+use plugin_api::sdk::filter::sql92::Selector;
 use plugin_api::sdk::topics::perm;
 use plugin_api::sdk::{
     BoundaryType, GetRequest, GetStatus, Hold, HoldKey, Host, NoSettings, Outcome, Plugin,
@@ -20,6 +25,7 @@ use plugin_api::sdk::{
 };
 
 pub use filter::TagFilter;
+use sql92::{FilteredRead, ScanLimits, SelectorCache};
 
 /// `PullSysFlag` bits.
 pub mod pull_sys_flag {
@@ -49,12 +55,23 @@ struct BrokerSettings {
     /// `slaveReadEnable`: only then does a pull response point the client
     /// at another broker of the group (`suggestWhichBrokerId`).
     slave_read_enable: bool,
+    /// The store limits a SQL92 read applies itself.
+    scan_limits: ScanLimits,
+}
+
+/// What a pull keeps.
+enum PullFilter {
+    /// A tag subscription: the store filters.
+    Tags(TagFilter),
+    /// A SQL92 subscription: this plugin filters (`sql92`).
+    Sql92(Arc<Selector>),
 }
 
 /// The pull processor.
 pub struct PullPlugin {
     host: Host,
     settings: BrokerSettings,
+    selectors: SelectorCache,
 }
 
 impl Plugin for PullPlugin {
@@ -86,8 +103,13 @@ impl Plugin for PullPlugin {
                 .value("brokerRole")
                 .is_some_and(|role| role == "SLAVE"),
             slave_read_enable: host.config_or("slaveReadEnable", false),
+            scan_limits: ScanLimits::from_config(&host),
         };
-        Ok(PullPlugin { host, settings })
+        Ok(PullPlugin {
+            host,
+            settings,
+            selectors: SelectorCache::default(),
+        })
     }
 }
 
@@ -247,23 +269,40 @@ impl PullPlugin {
             Err(refusal) => return Ok(Outcome::Respond(*refusal)),
         };
 
-        let tags: Vec<&str> = match &filter {
-            TagFilter::All => Vec::new(),
-            TagFilter::Tags(tags) => tags.iter().map(String::as_str).collect(),
+        let result = match &filter {
+            PullFilter::Tags(tag_filter) => {
+                let tags: Vec<&str> = match tag_filter {
+                    TagFilter::All => Vec::new(),
+                    TagFilter::Tags(tags) => tags.iter().map(String::as_str).collect(),
+                };
+                self.host.store().get_messages(&GetRequest {
+                    group: &header.group,
+                    topic: &header.topic,
+                    queue_id: header.queue_id,
+                    offset: header.queue_offset,
+                    max_msg_nums: header.max_msg_nums,
+                    // Java's processor reads with getMessageAsync(group, topic,
+                    // queueId, offset, maxMsgNums, filter): the request's
+                    // maxMsgBytes is not passed on, the store's own cap
+                    // (MAX_PULL_MSG_SIZE) holds.
+                    max_total_bytes: 0,
+                    all_tags: matches!(tag_filter, TagFilter::All),
+                    tags: &tags,
+                })
+            }
+            PullFilter::Sql92(selector) => sql92::get_filtered(
+                &self.host,
+                &self.settings.scan_limits,
+                &FilteredRead {
+                    group: &header.group,
+                    topic: &header.topic,
+                    queue_id: header.queue_id,
+                    offset: header.queue_offset,
+                    max_msg_nums: header.max_msg_nums,
+                },
+                selector,
+            ),
         };
-        let result = self.host.store().get_messages(&GetRequest {
-            group: &header.group,
-            topic: &header.topic,
-            queue_id: header.queue_id,
-            offset: header.queue_offset,
-            max_msg_nums: header.max_msg_nums,
-            // Java's processor reads with getMessageAsync(group, topic,
-            // queueId, offset, maxMsgNums, filter): the request's maxMsgBytes
-            // is not passed on, the store's own cap (MAX_PULL_MSG_SIZE) holds.
-            max_total_bytes: 0,
-            all_tags: matches!(filter, TagFilter::All),
-            tags: &tags,
-        });
 
         // Every processing, held re-runs included, records where the group's
         // next pull of the queue starts: Java's tryCommitOffset calls
@@ -304,7 +343,11 @@ impl PullPlugin {
                 key: HoldKey::queue(header.topic, header.queue_id),
                 wake_offset: header.queue_offset,
                 timeout_millis,
-                tag_codes: filter.codes(),
+                // A SQL92 hold wakes on any arrival: the re-run filters.
+                tag_codes: match &filter {
+                    PullFilter::Tags(tags) => tags.codes(),
+                    PullFilter::Sql92(_) => Vec::new(),
+                },
             }));
         }
 
@@ -349,113 +392,145 @@ impl PullPlugin {
         &self,
         header: &PullHeader,
         group: &SubscriptionGroup,
-    ) -> Result<TagFilter, Box<Response>> {
-        let expression_type = if header.has(pull_sys_flag::SUBSCRIPTION) {
+    ) -> Result<PullFilter, Box<Response>> {
+        if header.has(pull_sys_flag::SUBSCRIPTION) {
             let expression_type = header
                 .expression_type
                 .clone()
                 .unwrap_or_else(|| "TAG".into());
             // Java's ExpressionType.isTagType: "", or "TAG".
             if plugin_api::sdk::filter::is_tag_type(&expression_type) {
-                return Ok(TagFilter::parse(
+                return Ok(PullFilter::Tags(TagFilter::parse(
                     header.subscription.as_deref().unwrap_or("*"),
-                ));
+                )));
             }
             // Java's FilterAPI.build throws for any other type without an
             // expression ("Expression can't be null!"), before the
             // enablePropertyFilter check.
-            if header.subscription.as_deref().is_none_or(str::is_empty) {
-                return Err(Response::error(
-                    ResponseCode::SUBSCRIPTION_PARSE_FAILED,
-                    "parse the consumer's subscription failed",
-                )
-                .into());
+            let expression = header.subscription.as_deref().unwrap_or_default();
+            if expression.is_empty() {
+                return Err(parse_failed());
             }
-            expression_type
-        } else {
-            let group_info = self
-                .host
-                .clients()
-                .consumer_group(&header.group)
-                .ok_or_else(|| {
-                    Response::error(
-                        ResponseCode::SUBSCRIPTION_NOT_EXIST,
-                        format!(
-                            "the consumer's group info not exist, group: {}",
-                            header.group
-                        ),
-                    )
-                })?;
-            // Java checks the group's own permissions before it looks for
-            // the subscription: a broadcasting group needs
-            // consumeBroadcastEnable, and the group's forbidden bits for the
-            // topic must not include READ (bit INDEX_PERM_READ).
-            if !group.consume_broadcast_enable && group_info.message_model == "BROADCASTING" {
-                return Err(forbidden(
+            self.property_filter_enabled(&expression_type)?;
+            // ConsumerFilterManager.build compiles the expression; one that
+            // does not compile (or a type without a filter) is a parse
+            // failure.
+            return self
+                .compile(&expression_type, expression)
+                .map(PullFilter::Sql92)
+                .map_err(|error| {
+                    self.host.warn(&format!(
+                        "Parse the consumer's subscription[{expression}] failed, group: {}: {error}",
+                        header.group
+                    ));
+                    parse_failed()
+                });
+        }
+        let group_info = self
+            .host
+            .clients()
+            .consumer_group(&header.group)
+            .ok_or_else(|| {
+                Response::error(
+                    ResponseCode::SUBSCRIPTION_NOT_EXIST,
                     format!(
-                        "the consumer group[{}] can not consume by broadcast way",
+                        "the consumer's group info not exist, group: {}",
                         header.group
                     ),
-                    FORBIDDEN_BROADCASTING_DISABLED,
                 )
-                .into());
-            }
-            let forbidden_bits = self
-                .host
-                .topics()
-                .forbidden(&group.group_name, &header.topic);
-            if forbidden_bits & perm::READ == perm::READ {
-                return Err(forbidden(
-                    format!(
-                        "the consumer group[{}] is forbidden for topic[{}]",
-                        header.group, header.topic
-                    ),
-                    FORBIDDEN_SUBSCRIPTION,
-                )
-                .into());
-            }
-            let subscription = group_info
-                .subscriptions
-                .iter()
-                .find(|s| s.topic == header.topic)
-                .ok_or_else(|| {
-                    Response::error(
-                        ResponseCode::SUBSCRIPTION_NOT_EXIST,
-                        format!(
-                            "the consumer's subscription not exist, group: {}",
-                            header.group
-                        ),
-                    )
-                })?;
-            if subscription.sub_version < header.sub_version {
-                return Err(Response::error(
-                    ResponseCode::SUBSCRIPTION_NOT_LATEST,
-                    "the consumer's subscription not latest".to_owned(),
-                )
-                .into());
-            }
-            if plugin_api::sdk::filter::is_tag_type(&subscription.expression_type) {
-                return Ok(TagFilter::from_tags(
-                    subscription.tags.clone(),
-                    &subscription.sub_string,
-                ));
-            }
-            subscription.expression_type.clone()
-        };
-        if !self.settings.enable_property_filter {
-            return Err(Response::error(
-                ResponseCode::SYSTEM_ERROR,
+            })?;
+        // Java checks the group's own permissions before it looks for
+        // the subscription: a broadcasting group needs
+        // consumeBroadcastEnable, and the group's forbidden bits for the
+        // topic must not include READ (bit INDEX_PERM_READ).
+        if !group.consume_broadcast_enable && group_info.message_model == "BROADCASTING" {
+            return Err(forbidden(
                 format!(
-                    "The broker does not support consumer to filter message by {expression_type}"
+                    "the consumer group[{}] can not consume by broadcast way",
+                    header.group
                 ),
+                FORBIDDEN_BROADCASTING_DISABLED,
             )
             .into());
         }
+        let forbidden_bits = self
+            .host
+            .topics()
+            .forbidden(&group.group_name, &header.topic);
+        if forbidden_bits & perm::READ == perm::READ {
+            return Err(forbidden(
+                format!(
+                    "the consumer group[{}] is forbidden for topic[{}]",
+                    header.group, header.topic
+                ),
+                FORBIDDEN_SUBSCRIPTION,
+            )
+            .into());
+        }
+        let subscription = group_info
+            .subscriptions
+            .iter()
+            .find(|s| s.topic == header.topic)
+            .ok_or_else(|| {
+                Response::error(
+                    ResponseCode::SUBSCRIPTION_NOT_EXIST,
+                    format!(
+                        "the consumer's subscription not exist, group: {}",
+                        header.group
+                    ),
+                )
+            })?;
+        if subscription.sub_version < header.sub_version {
+            return Err(Response::error(
+                ResponseCode::SUBSCRIPTION_NOT_LATEST,
+                "the consumer's subscription not latest".to_owned(),
+            )
+            .into());
+        }
+        if plugin_api::sdk::filter::is_tag_type(&subscription.expression_type) {
+            return Ok(PullFilter::Tags(TagFilter::from_tags(
+                subscription.tags.clone(),
+                &subscription.sub_string,
+            )));
+        }
+        // Java pulls with the group's ConsumerFilterData, which the host
+        // registered from this same subscription on its heartbeat, and only
+        // if it compiled: one that did not is no filter data at all. (The
+        // data's version is the subscription's, checked just above, so
+        // FILTER_DATA_NOT_LATEST cannot arise.)
+        let selector = self
+            .compile(&subscription.expression_type, &subscription.sub_string)
+            .map_err(|_| {
+                Response::error(
+                    ResponseCode::FILTER_DATA_NOT_EXIST,
+                    "The broker's consumer filter data is not exist!Your expression may be wrong!",
+                )
+            })?;
+        self.property_filter_enabled(&subscription.expression_type)?;
+        Ok(PullFilter::Sql92(selector))
+    }
+
+    /// `enablePropertyFilter` or SYSTEM_ERROR, for a non-TAG subscription.
+    fn property_filter_enabled(&self, expression_type: &str) -> Result<(), Box<Response>> {
+        if self.settings.enable_property_filter {
+            return Ok(());
+        }
         Err(Response::error(
-            ResponseCode::SUBSCRIPTION_PARSE_FAILED,
-            format!("{expression_type} filtering is not supported by this broker yet"),
+            ResponseCode::SYSTEM_ERROR,
+            format!("The broker does not support consumer to filter message by {expression_type}"),
         )
         .into())
+    }
+
+    /// `FilterFactory.INSTANCE.get(type).compile(expression)`: SQL92 is the
+    /// only filter.
+    fn compile(&self, expression_type: &str, expression: &str) -> Result<Arc<Selector>, String> {
+        if expression_type != plugin_api::sdk::filter::SQL92 {
+            return Err(format!("no filter for expression type {expression_type}"));
+        }
+        self.selectors
+            .compile(expression)
+            .map_err(|error| error.to_string())
     }
 
     /// Store status → response code, as Java's
@@ -548,6 +623,15 @@ fn topic_and_queue(request: &Request<'_>) -> Result<(String, i32), ProcessError>
 const FORBIDDEN_BROADCASTING_DISABLED: i32 = 4;
 /// `ForbiddenType.SUBSCRIPTION_FORBIDDEN`: the group may not read the topic.
 const FORBIDDEN_SUBSCRIPTION: i32 = 5;
+
+/// SUBSCRIPTION_PARSE_FAILED as `PullMessageProcessor` answers it.
+fn parse_failed() -> Box<Response> {
+    Response::error(
+        ResponseCode::SUBSCRIPTION_PARSE_FAILED,
+        "parse the consumer's subscription failed",
+    )
+    .into()
+}
 
 /// NO_PERMISSION with 5.x's `forbiddenType`.
 fn forbidden(remark: String, forbidden_type: i32) -> Response {

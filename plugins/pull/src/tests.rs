@@ -331,10 +331,7 @@ fn a_sql92_subscription_without_expression_fails_to_parse() {
 
 #[test]
 fn a_sql92_subscription_is_refused_by_the_property_filter_setting() {
-    let request = pull(0, pull_sys_flag::SUBSCRIPTION)
-        .field("expressionType", "SQL92")
-        .field("subscription", "a > 1");
-
+    let request = sql_pull(0, pull_sys_flag::SUBSCRIPTION, "a > 1");
     let fake = broker();
     store(&fake, "m0", "TagA");
     let response = respond(&request, &start(&fake));
@@ -343,16 +340,232 @@ fn a_sql92_subscription_is_refused_by_the_property_filter_setting() {
         ResponseCode::SYSTEM_ERROR,
         "The broker does not support consumer to filter message by SQL92",
     );
+}
 
+// ------------------------------------------------------------------ SQL92
+
+/// A broker with `enablePropertyFilter` and, in queue 0, one message per
+/// entry: body `m<i>`, properties `a=<i>` plus the extra pairs.
+fn sql_broker(messages: &[&[(&str, &str)]]) -> FakeHost {
     let fake = broker();
     fake.set_config("enablePropertyFilter", "true");
-    store(&fake, "m0", "TagA");
-    let response = respond(&request, &start(&fake));
+    for (i, extra) in messages.iter().enumerate() {
+        let a = i.to_string();
+        let mut pairs = vec![(properties::TAGS, "TagA"), ("a", a.as_str())];
+        pairs.extend_from_slice(extra);
+        fake.store_message(
+            TOPIC,
+            0,
+            format!("m{i}").as_bytes(),
+            &encode_properties(pairs),
+        );
+    }
+    fake
+}
+
+/// A pull of queue 0 from `offset` carrying a SQL92 subscription.
+fn sql_pull(offset: i64, sys_flag: i32, expression: &str) -> RequestBuilder {
+    with_pull_fields(
+        RequestBuilder::new(request_code::PULL_MESSAGE),
+        offset,
+        sys_flag,
+    )
+    .field("subscription", expression)
+    .field("expressionType", "SQL92")
+}
+
+/// Registers [`GROUP`] with one SQL92 subscription to [`TOPIC`].
+fn register_sql_group(fake: &FakeHost, expression: &str) {
+    register_group(fake, "CLUSTERING", &[], 0);
+    let mut state = fake.state();
+    let subscription = &mut state
+        .consumers
+        .get_mut(GROUP)
+        .expect("registered")
+        .subscriptions[0];
+    subscription.expression_type = "SQL92".to_owned();
+    subscription.sub_string = expression.to_owned();
+}
+
+#[test]
+fn a_sql92_pull_answers_exactly_the_messages_whose_properties_match() {
+    let fake = sql_broker(&[
+        &[("region", "east")],
+        &[("region", "west")],
+        &[],
+        &[("region", "east"), ("price", "250")],
+        &[("region", "north")],
+    ]);
+    let plugin = start(&fake);
+    for (expression, expected) in [
+        ("region = 'east'", vec!["m0", "m3"]),
+        ("region IN ('west', 'north')", vec!["m1", "m4"]),
+        ("region IS NULL", vec!["m2"]),
+        ("a BETWEEN 1 AND 3 AND region <> 'west'", vec!["m3"]),
+        // A string property against an Integer literal: Integer.valueOf.
+        ("price > 100", vec!["m3"]),
+        ("TAGS = 'TagA' AND a >= 4", vec!["m4"]),
+        ("region STARTSWITH 'e' OR a = 2", vec!["m0", "m2", "m3"]),
+    ] {
+        let response = respond(
+            &sql_pull(0, pull_sys_flag::SUBSCRIPTION, expression),
+            &plugin,
+        );
+        assert_eq!(
+            response.code,
+            ResponseCode::SUCCESS,
+            "{expression}: {response:?}"
+        );
+        assert_eq!(response.remark.as_deref(), Some("FOUND"));
+        assert_eq!(bodies(&response), expected, "{expression}");
+        // Every message was looked at: the next pull starts at the end.
+        assert_eq!(response.field("nextBeginOffset"), Some("5"), "{expression}");
+    }
+}
+
+#[test]
+fn messages_the_filter_skips_advance_the_offset_and_none_matched_retries_at_once() {
+    let fake = sql_broker(&[&[], &[], &[]]);
+    let plugin = start(&fake);
+    let response = respond(&sql_pull(0, HOLDING, "a > 10"), &plugin);
     assert_refused(
         &response,
-        ResponseCode::SUBSCRIPTION_PARSE_FAILED,
-        "SQL92 filtering is not supported by this broker yet",
+        ResponseCode::PULL_RETRY_IMMEDIATELY,
+        "NO_MATCHED_MESSAGE",
     );
+    assert_eq!(response.field("nextBeginOffset"), Some("3"));
+    assert_eq!(fake.state().pull_offsets.get(&queue_key(GROUP)), Some(&3));
+    // A value the comparison cannot convert fails its evaluation: no match.
+    let response = respond(
+        &sql_pull(0, pull_sys_flag::SUBSCRIPTION, "TAGS > 1"),
+        &plugin,
+    );
+    assert_eq!(response.code, ResponseCode::PULL_RETRY_IMMEDIATELY);
+}
+
+#[test]
+fn a_full_batch_stops_before_the_next_message() {
+    let fake = sql_broker(&[&[] as &[(&str, &str)]; 10]);
+    let plugin = start(&fake);
+    let request = sql_pull(0, pull_sys_flag::SUBSCRIPTION, "a >= 2").field("maxMsgNums", 3);
+    let response = respond(&request, &plugin);
+    assert_eq!(bodies(&response), vec!["m2", "m3", "m4"]);
+    // isTheBatchFull at m5: it is not looked at, the next pull starts there.
+    assert_eq!(response.field("nextBeginOffset"), Some("5"));
+
+    // The in-memory transfer count limits the kept messages too.
+    let fake = sql_broker(&[&[] as &[(&str, &str)]; 10]);
+    fake.set_config("maxTransferCountOnMessageInMemory", "2");
+    let response = respond(
+        &sql_pull(0, pull_sys_flag::SUBSCRIPTION, "a > 0"),
+        &start(&fake),
+    );
+    assert_eq!(bodies(&response), vec!["m1", "m2"]);
+    assert_eq!(response.field("nextBeginOffset"), Some("3"));
+}
+
+#[test]
+fn a_sql92_pull_looks_at_max_filter_message_size_bytes_of_entries_at_most() {
+    // max(maxFilterMessageSize 100, maxMsgNums 4 × 20) bytes: 5 entries.
+    let mut messages: Vec<&[(&str, &str)]> = vec![&[]; 7];
+    messages.push(&[("hit", "yes")]);
+    let fake = sql_broker(&messages);
+    fake.set_config("maxFilterMessageSize", "100");
+    let plugin = start(&fake);
+    let request = |offset| {
+        sql_pull(offset, pull_sys_flag::SUBSCRIPTION, "hit = 'yes'").field("maxMsgNums", 4)
+    };
+    let response = respond(&request(0), &plugin);
+    assert_eq!(response.code, ResponseCode::PULL_RETRY_IMMEDIATELY);
+    assert_eq!(response.field("nextBeginOffset"), Some("5"));
+    let response = respond(&request(5), &plugin);
+    assert_eq!(bodies(&response), vec!["m7"]);
+    assert_eq!(response.field("nextBeginOffset"), Some("8"));
+}
+
+#[test]
+fn a_sql92_expression_that_does_not_compile_fails_to_parse() {
+    let fake = sql_broker(&[&[]]);
+    let plugin = start(&fake);
+    for (expression_type, expression) in [
+        ("SQL92", "a >"),
+        ("SQL92", "a > 'x'"),
+        ("SQL92", "a = 1 #"),
+        ("GROOVY", "a > 1"),
+    ] {
+        let request = sql_pull(0, pull_sys_flag::SUBSCRIPTION, expression)
+            .field("expressionType", expression_type);
+        assert_refused(
+            &respond(&request, &plugin),
+            ResponseCode::SUBSCRIPTION_PARSE_FAILED,
+            "parse the consumer's subscription failed",
+        );
+    }
+    assert!(
+        fake.log_lines()
+            .iter()
+            .any(|line| line
+                .contains("Parse the consumer's subscription[a >] failed, group: cg_pull"))
+    );
+}
+
+#[test]
+fn the_registered_sql92_subscription_filters_a_pull_without_one() {
+    let fake = sql_broker(&[&[], &[("k", "v")], &[]]);
+    register_sql_group(&fake, "k = 'v'");
+    let response = respond(&pull(0, 0), &start(&fake));
+    assert_eq!(bodies(&response), vec!["m1"]);
+    assert_eq!(response.field("nextBeginOffset"), Some("3"));
+}
+
+#[test]
+fn a_registered_sql92_subscription_that_does_not_compile_has_no_filter_data() {
+    let fake = sql_broker(&[&[]]);
+    register_sql_group(&fake, "k = ");
+    assert_refused(
+        &respond(&pull(0, 0), &start(&fake)),
+        ResponseCode::FILTER_DATA_NOT_EXIST,
+        "The broker's consumer filter data is not exist!Your expression may be wrong!",
+    );
+    // ... checked before enablePropertyFilter, as in Java.
+    let fake = broker();
+    register_sql_group(&fake, "k = ");
+    assert_eq!(
+        respond(&pull(0, 0), &start(&fake)).code,
+        ResponseCode::FILTER_DATA_NOT_EXIST
+    );
+    let fake = broker();
+    register_sql_group(&fake, "k = 'v'");
+    assert_refused(
+        &respond(&pull(0, 0), &start(&fake)),
+        ResponseCode::SYSTEM_ERROR,
+        "The broker does not support consumer to filter message by SQL92",
+    );
+}
+
+#[test]
+fn a_caught_up_sql92_pull_is_held_for_any_arrival_and_the_rerun_filters() {
+    let fake = sql_broker(&[&[]]);
+    let plugin = start(&fake);
+    let outcome = sql_pull(1, HOLDING, "k = 'v'").run(&plugin);
+    assert_eq!(
+        outcome,
+        Outcome::Hold(Hold {
+            key: HoldKey::queue(TOPIC, 0),
+            wake_offset: 1,
+            timeout_millis: 15_000,
+            tag_codes: Vec::new(),
+        })
+    );
+    // A message that does not match wakes it: the re-run skips it.
+    fake.store_message(TOPIC, 0, b"m1", &encode_properties([("k", "w")]));
+    let rerun = sql_pull(1, HOLDING, "k = 'v'").rerun_after_hold();
+    let response = respond(&rerun, &plugin);
+    assert_eq!(response.code, ResponseCode::PULL_RETRY_IMMEDIATELY);
+    assert_eq!(response.field("nextBeginOffset"), Some("2"));
+    fake.store_message(TOPIC, 0, b"m2", &encode_properties([("k", "v")]));
+    let response = respond(&sql_pull(2, HOLDING, "k = 'v'").rerun_after_hold(), &plugin);
+    assert_eq!(bodies(&response), vec!["m2"]);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use rocketmq_client_rust::{
     ConsumeConcurrentlyContext, ConsumeConcurrentlyStatus, ConsumeOrderlyContext,
     ConsumeOrderlyStatus, DefaultMQPushConsumer, MQPushConsumer, MessageListenerConcurrently,
-    MessageListenerOrderly,
+    MessageListenerOrderly, MessageSelector,
 };
 use rocketmq_model::common::consumer::consume_from_where::ConsumeFromWhere;
 use rocketmq_model::common::message::message_ext::MessageExt;
@@ -126,8 +126,11 @@ pub struct ConsumerSpec {
     pub group: String,
     /// Topic.
     pub topic: String,
-    /// Tag expression (`*`, `TagA`, `TagA || TagB`).
+    /// Tag expression (`*`, `TagA`, `TagA || TagB`), or with `sql92` a
+    /// SQL92 one.
     pub expression: String,
+    /// Subscribe with `MessageSelector::by_sql(expression)`.
+    pub sql92: bool,
     /// Where a group without a committed offset starts.
     pub from: ConsumeFromWhere,
     /// CLUSTERING or BROADCASTING.
@@ -145,10 +148,20 @@ impl ConsumerSpec {
             group: group.to_owned(),
             topic: topic.to_owned(),
             expression: expression.to_owned(),
+            sql92: false,
             from: ConsumeFromWhere::ConsumeFromFirstOffset,
             model: MessageModel::Clustering,
             orderly: false,
             fail_first: None,
+        }
+    }
+
+    /// Clustering, concurrently, from the first offset, subscribed with a
+    /// SQL92 selector.
+    pub fn sql92(group: &str, topic: &str, expression: &str) -> ConsumerSpec {
+        ConsumerSpec {
+            sql92: true,
+            ..ConsumerSpec::new(group, topic, expression)
         }
     }
 
@@ -218,10 +231,20 @@ async fn subscribed_consumer(
         .message_model(spec.model)
         .consume_from_where(spec.from)
         .build();
-    consumer
-        .subscribe(spec.topic.as_str(), spec.expression.as_str())
-        .await
-        .expect("subscribe");
+    if spec.sql92 {
+        consumer
+            .subscribe_with_selector(
+                spec.topic.as_str(),
+                Some(MessageSelector::by_sql(spec.expression.as_str())),
+            )
+            .await
+            .expect("subscribe with a SQL92 selector");
+    } else {
+        consumer
+            .subscribe(spec.topic.as_str(), spec.expression.as_str())
+            .await
+            .expect("subscribe");
+    }
     consumer
 }
 

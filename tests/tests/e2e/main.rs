@@ -16,6 +16,7 @@ mod plugin_loading;
 mod reload_atomic;
 mod route_lookup;
 mod send_pull_wire;
+mod sql92_filter;
 mod startup;
 mod stock_client_orderly;
 mod stock_client_produce_consume;

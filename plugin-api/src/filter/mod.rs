@@ -1,5 +1,7 @@
 //! Subscription expression types (RocketMQ `ExpressionType`), shared by the
-//! host and plugins.
+//! host and plugins, and the SQL92 filter language ([`sql92`]).
+
+pub mod sql92;
 
 /// Tag expressions (`TagA || TagB`, `*`).
 pub const TAG: &str = "TAG";
