@@ -201,11 +201,12 @@ impl<'a> Cursor<'a> {
             let key = self.string_span(&mut fields)?;
             self.eat(b':')?;
             let value = self.string_span(&mut fields)?;
-            fields.insert_spans(key, value);
+            fields.push_spans(key, value);
             match self.peek()? {
                 b',' => self.pos += 1,
                 b'}' => {
                     self.pos += 1;
+                    fields.collapse_repeated_keys();
                     return Some(fields);
                 }
                 _ => return None,
