@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use plugin_api::codec::DEFAULT_MAX_FRAME_LENGTH;
+use plugin_api::codec::{HeaderLimits, DEFAULT_MAX_FRAME_LENGTH};
 use plugin_api::codes::BROKER_VERSION;
 use plugin_api::sdk::{BrokerIdentity, HoldKey};
 use tokio::sync::watch;
@@ -222,6 +222,18 @@ impl Broker {
                     port: kind,
                     max_frame_length: DEFAULT_MAX_FRAME_LENGTH,
                     idle_timeout: Duration::from_secs(config.server_channel_max_idle_time_seconds),
+                    frame_timeout: Duration::from_millis(config.server_frame_timeout_millis),
+                    max_connections: config.server_max_connections,
+                    header_limits: HeaderLimits {
+                        max_ext_fields: config.server_header_max_ext_fields,
+                        max_key_length: config.server_header_max_key_length,
+                        max_value_length: config.server_header_max_value_length,
+                    },
+                    write_buffer_water_marks: (
+                        config.write_buffer_low_water_mark,
+                        config.write_buffer_high_water_mark,
+                    ),
+                    max_requests_in_flight: config.server_channel_max_requests_in_flight,
                 },
                 dispatcher.clone(),
                 directory.clone(),

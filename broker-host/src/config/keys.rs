@@ -583,6 +583,18 @@ define_keys! {
     section Host {
         /// Plugin manifest path; empty = conf/plugins.toml (the --manifest option wins).
         "pluginManifest" plugin_manifest: String = String::new();
+        /// Most client connections open at once over both listeners; more are closed at once, and reaching it is logged (0 = no limit).
+        "serverMaxConnections" server_max_connections: usize = 10_000;
+        /// A frame begun must be whole within this many ms, or its connection is closed (bytes arriving do not reset it).
+        "serverFrameTimeoutMillis" server_frame_timeout_millis: u64 = 30_000;
+        /// Requests of one connection in flight (queued, running, awaiting a flush; not held pulls) at which the broker stops reading from it.
+        "serverChannelMaxRequestsInFlight" server_channel_max_requests_in_flight: usize = 64;
+        /// Most extFields entries in a request header; more is answered SYSTEM_ERROR.
+        "serverHeaderMaxExtFields" server_header_max_ext_fields: usize = 1024;
+        /// Longest extFields key (bytes) in a request header; longer is answered SYSTEM_ERROR.
+        "serverHeaderMaxKeyLength" server_header_max_key_length: usize = 1024;
+        /// Longest extFields value (bytes) in a request header; longer is answered SYSTEM_ERROR.
+        "serverHeaderMaxValueLength" server_header_max_value_length: usize = 1 << 20;
         /// Flushed commit-log bytes kept in the page cache behind the dispatch position; older pages are released (0 = leave them to the kernel).
         "commitLogResidentBytes" commit_log_resident_bytes: u64 = 256 << 20;
     }

@@ -2,7 +2,7 @@
 //! (NOTIFY_CONSUMER_IDS_CHANGED) and learn when a connection closes.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -20,12 +20,63 @@ pub struct ConnectionDirectory {
     connections: RwLock<HashMap<u64, ConnectionHandle>>,
     close_listeners: RwLock<Vec<CloseListener>>,
     next_opaque: AtomicI32,
+    /// Connections accepted and not yet closed, on every listener.
+    admitted: AtomicUsize,
+    /// The limit was reached and not yet left: logged once per episode.
+    at_limit: AtomicBool,
+}
+
+/// One connection counted against the limit; it stops counting when this
+/// is dropped (the connection's task ends).
+pub struct Admission {
+    directory: Arc<ConnectionDirectory>,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.directory.admitted.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl ConnectionDirectory {
     /// An empty directory.
     pub fn new() -> Arc<ConnectionDirectory> {
         Arc::new(ConnectionDirectory::default())
+    }
+
+    /// Counts a just-accepted connection in, unless `max` are open already
+    /// (`max` 0: no limit). The first refusal after the limit is reached is
+    /// logged as a warning (each one after it at debug level), and so is
+    /// the first admission after that.
+    pub fn try_admit(self: &Arc<Self>, max: usize, peer: &str) -> Option<Admission> {
+        let admitted = self.admitted.fetch_add(1, Ordering::AcqRel);
+        if max != 0 && admitted >= max {
+            self.admitted.fetch_sub(1, Ordering::AcqRel);
+            if !self.at_limit.swap(true, Ordering::AcqRel) {
+                tracing::warn!(limit = max, peer, "connection limit reached (serverMaxConnections): new connections are closed at once until some close");
+            } else {
+                tracing::debug!(
+                    limit = max,
+                    peer,
+                    "connection refused: at the connection limit"
+                );
+            }
+            return None;
+        }
+        if self.at_limit.swap(false, Ordering::AcqRel) {
+            tracing::info!(
+                limit = max,
+                "below the connection limit again: accepting connections"
+            );
+        }
+        Some(Admission {
+            directory: self.clone(),
+        })
+    }
+
+    /// Connections accepted and not yet closed.
+    pub fn admitted(&self) -> usize {
+        self.admitted.load(Ordering::Acquire)
     }
 
     /// Records a new connection.

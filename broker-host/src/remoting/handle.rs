@@ -22,9 +22,12 @@ struct HandleInner {
     id: u64,
     remote_addr: String,
     outbound: Arc<Outbound>,
-    /// Requests read and not yet finished (queued, running, held or awaiting
-    /// a flush).
+    /// Requests read and not yet finished (queued, running or awaiting a
+    /// flush; a held one is not counted while it is parked).
     in_flight: AtomicUsize,
+    /// The reader stops taking requests at this many in flight, and is woken
+    /// when one finishes.
+    max_in_flight: usize,
 }
 
 impl Drop for HandleInner {
@@ -34,15 +37,32 @@ impl Drop for HandleInner {
 }
 
 impl ConnectionHandle {
-    pub(super) fn new(remote_addr: String, outbound: Arc<Outbound>) -> ConnectionHandle {
+    pub(super) fn new(
+        remote_addr: String,
+        outbound: Arc<Outbound>,
+        max_in_flight: usize,
+    ) -> ConnectionHandle {
         ConnectionHandle {
             inner: Arc::new(HandleInner {
                 id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
                 remote_addr,
                 outbound,
                 in_flight: AtomicUsize::new(0),
+                max_in_flight,
             }),
         }
+    }
+
+    /// Whether the reader may take another request now: the peer reads its
+    /// answers (the backlog is under the write-buffer water marks) and not
+    /// too many of its requests are in flight.
+    pub(super) fn may_read(&self) -> bool {
+        self.requests_in_flight() < self.inner.max_in_flight && self.inner.outbound.is_writable()
+    }
+
+    /// The outgoing side (for the reader's pauses).
+    pub(super) fn outbound(&self) -> &Outbound {
+        &self.inner.outbound
     }
 
     /// Host-wide connection id.
@@ -98,7 +118,11 @@ impl ConnectionHandle {
     }
 
     pub(crate) fn request_finished(&self) {
-        self.inner.in_flight.fetch_sub(1, Ordering::Relaxed);
+        let before = self.inner.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if before == self.inner.max_in_flight {
+            // The reader may be paused at the limit.
+            self.inner.outbound.wake_reader();
+        }
     }
 
     /// Same connection?

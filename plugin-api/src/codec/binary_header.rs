@@ -121,8 +121,9 @@ fn decode_map(block: &[u8]) -> Result<ExtFields, CodecError> {
         if key.is_empty() || val.is_empty() {
             continue;
         }
-        fields.insert(String::from_utf8_lossy(key), String::from_utf8_lossy(val));
+        fields.push_pair(&String::from_utf8_lossy(key), &String::from_utf8_lossy(val));
     }
+    fields.collapse_repeated_keys();
     Ok(fields)
 }
 

@@ -236,11 +236,88 @@ impl ExtFields {
         &mut self.text
     }
 
-    /// [`ExtFields::insert`] for a key and value already in the text, as
-    /// `(start, end)` offsets on character boundaries.
-    pub(crate) fn insert_spans(&mut self, key: (u32, u32), value: (u32, u32)) {
-        let existing = self.position_bytes(self.bytes_at(key.0, key.1));
-        self.set_value(existing, value, |_| key);
+    /// Appends an entry for a key and value already in the text, as
+    /// `(start, end)` offsets on character boundaries, without looking for
+    /// the key: decoders push every entry and then call
+    /// [`ExtFields::collapse_repeated_keys`] once. Looking each key up as it
+    /// came (what `insert` does) made decoding quadratic: a header of
+    /// 100,000 distinct keys took 16 s.
+    pub(crate) fn push_spans(&mut self, key: (u32, u32), value: (u32, u32)) {
+        self.first_bytes |= first_byte_bit(self.bytes_at(key.0, key.1));
+        self.entries.push(FieldSpan {
+            key_start: key.0,
+            key_end: key.1,
+            value_start: value.0,
+            value_end: value.1,
+        });
+    }
+
+    /// [`ExtFields::push_spans`] for a key and value not yet in the text.
+    pub(crate) fn push_pair(&mut self, key: &str, value: &str) {
+        let key = self.push_text(key);
+        let value = self.push_text(value);
+        self.push_spans(key, value);
+    }
+
+    /// Makes the entries what inserting them one by one would have made:
+    /// a repeated key keeps its first position and its last value. Linear
+    /// in the number of entries: a few entries are compared directly
+    /// (a key whose first byte no earlier key has is new without a
+    /// comparison, the common case), more go through a hash table.
+    pub(crate) fn collapse_repeated_keys(&mut self) {
+        /// Up to this many entries, a scan of the kept ones is cheaper
+        /// than hashing every key.
+        const SCAN_LIMIT: usize = 32;
+        let count = self.entries.len();
+        if count < 2 {
+            return;
+        }
+        let text = self.text.as_bytes();
+        let key_of = |span: &FieldSpan| {
+            text.get(span.key_start as usize..span.key_end as usize)
+                .unwrap_or_default()
+        };
+        let mut kept: Vec<FieldSpan> = Vec::with_capacity(count);
+        if count <= SCAN_LIMIT {
+            let mut seen_first_bytes = 0u64;
+            for span in &self.entries {
+                let key = key_of(span);
+                let bit = first_byte_bit(key);
+                let earlier = if seen_first_bytes & bit == 0 {
+                    None
+                } else {
+                    kept.iter_mut().find(|kept| key_of(kept) == key)
+                };
+                seen_first_bytes |= bit;
+                match earlier {
+                    Some(earlier) => {
+                        (earlier.value_start, earlier.value_end) =
+                            (span.value_start, span.value_end);
+                    }
+                    None => kept.push(*span),
+                }
+            }
+        } else {
+            let mut index: std::collections::HashMap<&[u8], usize> =
+                std::collections::HashMap::with_capacity(count);
+            for span in &self.entries {
+                match index.entry(key_of(span)) {
+                    std::collections::hash_map::Entry::Occupied(at) => {
+                        let earlier = &mut kept[*at.get()];
+                        (earlier.value_start, earlier.value_end) =
+                            (span.value_start, span.value_end);
+                    }
+                    std::collections::hash_map::Entry::Vacant(at) => {
+                        at.insert(kept.len());
+                        kept.push(*span);
+                    }
+                }
+            }
+        }
+        // With nothing repeated the entries are already right.
+        if kept.len() != count {
+            self.entries = kept;
+        }
     }
 
     fn bytes_at(&self, start: u32, end: u32) -> &[u8] {
@@ -500,11 +577,13 @@ impl FromIterator<(String, String)> for ExtFields {
 }
 
 impl Extend<(String, String)> for ExtFields {
-    /// Inserts every entry with [`ExtFields::insert`] semantics.
+    /// Inserts every entry with [`ExtFields::insert`] semantics, in time
+    /// linear in the entries (appended, then repeated keys collapsed once).
     fn extend<I: IntoIterator<Item = (String, String)>>(&mut self, iter: I) {
         for (k, v) in iter {
-            self.insert(k, v);
+            self.push_pair(&k, &v);
         }
+        self.collapse_repeated_keys();
     }
 }
 
@@ -642,6 +721,38 @@ mod tests {
         .into();
         assert_eq!(fields, fresh);
         assert_eq!(format!("{fields:?}"), r#"{"a": "longer value", "c": "3"}"#);
+    }
+
+    /// Entries built one `insert` at a time: the meaning decoders keep.
+    fn inserted_one_by_one(pairs: &[(String, String)]) -> ExtFields {
+        let mut fields = ExtFields::new();
+        for (key, value) in pairs {
+            fields.insert(key, value);
+        }
+        fields
+    }
+
+    #[test]
+    fn collapsing_repeated_keys_keeps_first_position_and_last_value() {
+        // Small (scanned) and large (hashed) maps, keys sharing first bytes.
+        for count in [2usize, 5, 32, 33, 1000] {
+            let pairs: Vec<(String, String)> = (0..count * 2)
+                .map(|i| (format!("k{}", (i * 7) % count), format!("v{i}")))
+                .collect();
+            let collected: ExtFields = pairs.clone().into_iter().collect();
+            assert_eq!(collected, inserted_one_by_one(&pairs), "{count}");
+            assert_eq!(collected.len(), count);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn collecting_agrees_with_inserting(
+            pairs in proptest::collection::vec(("[a-c]{0,2}", "[x-z]{0,2}"), 0..80),
+        ) {
+            let collected: ExtFields = pairs.clone().into_iter().collect();
+            proptest::prop_assert_eq!(collected, inserted_one_by_one(&pairs));
+        }
     }
 
     #[test]

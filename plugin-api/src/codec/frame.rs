@@ -22,6 +22,34 @@ pub fn decode_frame(
     src: &mut BytesMut,
     max_frame_length: usize,
 ) -> Result<Option<RemotingCommand>, CodecError> {
+    match split_frame(src, max_frame_length)? {
+        Some(frame) => decode_after_length(frame).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The frame at the front of `src` as its length field announces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FramePeek {
+    /// The length field: bytes of the frame after it (4 to the maximum).
+    pub length: usize,
+    /// The header length from the header word, once those 8 bytes are in.
+    pub header_length: Option<usize>,
+}
+
+impl FramePeek {
+    /// Bytes of the whole frame, length field included.
+    pub fn total(&self) -> usize {
+        4 + self.length
+    }
+}
+
+/// Reads the length field (and header word) at the front of `src` without
+/// consuming anything, with the checks of [`decode_frame`]: `Ok(None)` until
+/// 4 bytes are in, then the frame's extent or the error that closes the
+/// connection. A reader learns from it how much more to expect, and whether
+/// the header is large enough to decode away from its network thread.
+pub fn peek_frame(src: &[u8], max_frame_length: usize) -> Result<Option<FramePeek>, CodecError> {
     let Some(len_bytes) = src.get(..4) else {
         return Ok(None);
     };
@@ -40,14 +68,33 @@ pub fn decode_frame(
     if length < 4 {
         return Err(CodecError::FrameTooShort { length });
     }
-    // 0 <= length <= i32::MAX here, so the cast is lossless.
-    let length = length as usize;
-    if src.len() < 4 + length {
+    let header_length = src.get(4..8).map(|word| {
+        let mut bytes = [0u8; 4];
+        bytes.copy_from_slice(word);
+        (u32::from_be_bytes(bytes) & 0x00FF_FFFF) as usize
+    });
+    Ok(Some(FramePeek {
+        // 0 <= length <= i32::MAX here, so the cast is lossless.
+        length: length as usize,
+        header_length,
+    }))
+}
+
+/// Takes the whole frame at the front of `src`, without its length field and
+/// not yet decoded (for [`decode_after_length`], e.g. on another thread);
+/// `Ok(None)` until it is all in. Errors as [`decode_frame`].
+pub fn split_frame(
+    src: &mut BytesMut,
+    max_frame_length: usize,
+) -> Result<Option<Bytes>, CodecError> {
+    let Some(peek) = peek_frame(src, max_frame_length)? else {
+        return Ok(None);
+    };
+    if src.len() < peek.total() {
         return Ok(None);
     }
     src.advance(4);
-    let frame = src.split_to(length).freeze();
-    decode_after_length(frame).map(Some)
+    Ok(Some(src.split_to(peek.length).freeze()))
 }
 
 /// Decodes a frame without its 4-byte length field (header word, header, body), e.g. for

@@ -8,12 +8,14 @@
 //! - [`RemotingCommand`]: the decoded header plus body.
 //! - [`encode_json_header`] / [`decode_json_header`], [`encode_binary_header`] /
 //!   [`decode_binary_header`]: the two header serializations.
+//! - [`HeaderLimits`]: what a request header may carry (checked after decoding).
 
 pub mod binary_header;
 pub mod command;
 pub mod error;
 pub mod frame;
 pub mod json_header;
+pub mod limits;
 pub(crate) mod scan;
 
 pub use binary_header::{decode_binary_header, encode_binary_header};
@@ -24,9 +26,10 @@ pub use command::{
 pub use error::CodecError;
 pub use frame::{
     decode_after_length, decode_frame, encode_frame, encode_frame_with_fields, encode_to_vec,
-    fill_frame_words,
+    fill_frame_words, peek_frame, split_frame, FramePeek,
 };
 pub use json_header::{decode_json_header, encode_json_header};
+pub use limits::{preview, HeaderLimitError, HeaderLimits};
 pub use scan::find_string_special;
 
 /// Bytes as text, invalid UTF-8 replaced with U+FFFD (as Java decodes).

@@ -120,7 +120,9 @@ impl<'a> Request<'a> {
 
     /// A required header field, parsed. Missing → the error Java gives
     /// (`the custom field <key> is null`), unparsable → a remark naming the
-    /// field, value and expected type; both answer SYSTEM_ERROR (1).
+    /// field, the value's first characters and length
+    /// ([`crate::codec::preview`]) and the expected type; both answer
+    /// SYSTEM_ERROR (1).
     pub fn required<T: FieldValue>(&self, key: &'static str) -> Result<T, ProcessError> {
         required(key, self.ext(key))
     }
@@ -163,7 +165,7 @@ fn first_byte_slot(key: &str) -> usize {
 fn parse<T: FieldValue>(key: &'static str, text: &str) -> Result<T, ProcessError> {
     T::parse_field(text).ok_or_else(|| ProcessError::InvalidField {
         field: key,
-        value: text.to_owned(),
+        value: crate::codec::preview(text),
         expected: T::TYPE_NAME,
     })
 }

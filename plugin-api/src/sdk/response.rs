@@ -162,11 +162,13 @@ pub enum ProcessError {
     #[error("the custom field <{0}> is null")]
     MissingField(&'static str),
     /// A header field does not parse as its type.
-    #[error("the custom field <{field}> has an invalid {expected} value: {value:?}")]
+    #[error("the custom field <{field}> has an invalid {expected} value: {value}")]
     InvalidField {
         /// Field name.
         field: &'static str,
-        /// What was sent.
+        /// What was sent, as [`crate::codec::preview`] shows it: quoted,
+        /// escaped, cut after a few characters (a remark echoing a
+        /// megabyte value whole did not fit a header).
         value: String,
         /// Expected type.
         expected: &'static str,

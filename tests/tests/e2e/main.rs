@@ -6,6 +6,7 @@ mod crash_sync_flush;
 mod custom_plugin;
 mod dispatch;
 mod heartbeat_compat;
+mod hostile_input;
 mod hot_swap;
 mod lifecycle;
 mod malformed_frames;

@@ -9,6 +9,14 @@ use super::JsonHeader;
 use crate::codec::command::{ExtFields, LanguageCode};
 use crate::codec::scan::find_string_special;
 
+/// What a surrogate escape without its partner (`"\ud800"`) decodes to.
+/// fastjson accepts it into a Java string, and every way that string
+/// leaves a Java broker as bytes (`String.getBytes(UTF_8)` into the commit
+/// log, fastjson's UTF-8 writer into a response) turns the lone surrogate
+/// into `?`; a Rust string cannot hold it, so it is `?` here from the start
+/// and the bytes stored and sent are the ones a Java broker's would be.
+pub(super) const LONE_SURROGATE: char = '?';
+
 /// Value of each byte as a hex digit, or 0xFF.
 const HEX_VALUES: [u8; 256] = {
     let mut table = [0xFF; 256];
@@ -136,8 +144,7 @@ impl<'a> Cursor<'a> {
                         b'u' => {
                             let code = hex4(self.bytes.get(self.pos..self.pos + 4)?)?;
                             self.pos += 4;
-                            // Surrogate pairs are left to serde.
-                            char::from_u32(code)?
+                            self.unicode_escape(code)
                         }
                         b'"' => '"',
                         b'\\' => '\\',
@@ -157,6 +164,33 @@ impl<'a> Cursor<'a> {
             if self.pos > run {
                 out.push_str(self.text.get(run..self.pos)?);
             }
+        }
+    }
+
+    /// The character a `\uXXXX` escape of `code` stands for, the cursor
+    /// past it: a high surrogate followed by a low one's escape is one
+    /// character (the cursor then past both); any other surrogate is alone
+    /// and becomes [`LONE_SURROGATE`].
+    fn unicode_escape(&mut self, code: u32) -> char {
+        match code {
+            0xD800..=0xDBFF => {
+                let low = match self.bytes.get(self.pos..self.pos + 6) {
+                    Some([b'\\', b'u', digits @ ..]) => hex4(digits),
+                    _ => None,
+                };
+                match low {
+                    Some(low @ 0xDC00..=0xDFFF) => {
+                        self.pos += 6;
+                        char::from_u32(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+                            .unwrap_or(LONE_SURROGATE)
+                    }
+                    _ => LONE_SURROGATE,
+                }
+            }
+            // A low surrogate with no high one before it.
+            0xDC00..=0xDFFF => LONE_SURROGATE,
+            // Every other code below 0x10000 is a character.
+            _ => char::from_u32(code).unwrap_or(LONE_SURROGATE),
         }
     }
 
@@ -201,11 +235,12 @@ impl<'a> Cursor<'a> {
             let key = self.string_span(&mut fields)?;
             self.eat(b':')?;
             let value = self.string_span(&mut fields)?;
-            fields.insert_spans(key, value);
+            fields.push_spans(key, value);
             match self.peek()? {
                 b',' => self.pos += 1,
                 b'}' => {
                     self.pos += 1;
+                    fields.collapse_repeated_keys();
                     return Some(fields);
                 }
                 _ => return None,
@@ -313,13 +348,16 @@ mod tests {
         ));
         assert!(same_as_serde(r#"{}"#));
         assert!(same_as_serde(r#"{"code":1,"extFields":{}}"#));
+        // A surrogate pair is one character.
+        assert!(same_as_serde(
+            r#"{"remark":"\ud83d\ude00","extFields":{"i":"a\uD83D\uDE00b"}}"#
+        ));
         // Shapes left to serde.
         for text in [
             r#"{"code":"310","flag":0}"#,
             r#"{"remark":null}"#,
             r#"{"extFields":{"a":1}}"#,
             r#"{"unknown":{"x":[1]}}"#,
-            r#"{"remark":"\ud83d\ude00"}"#,
         ] {
             assert!(!same_as_serde(text), "{text}");
         }
@@ -336,6 +374,38 @@ mod tests {
             assert!(parse(text).is_none(), "{text}");
             assert!(decode_json_header(text.as_bytes()).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn lone_surrogates_are_accepted_as_fastjson_accepts_them() {
+        // Both parsers: the fast one (known keys), serde (a numeric value
+        // sends the header there); in keys and values, high and low halves
+        // alone.
+        for (text, fast) in [
+            (
+                r#"{"code":10,"extFields":{"k\ud800":"a\ud800b\udc00c"}}"#,
+                true,
+            ),
+            (
+                r#"{"code":10,"extFields":{"k\ud800":"a\ud800b\udc00c","n":1}}"#,
+                false,
+            ),
+        ] {
+            assert_eq!(parse(text).is_some(), fast, "{text}");
+            let header = decode_json_header(text.as_bytes()).expect("accepted");
+            assert_eq!(header.ext("k?"), Some("a?b?c"), "{text}");
+        }
+        // A high half before a non-surrogate escape, an escaped backslash
+        // before "ud800" (text, not an escape), a pair, a high half last.
+        let header = decode_json_header(
+            br#"{"remark":"\ud800\u0041 \\ud800 \ud83d\ude00 \udbff","opaque":9,"x":[1]}"#,
+        )
+        .expect("accepted");
+        assert_eq!(header.remark.as_deref(), Some("?A \\ud800 \u{1F600} ?"));
+        assert_eq!(header.opaque, 9);
+        // A truncated escape is still an error.
+        assert!(decode_json_header(br#"{"remark":"\ud80"}"#).is_err());
+        assert!(decode_json_header(br#"{"remark":"\ud800\u12"}"#).is_err());
     }
 
     #[test]

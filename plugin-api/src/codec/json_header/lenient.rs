@@ -182,9 +182,10 @@ impl<'de> Deserialize<'de> for LenientExtFields {
                 let mut fields = ExtFields::new();
                 while let Some(key) = map.next_key::<String>()? {
                     if let Some(value) = map.next_value::<LenientString>()?.0 {
-                        fields.insert(key, value);
+                        fields.push_pair(&key, &value);
                     }
                 }
+                fields.collapse_repeated_keys();
                 Ok(LenientExtFields(Some(fields)))
             }
         }

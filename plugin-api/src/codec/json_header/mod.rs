@@ -45,7 +45,10 @@ pub fn decode_json_header(bytes: &[u8]) -> Result<RemotingCommand, CodecError> {
     let header: JsonHeader = match fast::parse(&text) {
         Some(header) => header,
         None => {
-            serde_json::from_str(&text).map_err(|e| CodecError::InvalidJsonHeader(e.to_string()))?
+            // serde_json refuses lone surrogate escapes, fastjson takes them.
+            let replaced = replace_lone_surrogates(&text);
+            let text = replaced.as_deref().unwrap_or(&text);
+            serde_json::from_str(text).map_err(|e| CodecError::InvalidJsonHeader(e.to_string()))?
         }
     };
     Ok(RemotingCommand {
@@ -59,6 +62,47 @@ pub fn decode_json_header(bytes: &[u8]) -> Result<RemotingCommand, CodecError> {
         serialize_type: SerializeType::Json,
         body: bytes::Bytes::new(),
     })
+}
+
+/// `text` with every `\uXXXX` escape of a surrogate that is not half of a
+/// pair replaced by what the fast parser decodes it to
+/// ([`fast::LONE_SURROGATE`]); `None` when there is none (nearly always).
+/// Outside strings a backslash is a syntax error either way, so escapes are
+/// found by walking backslashes, each taking the character after it.
+fn replace_lone_surrogates(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let surrogate = |at: usize| -> Option<u32> {
+        let digits = std::str::from_utf8(bytes.get(at + 2..at + 6)?).ok()?;
+        let code = u32::from_str_radix(digits, 16).ok()?;
+        let escape = bytes.get(at..at + 2) == Some(&b"\\u"[..]);
+        (escape && (0xD800..=0xDFFF).contains(&code)).then_some(code)
+    };
+    let mut out: Option<String> = None;
+    // Bytes of `text` before `copied` are in `out` already.
+    let mut copied = 0;
+    let mut at = 0;
+    while let Some(found) = bytes
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'\\'))
+    {
+        at += found;
+        match surrogate(at) {
+            Some(0xD800..=0xDBFF) if surrogate(at + 6).is_some_and(|low| low >= 0xDC00) => {
+                at += 12;
+            }
+            Some(_) => {
+                let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                out.push_str(text.get(copied..at)?);
+                out.push(fast::LONE_SURROGATE);
+                at += 6;
+                copied = at;
+            }
+            None => at += 2,
+        }
+    }
+    let mut out = out?;
+    out.push_str(text.get(copied..)?);
+    Some(out)
 }
 
 /// The header fields as parsed from JSON; absent ones keep these defaults
