@@ -579,6 +579,8 @@ define_keys! {
         "pluginManifest" plugin_manifest: String = String::new();
         /// Flushed commit-log bytes kept in the page cache behind the dispatch position; older pages are released (0 = leave them to the kernel).
         "commitLogResidentBytes" commit_log_resident_bytes: u64 = 256 << 20;
+        /// Checkpoint period (ms): what abnormal recovery replays after a crash (0 = with the thorough consume-queue flush, as Java).
+        "storeCheckpointInterval" store_checkpoint_interval: u64 = 1_000;
     }
 }
 
