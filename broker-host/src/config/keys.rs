@@ -597,6 +597,8 @@ define_keys! {
         "serverHeaderMaxValueLength" server_header_max_value_length: usize = 1 << 20;
         /// Flushed commit-log bytes kept in the page cache behind the dispatch position; older pages are released (0 = leave them to the kernel).
         "commitLogResidentBytes" commit_log_resident_bytes: u64 = 256 << 20;
+        /// Checkpoint period (ms): what abnormal recovery replays after a crash (0 = with the thorough consume-queue flush, as Java).
+        "storeCheckpointInterval" store_checkpoint_interval: u64 = 1_000;
     }
 }
 

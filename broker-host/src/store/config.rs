@@ -44,6 +44,11 @@ pub struct StoreConfig {
     pub flush_consume_queue_least_pages: usize,
     /// `flushConsumeQueueThoroughInterval`.
     pub flush_consume_queue_thorough_interval: Duration,
+    /// `storeCheckpointInterval` (this implementation's key): how often the
+    /// checkpoint is persisted with a recovery point, after flushing what it
+    /// covers; bounds what abnormal recovery replays. Zero: only with the
+    /// thorough consume-queue flush, as Java.
+    pub checkpoint_interval: Duration,
     /// `syncFlushTimeout`.
     pub sync_flush_timeout: Duration,
     /// `maxMessageSize`: body limit.
@@ -147,6 +152,7 @@ impl StoreConfig {
             flush_consume_queue_thorough_interval: Duration::from_millis(
                 c.flush_consume_queue_thorough_interval,
             ),
+            checkpoint_interval: Duration::from_millis(c.store_checkpoint_interval),
             sync_flush_timeout: Duration::from_millis(c.sync_flush_timeout),
             max_message_size: c.max_message_size,
             auto_message_version_on_topic_len: c.auto_message_version_on_topic_len,

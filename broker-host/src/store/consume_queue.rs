@@ -365,8 +365,13 @@ impl ConsumeQueue {
     }
 
     /// `truncateDirtyLogicFiles`: drops entries whose commit-log offset is
-    /// `>= phy_offset`, from the last file backwards (deleting files that
-    /// become empty), and zeroes the dropped tail.
+    /// `>= phy_offset`, from the last file backwards (deleting files left
+    /// with no entry, but never the only one), and zeroes the dropped tail.
+    ///
+    /// A last file with no valid entry does not end the search: after a
+    /// power loss under ASYNC_FLUSH a consume-queue file can reach the disk
+    /// while the commit-log pages its entries point to do not, and the new,
+    /// still empty file after it must not hide those entries.
     pub fn truncate_dirty(&self, phy_offset: i64) -> Result<(), StoreError> {
         self.set_max_physic_offset(phy_offset);
         loop {
@@ -376,19 +381,10 @@ impl ConsumeQueue {
             let data = last.all();
             let size = last.size();
             let mut keep = 0usize;
-            let mut delete_file = false;
             let mut pos = 0usize;
             while pos + UNIT <= size {
                 let e = CqEntry::decode(&data[pos..pos + UNIT]);
-                if pos == 0 {
-                    if e.phy_offset >= phy_offset && e.is_valid() && !e.is_blank() {
-                        delete_file = true;
-                        break;
-                    }
-                    if !e.is_valid() {
-                        break;
-                    }
-                } else if !e.is_valid() || (e.phy_offset >= phy_offset && !e.is_blank()) {
+                if !e.is_valid() || (e.phy_offset >= phy_offset && !e.is_blank()) {
                     break;
                 }
                 keep = pos + UNIT;
@@ -397,7 +393,7 @@ impl ConsumeQueue {
                 }
                 pos += UNIT;
             }
-            if delete_file {
+            if keep == 0 && self.files.len() > 1 {
                 self.files.delete_last()?;
                 continue;
             }

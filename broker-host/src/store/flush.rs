@@ -218,14 +218,8 @@ impl StoreInner {
         Ok(flushed)
     }
 
-    /// Flushes every consume queue; with `checkpoint`, then persists the
-    /// checkpoint with the logics timestamp read before the flush.
-    pub(crate) fn flush_consume_queues(
-        &self,
-        least_pages: usize,
-        checkpoint: bool,
-    ) -> Result<(), StoreError> {
-        let logics = self.checkpoint.logics_msg_timestamp();
+    /// Flushes every consume queue (`least_pages` as for the commit log).
+    pub(crate) fn flush_consume_queues(&self, least_pages: usize) -> Result<(), StoreError> {
         let mut first_err = None;
         for cq in self.all_cqs() {
             if let Err(e) = cq.flush(least_pages) {
@@ -233,12 +227,59 @@ impl StoreInner {
                 first_err.get_or_insert(e);
             }
         }
-        if let Some(e) = first_err {
-            return Err(e);
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
-        if checkpoint {
-            self.checkpoint.flush_with_logics(logics)?;
+    }
+
+    /// Makes every byte of every file durable, whatever the flushed
+    /// positions say: after an abnormal exit the dead process's unflushed
+    /// pages are still dirty in the page cache, while recovery counts the
+    /// files as flushed up to where they were found valid.
+    fn flush_everything(&self) -> Result<(), StoreError> {
+        for f in self.commit_log.files().files() {
+            f.flush_range(0, f.wrote())?;
         }
+        for cq in self.all_cqs() {
+            for f in cq.files().files() {
+                f.flush_range(0, f.wrote())?;
+            }
+        }
+        if let Some(index) = &self.index {
+            index.flush()?;
+        }
+        Ok(())
+    }
+
+    /// One checkpoint (Java's `FlushConsumeQueueService.doFlush` with a
+    /// thorough flush, plus the recovery point): takes the dispatch mark,
+    /// makes the commit log durable up to it, flushes every consume queue
+    /// and the index, then persists the checkpoint — the logics timestamp
+    /// read before those flushes and the mark as the new recovery point. So
+    /// whatever the checkpoint file claims was on disk before it.
+    pub(crate) fn checkpoint_round(&self) -> Result<(), StoreError> {
+        let _round = self.checkpoint_lock.lock();
+        if self.unflushed_since_open.load(Ordering::Acquire) {
+            self.flush_everything()?;
+            self.unflushed_since_open.store(false, Ordering::Release);
+        }
+        let mark = self.reput.mark();
+        let logics = self.checkpoint.logics_msg_timestamp();
+        let mut mark_ok = mark.is_some();
+        if let Some(m) = &mark {
+            // ASYNC_FLUSH dispatches ahead of the commit-log flush.
+            if self.commit_log.flushed_offset() < m.next_offset {
+                mark_ok = self.flush_commit_log(0)? >= m.next_offset;
+            }
+        }
+        self.flush_consume_queues(0)?;
+        if let Some(index) = &self.index {
+            index.flush_dirty()?;
+        }
+        let mark = mark.filter(|_| mark_ok);
+        self.checkpoint
+            .flush_with(logics, mark.as_ref(), self.boot_id)?;
         Ok(())
     }
 
@@ -256,7 +297,7 @@ impl StoreInner {
             tracing::error!("final dispatch failed: {e}");
         }
         for attempt in 1..=3 {
-            match self.flush_consume_queues(0, false) {
+            match self.flush_consume_queues(0) {
                 Ok(()) => break,
                 Err(e) => {
                     tracing::error!("final consume-queue flush (attempt {attempt}) failed: {e}")
@@ -270,8 +311,8 @@ impl StoreInner {
         }
         self.checkpoint
             .set_confirm_phy_offset(self.commit_log.max_offset());
-        if let Err(e) = self.checkpoint.flush() {
-            tracing::error!("final checkpoint flush failed: {e}");
+        if let Err(e) = self.checkpoint_round() {
+            tracing::error!("final checkpoint failed: {e}");
         }
     }
 }
@@ -348,20 +389,33 @@ pub(crate) fn flush_timeout_loop(inner: &StoreInner) {
     }
 }
 
-/// Body of `store-flush-cq`.
+/// Body of `store-flush-cq`: consume queues every
+/// `flushIntervalConsumeQueue` (at least `least_pages` dirty pages), and a
+/// checkpoint ([`StoreInner::checkpoint_round`]) at once, then every
+/// `checkpointInterval` — or, with that 0, every
+/// `flushConsumeQueueThoroughInterval` as Java does.
 pub(crate) fn flush_consume_queue_loop(inner: &StoreInner) {
     let cfg = &inner.config;
-    let mut last_thorough = Instant::now();
-    while !inner.sleep_or_stop(cfg.flush_interval_consume_queue) {
-        let mut least = cfg.flush_consume_queue_least_pages;
-        let mut thorough = false;
-        if last_thorough.elapsed() >= cfg.flush_consume_queue_thorough_interval {
-            last_thorough = Instant::now();
-            least = 0;
-            thorough = true;
-        }
-        if let Err(e) = inner.flush_consume_queues(least, thorough) {
-            tracing::error!("consume-queue flush failed: {e}");
+    let checkpoint_every = if cfg.checkpoint_interval.is_zero() {
+        cfg.flush_consume_queue_thorough_interval
+    } else {
+        cfg.checkpoint_interval
+            .min(cfg.flush_consume_queue_thorough_interval)
+    };
+    let period = cfg.flush_interval_consume_queue.min(checkpoint_every);
+    if let Err(e) = inner.checkpoint_round() {
+        tracing::error!("checkpoint failed: {e}");
+    }
+    let mut last_checkpoint = Instant::now();
+    while !inner.sleep_or_stop(period) {
+        let result = if last_checkpoint.elapsed() >= checkpoint_every {
+            last_checkpoint = Instant::now();
+            inner.checkpoint_round()
+        } else {
+            inner.flush_consume_queues(cfg.flush_consume_queue_least_pages)
+        };
+        if let Err(e) = result {
+            tracing::error!("consume-queue flush or checkpoint failed: {e}");
         }
     }
 }
@@ -395,9 +449,6 @@ impl DefaultMessageStore {
     pub fn flush_all(&self) -> Result<(), StoreError> {
         self.inner.flush_commit_log(0)?;
         self.inner.reput_until_caught_up()?;
-        if let Some(index) = &self.inner.index {
-            index.flush()?;
-        }
-        self.inner.flush_consume_queues(0, true)
+        self.inner.checkpoint_round()
     }
 }

@@ -6,12 +6,13 @@
 //! (queries) on the mapped bytes.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
 use plugin_api::message::{java_hash_extend, java_string_hash};
 
-use super::checkpoint::Checkpoint;
+use super::checkpoint::{Checkpoint, IndexMark};
 use super::io::StorageIo;
 use super::mapped_file::MappedFile;
 use super::StoreError;
@@ -41,6 +42,10 @@ pub struct IndexFile {
     file: MappedFile,
     slot_num: usize,
     index_num: usize,
+    /// Its name as a number (`yyyyMMddHHmmssSSS`).
+    stamp: u64,
+    /// Full and flushed: nothing will change it any more.
+    durable: AtomicBool,
 }
 
 impl std::fmt::Debug for IndexFile {
@@ -65,11 +70,134 @@ impl IndexFile {
         let size = HEADER_SIZE + slot_num * 4 + index_num * ENTRY_SIZE;
         let file = MappedFile::map(io, path, 0, size, create)?;
         file.set_wrote(size);
+        let stamp = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
         Ok(IndexFile {
             file,
             slot_num,
             index_num,
+            stamp,
+            durable: AtomicBool::new(false),
         })
+    }
+
+    fn slot_pos(&self, slot: usize) -> usize {
+        HEADER_SIZE + slot * 4
+    }
+
+    fn entry_pos(&self, entry: usize) -> usize {
+        HEADER_SIZE + self.slot_num * 4 + entry * ENTRY_SIZE
+    }
+
+    /// The header, to roll back to after a crash ([`IndexFile::roll_back`]).
+    pub fn mark(&self) -> IndexMark {
+        IndexMark {
+            file_stamp: self.stamp,
+            index_count: self.index_count(),
+            hash_slot_count: self.i32_at(HASH_SLOT_COUNT),
+            begin_timestamp: self.begin_timestamp(),
+            end_timestamp: self.end_timestamp(),
+            begin_phy_offset: self.begin_phy_offset(),
+            end_phy_offset: self.end_phy_offset(),
+        }
+    }
+
+    /// Returns the file to the state `mark` recorded (abnormal recovery):
+    /// entries from `mark.index_count` on are forgotten and every hash slot
+    /// points into the entries before it again. Entries below the mark were
+    /// durable when the mark was persisted; the rest may be anything.
+    ///
+    /// With `same_boot` (the machine did not restart since, so the page
+    /// cache holds every byte the dead process wrote), each slot that points
+    /// at a forgotten entry follows that entry's chain back below the mark
+    /// (entries store the slot's previous head) — a scan of the slots only.
+    /// Otherwise unflushed pages may be lost or torn, chains past the mark
+    /// cannot be trusted, and the slots are rebuilt from the durable
+    /// entries, oldest first. Returns false if the file cannot be the one
+    /// marked (it has fewer entries than the mark on the same boot).
+    pub fn roll_back(&self, mark: &IndexMark, same_boot: bool) -> bool {
+        let keep = mark.index_count.max(1);
+        if keep as usize > self.index_num {
+            return false;
+        }
+        if same_boot {
+            let count = self.i32_at(INDEX_COUNT).max(1);
+            if count < keep {
+                return false;
+            }
+            if !self.unwind_slots(keep, count) {
+                tracing::warn!(
+                    "index file {}: a hash chain past the checkpoint is broken; rebuilding the slots",
+                    self.path().display()
+                );
+                self.rebuild_slots(keep);
+            }
+        } else {
+            self.rebuild_slots(keep);
+        }
+        self.put_i32(INDEX_COUNT, keep);
+        self.put_i32(HASH_SLOT_COUNT, mark.hash_slot_count);
+        self.put_i64(BEGIN_TIMESTAMP, mark.begin_timestamp);
+        self.put_i64(END_TIMESTAMP, mark.end_timestamp);
+        self.put_i64(BEGIN_PHY_OFFSET, mark.begin_phy_offset);
+        self.put_i64(END_PHY_OFFSET, mark.end_phy_offset);
+        true
+    }
+
+    /// Same-boot roll back: every slot at or past `keep` walks its chain
+    /// back below `keep`. An entry past the header's count may be one
+    /// whose put was cut short after its slot was written (the header
+    /// comes last), so the bound is `count + 1`. False on anything that
+    /// is not a chain `put_key` could have written.
+    fn unwind_slots(&self, keep: i32, count: i32) -> bool {
+        let bound = (count as usize + 1).min(self.index_num) as i32;
+        for slot in 0..self.slot_num {
+            let slot_pos = self.slot_pos(slot);
+            let head = self.i32_at(slot_pos);
+            if (0..keep).contains(&head) {
+                continue;
+            }
+            let mut next = head;
+            while next >= keep {
+                if next >= bound {
+                    return false;
+                }
+                let pos = self.entry_pos(next as usize);
+                let hash = self.i32_at(pos);
+                let prev = self.i32_at(pos + 16);
+                if hash < 0 || hash as usize % self.slot_num != slot || !(0..next).contains(&prev) {
+                    return false;
+                }
+                next = prev;
+            }
+            if next < 0 {
+                return false;
+            }
+            self.put_i32(slot_pos, next);
+        }
+        true
+    }
+
+    /// Sets every slot to the newest of the entries `1..keep` that hashes
+    /// to it (their previous-entry links were written with them).
+    fn rebuild_slots(&self, keep: i32) {
+        let zeros = vec![0u8; 64 * 1024];
+        let slots_end = self.slot_pos(self.slot_num);
+        let mut pos = HEADER_SIZE;
+        while pos < slots_end {
+            let n = zeros.len().min(slots_end - pos);
+            self.file.overwrite(pos, &zeros[..n]);
+            pos += n;
+        }
+        for entry in 1..keep {
+            let hash = self.i32_at(self.entry_pos(entry as usize));
+            if hash >= 0 {
+                self.put_i32(self.slot_pos(hash as usize % self.slot_num), entry);
+            }
+        }
     }
 
     fn i64_at(&self, pos: usize) -> i64 {
@@ -216,9 +344,14 @@ impl IndexFile {
         }
     }
 
-    /// Flushes the whole file.
+    /// Flushes the whole file; a full one is then durable for good.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.file.flush_range(0, self.file.size())
+        let full = self.is_full();
+        self.file.flush_range(0, self.file.size())?;
+        if full {
+            self.durable.store(true, Ordering::Release);
+        }
+        Ok(())
     }
 }
 
@@ -297,10 +430,36 @@ impl IndexService {
     /// indexMsgTimestamp (Java's rule), or no entry in the header — are
     /// deleted, and the offset from which index entries must be rebuilt is
     /// returned: the end of the newest kept file (0 if none).
-    pub fn load(&self, last_exit_ok: bool) -> Result<Option<i64>, StoreError> {
+    ///
+    /// With `recovery` (the index part of the checkpoint's recovery point,
+    /// and whether the machine kept running since it was written), files
+    /// older than the marked one are kept, the marked one is rolled back to
+    /// the mark ([`IndexFile::roll_back`]) and newer ones are deleted: the
+    /// index then holds exactly the keys of the records the recovery point
+    /// covers, and nothing needs rebuilding before it.
+    pub fn load(
+        &self,
+        last_exit_ok: bool,
+        recovery: Option<(&IndexMark, bool)>,
+    ) -> Result<Option<i64>, StoreError> {
+        if let (false, Some((mark, same_boot))) = (last_exit_ok, recovery) {
+            match self.load_to_mark(mark, same_boot)? {
+                true => return Ok(None),
+                false => tracing::warn!(
+                    "index file {} of the checkpoint is missing or not the one marked; \
+                     falling back to rebuilding unfinished index files",
+                    mark.file_stamp
+                ),
+            }
+        }
+        self.load_files(last_exit_ok)
+    }
+
+    /// Index file names (digits only) and lengths, sorted.
+    fn list_files(&self) -> Result<Vec<(String, u64)>, StoreError> {
         let entries = match self.io.list_dir(&self.dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(StoreError::io("list", &self.dir, e)),
         };
         let mut names: Vec<(String, u64)> = entries
@@ -311,32 +470,94 @@ impl IndexService {
             .map(|e| (e.name, e.len))
             .collect();
         names.sort();
+        Ok(names)
+    }
+
+    fn open_existing(&self, name: &str, len: u64) -> Result<IndexFile, StoreError> {
+        let path = self.dir.join(name);
+        if len != self.file_size() as u64 {
+            return Err(StoreError::WrongFileSize {
+                path,
+                actual: len,
+                expected: self.file_size() as u64,
+                what: "the index file size (40 + maxHashSlotNum*4 + maxIndexNum*20)",
+            });
+        }
+        IndexFile::open(
+            self.io.as_ref(),
+            &path,
+            self.slot_num,
+            self.index_num,
+            false,
+        )
+    }
+
+    /// [`IndexService::load`] with a recovery point: false (nothing
+    /// changed on disk) when the marked file is not there or cannot be
+    /// rolled back.
+    fn load_to_mark(&self, mark: &IndexMark, same_boot: bool) -> Result<bool, StoreError> {
+        let names = self.list_files()?;
+        let stamp_of = |name: &str| name.parse::<u64>().unwrap_or(u64::MAX);
+        if mark.file_stamp != 0 && !names.iter().any(|(n, _)| stamp_of(n) == mark.file_stamp) {
+            return Ok(false);
+        }
+        let mut files: Vec<Arc<IndexFile>> = Vec::new();
+        let mut newer = Vec::new();
+        for (name, len) in names {
+            let stamp = stamp_of(&name);
+            if stamp > mark.file_stamp {
+                newer.push(self.dir.join(&name));
+                continue;
+            }
+            let f = self.open_existing(&name, len)?;
+            if stamp == mark.file_stamp {
+                if !f.roll_back(mark, same_boot) {
+                    return Ok(false);
+                }
+                tracing::info!(
+                    "index file {} rolled back to the checkpoint: {} entries ({})",
+                    f.path().display(),
+                    mark.index_count - 1,
+                    if same_boot {
+                        "chains unwound"
+                    } else {
+                        "slots rebuilt"
+                    }
+                );
+            } else {
+                f.durable.store(true, Ordering::Release);
+            }
+            files.push(Arc::new(f));
+        }
+        for path in newer {
+            tracing::info!(
+                "abnormal exit: dropping index file {} (created after the checkpoint)",
+                path.display()
+            );
+            self.io
+                .remove_file(&path)
+                .map_err(|e| StoreError::io("remove", &path, e))?;
+        }
+        *self.files.write() = files;
+        Ok(true)
+    }
+
+    fn load_files(&self, last_exit_ok: bool) -> Result<Option<i64>, StoreError> {
+        let names = self.list_files()?;
         let mut files: Vec<Arc<IndexFile>> = Vec::new();
         let mut dropped = false;
         let index_ts = self.checkpoint.index_msg_timestamp();
         for (name, len) in names {
             let path = self.dir.join(&name);
-            if len != self.file_size() as u64 {
-                return Err(StoreError::WrongFileSize {
-                    path,
-                    actual: len,
-                    expected: self.file_size() as u64,
-                    what: "the index file size (40 + maxHashSlotNum*4 + maxIndexNum*20)",
-                });
+            let f = self.open_existing(&name, len)?;
+            if f.is_full() {
+                f.durable.store(true, Ordering::Release);
             }
-            let f = IndexFile::open(
-                self.io.as_ref(),
-                &path,
-                self.slot_num,
-                self.index_num,
-                false,
-            )?;
-            // After a crash only a file the checkpoint says was flushed whole
-            // can be trusted: the checkpoint records a full file's end once it
-            // is durable. A file not yet full was never flushed, even when its
-            // end falls in the checkpoint's very millisecond (Java's
-            // `IndexService.load` compares timestamps only, and keeps such a
-            // file with its torn entries).
+            // Without a recovery point, only a file the checkpoint says was
+            // flushed whole can be trusted: a file not yet full was never
+            // flushed, even when its end falls in the checkpoint's very
+            // millisecond (Java's `IndexService.load` compares timestamps
+            // only, and keeps such a file with its torn entries).
             let trusted = f.is_full() && f.end_timestamp() <= index_ts;
             if !last_exit_ok && (dropped || !trusted || f.index_count() <= 1) {
                 tracing::info!(
@@ -508,13 +729,37 @@ impl IndexService {
         Ok(removed.len())
     }
 
-    /// Flushes every file (shutdown).
+    /// Flushes every file (shutdown, and the first checkpoint after an
+    /// abnormal exit, when pages the dead process wrote may still be dirty).
     pub fn flush(&self) -> Result<(), StoreError> {
-        let files = self.files.read();
+        let files: Vec<Arc<IndexFile>> = self.files.read().clone();
         for f in files.iter() {
             f.flush()?;
         }
         Ok(())
+    }
+
+    /// Flushes the files that may have changed since they were last
+    /// flushed: the newest, and full ones not yet flushed (the checkpoint).
+    pub fn flush_dirty(&self) -> Result<(), StoreError> {
+        let files: Vec<Arc<IndexFile>> = self.files.read().clone();
+        let n = files.len();
+        for (i, f) in files.iter().enumerate() {
+            if i + 1 == n || !f.durable.load(Ordering::Acquire) {
+                f.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The newest file's header, for a [`DispatchMark`](super::checkpoint::DispatchMark)
+    /// (`file_stamp` 0 without files). Taken by the dispatcher, the only writer.
+    pub fn mark(&self) -> IndexMark {
+        self.files
+            .read()
+            .last()
+            .map(|f| f.mark())
+            .unwrap_or_default()
     }
 
     /// Begin offset of the oldest file holding entries: the start of the

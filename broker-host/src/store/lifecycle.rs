@@ -53,6 +53,11 @@ impl DefaultMessageStore {
         &self.inner.config
     }
 
+    /// What recovery did when this store was opened.
+    pub fn recovery_report(&self) -> super::RecoveryReport {
+        self.inner.recovery_report.lock().clone()
+    }
+
     /// Starts the threads (reput, commit-log flush or group commit,
     /// consume-queue flush, clean) and creates the `abort` file. A second
     /// call does nothing.

@@ -71,6 +71,7 @@ pub use self::flush::FlushTicket;
 pub use self::get::MAX_PULL_MSG_SIZE;
 pub use self::io::{CrashMode, FsIo, SimIo, StorageIo};
 pub use self::put::{MAX_TOPIC_LEN, RECORD_SIZE_SLACK};
+pub use self::recovery::RecoveryReport;
 pub use self::types::{
     ArrivalListener, BatchToStore, BoundaryType, GetMessageResult, GetMessageStatus, MessageFilter,
     MessageToStore, PutMessageResult, PutMessageStatus, QueryMessageResult,
@@ -116,6 +117,15 @@ pub(crate) struct StoreInner {
     cq_generation: AtomicU64,
     /// Put/get statistics (`StoreStatsService`).
     pub(crate) stats: stats::StoreStats,
+    /// [`StorageIo::boot_id`] at open, written into recovery points.
+    boot_id: Option<u128>,
+    /// Serialises checkpoints.
+    checkpoint_lock: Mutex<()>,
+    /// Set by an abnormal open until a checkpoint has flushed every file
+    /// (pages the dead process left dirty are not counted as unflushed).
+    unflushed_since_open: AtomicBool,
+    /// What the last open's recovery did.
+    recovery_report: Mutex<recovery::RecoveryReport>,
 }
 
 /// The message store (see the module docs). `Send + Sync`; use it as

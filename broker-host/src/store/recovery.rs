@@ -8,12 +8,12 @@ use std::sync::Arc;
 use parking_lot::{Condvar, Mutex, RwLock};
 use plugin_api::message::record::{parse_record, pos, read_i32, read_i64, RecordParse, RecordView};
 
-use super::checkpoint::Checkpoint;
+use super::checkpoint::{Checkpoint, DispatchMark, RecoveryPoint};
 use super::commit_log::{CommitLog, QueueOffsetTable};
 use super::consume_queue::ConsumeQueue;
 use super::index::IndexService;
 use super::mapped_file::MappedFile;
-use super::reput::{CqCache, DispatchMode, ReputState};
+use super::reput::{CqCache, DispatchMode, LastRecord, ReputState};
 use super::CqTable;
 use super::{StorageIo, StoreConfig, StoreError, StoreInner};
 
@@ -29,29 +29,70 @@ pub struct WalkEnd {
     /// Whether the walk ended on a blank record in the last file (the file
     /// is full; the blank is not part of the truncation point).
     pub ended_at_blank: bool,
+    /// The last valid record.
+    pub(crate) last: Option<LastRecord>,
 }
 
-/// Walks the commit-log files from index `start`, validating each record
-/// (`CommitLog.checkMessageAndReturnSize`, body CRC when `check_crc`) and calling `visit` for each valid
-/// one with records below `skip_below` ignored; a blank record moves to the
-/// next file, an invalid one (or the end of `stop_at`) stops the walk.
+/// What the last open's recovery did: counts, not times, so a test can
+/// tell how much of the store was read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// The last run did not end cleanly (`abort` was there).
+    pub abnormal: bool,
+    /// Abnormal recovery started at the checkpoint's recovery point rather
+    /// than at a commit-log file picked by timestamp.
+    pub from_recovery_point: bool,
+    /// Commit-log offset where the recovery walk started.
+    pub walk_from: i64,
+    /// Records the walk validated (and, abnormal, dispatched again).
+    pub records_walked: u64,
+    /// Records read before the walk to rebuild index entries of index
+    /// files that were dropped.
+    pub index_records_walked: u64,
+    /// Where the commit log ends after recovery.
+    pub recovered_to: i64,
+}
+
+/// Walks the commit-log files from the start of file `start`, validating
+/// each record (`CommitLog.checkMessageAndReturnSize`, body CRC when
+/// `check_crc`) and calling `visit` for each valid one; a blank record
+/// moves to the next file, an invalid one (or reaching `stop_at`) stops the
+/// walk.
 pub(crate) fn walk_commit_log(
     files: &[Arc<MappedFile>],
     start: usize,
     check_crc: bool,
     stop_at: Option<i64>,
+    visit: impl FnMut(&RecordView<'_>) -> Result<(), StoreError>,
+) -> Result<WalkEnd, StoreError> {
+    walk_commit_log_from(files, start, 0, check_crc, stop_at, visit)
+}
+
+/// [`walk_commit_log`] starting at byte `start_pos` of file `start` (a
+/// record boundary).
+pub(crate) fn walk_commit_log_from(
+    files: &[Arc<MappedFile>],
+    start: usize,
+    start_pos: usize,
+    check_crc: bool,
+    stop_at: Option<i64>,
     mut visit: impl FnMut(&RecordView<'_>) -> Result<(), StoreError>,
 ) -> Result<WalkEnd, StoreError> {
     let mut end = WalkEnd {
-        process_offset: files.get(start).map(|f| f.from()).unwrap_or(0),
+        process_offset: files
+            .get(start)
+            .map(|f| f.from() + start_pos as i64)
+            .unwrap_or(0),
         last_store_timestamp: 0,
         records: 0,
         ended_at_blank: false,
+        last: None,
     };
     let mut index = start;
+    let mut first_pos = start_pos;
     while let Some(file) = files.get(index) {
         let data = file.all();
-        let mut pos = 0usize;
+        let mut pos = std::mem::take(&mut first_pos).min(data.len());
         let mut next_file = false;
         loop {
             let offset = file.from() + pos as i64;
@@ -74,6 +115,7 @@ pub(crate) fn walk_commit_log(
                     }
                     visit(&view)?;
                     end.last_store_timestamp = view.header.store_timestamp;
+                    end.last = Some((&view.header).into());
                     end.records += 1;
                     pos += view.size();
                 }
@@ -98,6 +140,34 @@ pub(crate) fn walk_commit_log(
         break;
     }
     Ok(end)
+}
+
+/// Where the recovery point's last record is (file index, position), if
+/// the commit log still holds exactly that record there: size, offset,
+/// store time and body CRC as marked. Anything else means the checkpoint
+/// does not describe these files (restored, truncated, or written by
+/// another broker since), and recovery falls back to Java's rule.
+fn locate_recovery_point(files: &[Arc<MappedFile>], mark: &DispatchMark) -> Option<(usize, usize)> {
+    let index = files
+        .iter()
+        .position(|f| f.from() <= mark.last_offset && mark.last_offset < f.end())?;
+    let file = &files[index];
+    let pos = usize::try_from(mark.last_offset - file.from()).ok()?;
+    let size = usize::try_from(mark.last_size).ok()?;
+    if mark.next_offset < mark.last_offset + mark.last_size as i64 {
+        return None;
+    }
+    match parse_record(file.slice(pos, size)?) {
+        RecordParse::Message(view)
+            if view.size() == size
+                && view.header.physical_offset == mark.last_offset
+                && view.header.store_timestamp == mark.last_store_timestamp
+                && view.crc_matches() =>
+        {
+            Some((index, pos))
+        }
+        _ => None,
+    }
 }
 
 fn load_consume_queues(cfg: &StoreConfig, io: &Arc<dyn StorageIo>) -> Result<CqTable, StoreError> {
@@ -201,6 +271,28 @@ pub(crate) fn open_inner(
     commit_log.files().load()?;
     let consume_queues = load_consume_queues(&config, &io)?;
     let checkpoint = Arc::new(Checkpoint::open(io.as_ref(), &config.checkpoint_path())?);
+    let boot_id = io.boot_id();
+    let point: Option<(RecoveryPoint, (usize, usize))> = if last_exit_ok {
+        None
+    } else {
+        checkpoint.recovery_point().and_then(|p| {
+            let found = locate_recovery_point(&commit_log.files().files(), &p.mark);
+            if found.is_none() {
+                tracing::warn!(
+                    "the checkpoint's recovery point (record at {}) is not in the commit log; \
+                     recovering from the checkpoint timestamps",
+                    p.mark.last_offset
+                );
+            }
+            found.map(|at| (p, at))
+        })
+    };
+    // Same kernel since the point was written: the dead process's pages
+    // are all in the page cache, none torn.
+    let same_boot = point
+        .as_ref()
+        .is_some_and(|(p, _)| p.boot_id.is_some() && p.boot_id == boot_id);
+    let index_mark = point.as_ref().and_then(|(p, _)| p.mark.index);
     let (index, index_dropped_from) = if config.message_index_enable {
         let svc = IndexService::new(
             io.clone(),
@@ -209,7 +301,7 @@ pub(crate) fn open_inner(
             config.max_index_num,
             checkpoint.clone(),
         );
-        let dropped = svc.load(last_exit_ok)?;
+        let dropped = svc.load(last_exit_ok, index_mark.as_ref().map(|m| (m, same_boot)))?;
         (Some(svc), dropped)
     } else {
         (None, None)
@@ -244,8 +336,12 @@ pub(crate) fn open_inner(
         memory_window,
         cq_generation: Default::default(),
         stats: Default::default(),
+        boot_id,
+        checkpoint_lock: Mutex::new(()),
+        unflushed_since_open: AtomicBool::new(!last_exit_ok),
+        recovery_report: Default::default(),
     };
-    inner.recover(last_exit_ok, index_dropped_from)?;
+    inner.recover(last_exit_ok, index_dropped_from, point.map(|(_, at)| at))?;
     Ok(inner)
 }
 
@@ -254,7 +350,9 @@ impl StoreInner {
         &self,
         last_exit_ok: bool,
         index_dropped_from: Option<i64>,
+        recovery_point: Option<(usize, usize)>,
     ) -> Result<(), StoreError> {
+        self.recovery_report.lock().abnormal = !last_exit_ok;
         // `ConsumeQueue.recover` for every consume queue.
         let mut max_phy_cq = -1i64;
         for cq in self.all_cqs() {
@@ -263,6 +361,7 @@ impl StoreInner {
         }
         // `CommitLog.recoverNormally` / `recoverAbnormally`.
         let files = self.commit_log.files().files();
+        let mut walk_last = None;
         if files.is_empty() {
             tracing::warn!("no commit-log files: destroying every consume queue");
             for cq in self.all_cqs() {
@@ -274,15 +373,21 @@ impl StoreInner {
             let end = if last_exit_ok {
                 self.recover_normally(&files, max_phy_cq)?
             } else {
-                self.recover_abnormally(&files, index_dropped_from)?
+                self.recover_abnormally(&files, index_dropped_from, recovery_point)?
             };
             self.commit_log.files().truncate_dirty(end.process_offset)?;
             self.commit_log
                 .set_recovered(end.process_offset, end.last_store_timestamp);
+            walk_last = end.last;
+            let mut report = self.recovery_report.lock();
+            report.records_walked = end.records;
+            report.recovered_to = end.process_offset;
             tracing::info!(
-                "commit log recovered to {} ({} records walked)",
+                "commit log recovered to {} ({} records walked from {}, {} more read for the index)",
                 end.process_offset,
-                end.records
+                end.records,
+                report.walk_from,
+                report.index_records_walked
             );
         }
         let process = self.commit_log.max_offset();
@@ -296,6 +401,11 @@ impl StoreInner {
         }
         self.reput.set_reput_from(reput_from.min(process));
         self.reput_until_caught_up()?;
+        if self.reput.mark().is_none() {
+            // Everything up to `process` is dispatched: the first
+            // checkpoint may record the last record walked.
+            self.publish_mark(walk_last, process);
+        }
 
         // `recoverTopicQueueTable`: next offsets and min offsets.
         let mut table = QueueOffsetTable::default();
@@ -326,6 +436,7 @@ impl StoreInner {
         max_phy_cq: i64,
     ) -> Result<WalkEnd, StoreError> {
         let start = files.len().saturating_sub(3);
+        self.recovery_report.lock().walk_from = files[start].from();
         let end = walk_commit_log(files, start, self.config.check_crc_on_recover, None, |_| {
             Ok(())
         })?;
@@ -366,42 +477,67 @@ impl StoreInner {
         ts <= limit
     }
 
-    /// `CommitLog.recoverAbnormally`: start at the newest file whose first record is older than the
-    /// checkpoint, dispatch every valid record (consume-queue entries are
-    /// verified and repaired, duplicates skipped), then truncate. Index
-    /// entries of index files dropped at load are rebuilt first.
+    /// `CommitLog.recoverAbnormally`: dispatch every valid record from a
+    /// start point on (consume-queue entries are verified and repaired,
+    /// duplicates skipped), then truncate. The start point is the
+    /// checkpoint's recovery point when the commit log still holds its
+    /// record (`recovery_point`: file index and position); otherwise, as
+    /// Java, the start of the newest file whose first record is older than
+    /// the checkpoint timestamps. Index entries of index files dropped at
+    /// load are rebuilt first.
     fn recover_abnormally(
         &self,
         files: &[Arc<MappedFile>],
         index_dropped_from: Option<i64>,
+        recovery_point: Option<(usize, usize)>,
     ) -> Result<WalkEnd, StoreError> {
-        let start = (0..files.len())
-            .rev()
-            .find(|&i| self.is_file_matched_recover(&files[i]))
-            .unwrap_or(0);
-        tracing::info!(
-            "abnormal recovery from {} (checkpoint min timestamp {})",
-            files[start].path().display(),
-            self.checkpoint.min_timestamp()
-        );
+        let (start, start_pos) = match recovery_point {
+            Some(at) => at,
+            None => {
+                let start = (0..files.len())
+                    .rev()
+                    .find(|&i| self.is_file_matched_recover(&files[i]))
+                    .unwrap_or(0);
+                (start, 0)
+            }
+        };
+        let start_offset = files[start].from() + start_pos as i64;
+        match recovery_point {
+            Some(_) => tracing::info!(
+                "abnormal recovery from the checkpoint's recovery point: {} in {}",
+                start_offset,
+                files[start].path().display()
+            ),
+            None => tracing::info!(
+                "abnormal recovery from {} (checkpoint min timestamp {})",
+                files[start].path().display(),
+                self.checkpoint.min_timestamp()
+            ),
+        }
+        {
+            let mut report = self.recovery_report.lock();
+            report.from_recovery_point = recovery_point.is_some();
+            report.walk_from = start_offset;
+        }
         if let (Some(_), Some(from)) = (&self.index, index_dropped_from) {
-            let start_offset = files[start].from();
             if from < start_offset {
                 let first = files.iter().position(|f| f.end() > from).unwrap_or(start);
                 tracing::info!("rebuilding index entries from {from} to {start_offset}");
                 let mut cache = CqCache::default();
-                walk_commit_log(files, first, false, Some(start_offset), |view| {
+                let rebuilt = walk_commit_log(files, first, false, Some(start_offset), |view| {
                     if view.header.physical_offset >= from {
                         self.dispatch_record(view, DispatchMode::INDEX_ONLY, &mut cache)?;
                     }
                     Ok(())
                 })?;
+                self.recovery_report.lock().index_records_walked = rebuilt.records;
             }
         }
         let mut cache = CqCache::default();
-        let end = walk_commit_log(
+        let end = walk_commit_log_from(
             files,
             start,
+            start_pos,
             self.config.check_crc_on_recover,
             None,
             |view| self.dispatch_record(view, DispatchMode::RECOVERY, &mut cache),

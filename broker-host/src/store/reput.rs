@@ -14,6 +14,7 @@ use plugin_api::codec::text_lossy;
 use plugin_api::message::record::{parse_record, sysflag, RecordParse, RecordView};
 use plugin_api::message::{tags_code, DispatchProperties};
 
+use super::checkpoint::DispatchMark;
 use super::consume_queue::{ConsumeQueue, CqEntry};
 use super::index::IndexRequest;
 use super::{ArrivalListener, DefaultMessageStore, StoreError, StoreInner, SCHEDULE_TOPIC};
@@ -25,6 +26,8 @@ pub struct ReputState {
     lock: Mutex<()>,
     cv: Condvar,
     run_lock: Mutex<()>,
+    /// The last record dispatched and the index after it, for the checkpoint.
+    mark: Mutex<Option<DispatchMark>>,
 }
 
 impl Default for ReputState {
@@ -35,6 +38,7 @@ impl Default for ReputState {
             lock: Mutex::new(()),
             cv: Condvar::new(),
             run_lock: Mutex::new(()),
+            mark: Mutex::new(None),
         }
     }
 }
@@ -59,6 +63,33 @@ impl ReputState {
     pub(crate) fn wake_now(&self) {
         let _g = self.lock.lock();
         self.cv.notify_all();
+    }
+
+    /// The newest [`DispatchMark`] (None before the first record).
+    pub(crate) fn mark(&self) -> Option<DispatchMark> {
+        *self.mark.lock()
+    }
+
+    pub(crate) fn set_mark(&self, mark: DispatchMark) {
+        *self.mark.lock() = Some(mark);
+    }
+}
+
+/// Where a record is, for a [`DispatchMark`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LastRecord {
+    pub offset: i64,
+    pub size: i32,
+    pub store_timestamp: i64,
+}
+
+impl From<&plugin_api::message::record::RecordHeader> for LastRecord {
+    fn from(h: &plugin_api::message::record::RecordHeader) -> Self {
+        LastRecord {
+            offset: h.physical_offset,
+            size: h.total_size,
+            store_timestamp: h.store_timestamp,
+        }
     }
 }
 
@@ -241,10 +272,12 @@ impl StoreInner {
             let data = &data[..avail];
             let mut off = 0usize;
             let mut next_file = false;
+            let mut last = None;
             while off < data.len() {
                 match parse_record(&data[off..]) {
                     RecordParse::Message(view) => {
                         self.dispatch_record(&view, DispatchMode::RUNTIME, cache)?;
+                        last = Some((&view.header).into());
                         off += view.size();
                         dispatched += 1;
                     }
@@ -268,10 +301,32 @@ impl StoreInner {
                 from + off as i64
             };
             self.reput.set_reput_from(new_from);
+            self.publish_mark(last, new_from);
             if new_from == from {
                 return Ok(dispatched);
             }
         }
+    }
+
+    /// Publishes how far dispatching got: `last` is the last record of the
+    /// batch just dispatched (None if it held none: the previous one stays
+    /// the last), `next` where dispatching continues.
+    pub(crate) fn publish_mark(&self, last: Option<LastRecord>, next: i64) {
+        let previous = self.reput.mark();
+        let Some(last) = last.or(previous.map(|m| LastRecord {
+            offset: m.last_offset,
+            size: m.last_size,
+            store_timestamp: m.last_store_timestamp,
+        })) else {
+            return;
+        };
+        self.reput.set_mark(DispatchMark {
+            last_offset: last.offset,
+            last_size: last.size,
+            last_store_timestamp: last.store_timestamp,
+            next_offset: next,
+            index: self.index.as_ref().map(|i| i.mark()),
+        });
     }
 
     /// Dispatches until caught up with the reput end offset (startup,

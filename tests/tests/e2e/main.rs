@@ -2,6 +2,7 @@
 //! so the stock-client stack is linked once rather than once per file.
 
 mod admin_plugin;
+mod crash_recovery;
 mod crash_sync_flush;
 mod custom_plugin;
 mod dispatch;

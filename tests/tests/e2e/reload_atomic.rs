@@ -695,4 +695,3 @@ fn plugins_check_dry_runs_a_manifest_without_touching_the_broker() {
         );
     }
 }
-

@@ -339,4 +339,13 @@ impl StorageIo for FsIo {
         let free = st.f_bfree as f64;
         Ok(((total - free) / total).clamp(0.0, 1.0))
     }
+
+    fn boot_id(&self) -> Option<u128> {
+        let text = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        let hex: String = text.trim().chars().filter(|c| *c != '-').collect();
+        if hex.len() != 32 {
+            return None;
+        }
+        u128::from_str_radix(&hex, 16).ok()
+    }
 }

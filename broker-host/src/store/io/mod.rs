@@ -112,4 +112,12 @@ pub trait StorageIo: Send + Sync + 'static {
     fn lock(&self, path: &Path) -> io::Result<LockGuard>;
     /// Used fraction (0.0–1.0) of the partition holding `path`.
     fn disk_usage_ratio(&self, path: &Path) -> io::Result<f64>;
+    /// Identifies the running kernel instance (Linux's
+    /// `/proc/sys/kernel/random/boot_id`): while it is the same, the page
+    /// cache survived whatever stopped the last process, so every byte that
+    /// process wrote is still there, even unflushed. `None` when unknown
+    /// (recovery then assumes the machine restarted).
+    fn boot_id(&self) -> Option<u128> {
+        None
+    }
 }

@@ -26,6 +26,11 @@ pub enum CrashMode {
     /// Everything written reached the disk (a clean power loss after the OS
     /// wrote back its page cache).
     KeepAll,
+    /// The process was killed, the machine kept running: the page cache
+    /// survives (every byte written is readable, unflushed bytes stay
+    /// unflushed and a later crash may still lose them) and the boot id is
+    /// the same. Every other mode is a machine restart with a new boot id.
+    ProcessKill,
 }
 
 /// One flush seen by [`SimIo`].
@@ -53,13 +58,17 @@ unsafe impl Sync for SimFile {}
 
 impl SimFile {
     fn new(content: Vec<u8>) -> SimFile {
-        let len = content.len();
-        let cache = content.clone().into_boxed_slice();
-        let ptr = Box::into_raw(cache) as *mut u8;
+        Self::with_cache(content.clone(), content)
+    }
+
+    /// A file whose page cache (`cache`) differs from its disk content.
+    fn with_cache(cache: Vec<u8>, disk: Vec<u8>) -> SimFile {
+        let len = cache.len();
+        let ptr = Box::into_raw(cache.into_boxed_slice()) as *mut u8;
         SimFile {
             ptr,
             len,
-            disk: Mutex::new(content),
+            disk: Mutex::new(disk),
             modified: Mutex::new(SystemTime::now()),
         }
     }
@@ -95,6 +104,9 @@ struct SimState {
 
 struct SimShared {
     state: Mutex<SimState>,
+    /// What [`StorageIo::boot_id`] answers: kept by a process kill, new
+    /// after any other crash.
+    boot_id: u128,
     stalled: Mutex<bool>,
     unstall: Condvar,
 }
@@ -200,6 +212,7 @@ impl SimIo {
         SimIo {
             shared: Arc::new(SimShared {
                 state: Mutex::new(SimState::default()),
+                boot_id: next_boot_id(),
                 stalled: Mutex::new(false),
                 unstall: Condvar::new(),
             }),
@@ -226,6 +239,12 @@ impl SimIo {
             let mut content = file.disk.lock().clone();
             let cache = file.cache();
             match mode {
+                CrashMode::ProcessKill => {
+                    let survivor = SimFile::with_cache(cache.to_vec(), content);
+                    *survivor.modified.lock() = *file.modified.lock();
+                    files.insert(path.clone(), Arc::new(survivor));
+                    continue;
+                }
                 CrashMode::LoseUnflushed => {}
                 CrashMode::KeepAll => content.copy_from_slice(cache),
                 CrashMode::Torn { .. } => {
@@ -257,9 +276,15 @@ impl SimIo {
             flush_log: Vec::new(),
             fail_flush: false,
         };
+        let boot_id = if mode == CrashMode::ProcessKill {
+            self.shared.boot_id
+        } else {
+            next_boot_id()
+        };
         SimIo {
             shared: Arc::new(SimShared {
                 state: Mutex::new(new),
+                boot_id,
                 stalled: Mutex::new(false),
                 unstall: Condvar::new(),
             }),
@@ -327,6 +352,12 @@ impl SimIo {
         v.sort();
         v
     }
+}
+
+/// A boot id no other [`SimIo`] "machine" of this process has.
+fn next_boot_id() -> u128 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    u128::from(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) | (0x5133 << 64)
 }
 
 fn add_dirs(dirs: &mut BTreeSet<PathBuf>, path: &Path) {
@@ -494,5 +525,9 @@ impl StorageIo for SimIo {
 
     fn disk_usage_ratio(&self, _path: &Path) -> io::Result<f64> {
         Ok(self.shared.state.lock().usage_ratio)
+    }
+
+    fn boot_id(&self) -> Option<u128> {
+        Some(self.shared.boot_id)
     }
 }
