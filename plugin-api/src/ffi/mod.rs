@@ -38,7 +38,7 @@ use crate::codec::{ExtFields, FieldSpan, FieldsView, InvalidFieldSpans};
 /// The plugin ABI version. The host loads a plugin built against any minor
 /// of the same major version, older or newer; another major is refused.
 #[cfg(not(feature = "simulate-incompatible-abi"))]
-pub const ABI_VERSION: &str = "1.1.0";
+pub const ABI_VERSION: &str = "1.2.0";
 /// The plugin ABI version (this build pretends to be an incompatible one, for tests).
 #[cfg(feature = "simulate-incompatible-abi")]
 pub const ABI_VERSION: &str = "99.0.0";
@@ -529,6 +529,22 @@ pub trait FfiHostContext: Send + Sync + Clone + 'static {
         connection_id: u64,
         request: &FfiClientRequest,
     ) -> RResult<(), RString>;
+
+    // ABI 1.2: client invoke (absent from a 1.0 or 1.1 host: check `abi_version`)
+
+    /// Sends `request` to the client connection `connection_id` (the
+    /// broker's own opaque) and waits up to `timeout_millis` for the
+    /// client's response with that opaque (Java's `invokeSync`).
+    fn invoke_client(
+        &self,
+        connection_id: u64,
+        request: &FfiClientRequest,
+        timeout_millis: u64,
+    ) -> RResult<FfiClientResponse, FfiClientCallError>;
+
+    /// The connection id of a live producer or consumer channel of the
+    /// client `client_id` (Java's `ProducerManager.findChannel`).
+    fn find_client_connection(&self, client_id: RStr<'_>) -> ROption<u64>;
 }
 
 /// A request the broker sends to a client (ABI 1.1).
@@ -543,6 +559,40 @@ pub struct FfiClientRequest {
     pub ext_fields: FfiFields,
     /// Body.
     pub body: RVec<u8>,
+}
+
+/// A client's response to [`FfiHostContext::invoke_client`] (ABI 1.2).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct FfiClientResponse {
+    /// Response code.
+    pub code: i32,
+    /// Optional remark.
+    pub remark: ROption<RString>,
+    /// Header fields.
+    pub ext_fields: FfiFields,
+    /// Body.
+    pub body: RVec<u8>,
+}
+
+/// Why an [`FfiHostContext::invoke_client`] failed (ABI 1.2).
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FfiClientCallFailure {
+    /// The connection is gone, closed before answering, or refused the request.
+    Refused,
+    /// No answer within the timeout.
+    Timeout,
+}
+
+/// An [`FfiHostContext::invoke_client`] failure and its text (ABI 1.2).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct FfiClientCallError {
+    /// What went wrong.
+    pub failure: FfiClientCallFailure,
+    /// Says which call and why.
+    pub message: RString,
 }
 
 /// The host context as a plugin receives it.
