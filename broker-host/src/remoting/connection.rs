@@ -338,7 +338,15 @@ impl Reader {
             self.socket.readable().await?;
             self.make_room();
             match self.socket.try_read_buf(&mut self.buffer) {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    // Readiness can be reported with nothing to read (a new
+                    // connection is first polled as readable): give back
+                    // the room made for it, or every idle connection would
+                    // keep a read chunk.
+                    if self.buffer.is_empty() {
+                        self.buffer = BytesMut::new();
+                    }
+                }
                 result => return result,
             }
         }

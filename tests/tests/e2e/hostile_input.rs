@@ -375,6 +375,39 @@ fn route_on(stream: &mut TcpStream, opaque: i32) -> Option<i32> {
 }
 
 #[test]
+fn idle_connections_hold_no_read_buffer() {
+    let broker = BrokerProcess::start(BrokerSetup::with_route_plugin());
+    // Warm up: the first requests allocate the broker's shared structures.
+    let mut client = broker.client();
+    assert_eq!(client.call_code(ROUTE, &[("topic", "TBW102")]).code, 0);
+    std::thread::sleep(Duration::from_millis(500));
+    let before = rss_anon(&broker);
+    const IDLE: usize = 500;
+    let idle: Vec<TcpStream> = (0..IDLE)
+        .map(|_| TcpStream::connect(broker.addr()).expect("connect"))
+        .collect();
+    // A connection opened after them is served: the accept loop, which
+    // takes connections in order, has reached every idle one; a moment
+    // more lets each one's task run its first poll.
+    assert_eq!(
+        broker
+            .client()
+            .call_code(ROUTE, &[("topic", "TBW102")])
+            .code,
+        0
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let grown = rss_anon(&broker).saturating_sub(before);
+    // A read chunk (64 KiB) each would be 32 MiB; tasks and handles are a
+    // few KiB each.
+    assert!(
+        grown < 16 << 20,
+        "{IDLE} idle connections grew the broker's anonymous memory by {grown} bytes"
+    );
+    drop(idle);
+}
+
+#[test]
 fn connections_past_the_limit_are_closed_and_logged() {
     let broker =
         BrokerProcess::start(BrokerSetup::with_route_plugin().config("serverMaxConnections = 4"));
