@@ -16,6 +16,7 @@ mod namesrv_registration;
 mod operator_cli;
 mod plugin_loading;
 mod reload_atomic;
+mod request_reply;
 mod route_lookup;
 mod send_pull_wire;
 mod sql92_filter;
