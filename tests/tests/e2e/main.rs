@@ -15,6 +15,7 @@ mod metrics;
 mod namesrv_registration;
 mod operator_cli;
 mod plugin_loading;
+mod recall;
 mod reload_atomic;
 mod request_reply;
 mod route_lookup;
