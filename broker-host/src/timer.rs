@@ -161,8 +161,20 @@ struct Worker {
 impl Worker {
     /// Reads what was parked, delivers what is due; whether it did anything.
     fn scan(&mut self) -> bool {
-        let read = self.read_parked();
-        let delivered = self.deliver_due();
+        // Everything parked up to now is read before anything due by now
+        // is delivered: a delete message (written before the time of the
+        // message it cancels) is then known when that message is due, even
+        // behind a backlog (after a restart).
+        let now = now_millis();
+        let mut read = 0;
+        loop {
+            let batch = self.read_parked();
+            if batch == 0 {
+                break;
+            }
+            read += batch;
+        }
+        let delivered = self.deliver_due(now);
         self.checkpoint.set(self.low_water());
         read + delivered > 0
     }
@@ -206,8 +218,7 @@ impl Worker {
     }
 
     /// Delivers every due message; how many were delivered.
-    fn deliver_due(&mut self) -> usize {
-        let now = now_millis();
+    fn deliver_due(&mut self, now: i64) -> usize {
         let mut delivered = 0;
         while let Some((&parked, &physical_offset)) = self.pending.first_key_value() {
             if parked.deliver_ms > now {

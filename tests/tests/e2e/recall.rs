@@ -144,14 +144,20 @@ fn a_recalled_timer_message_is_never_delivered_and_a_delivered_one_cannot_be_rec
     assert_eq!(messages_in(&mut client, TOPIC, 0), ["seed", "control"]);
 }
 
-fn send_timer_raw(client: &mut RawClient, topic: &str) -> RemotingCommand {
-    let mut request = client.send_request(topic, 0, "T", "k", b"timed");
+fn send_timer_raw(
+    client: &mut RawClient,
+    topic: &str,
+    uniq_key: &str,
+    delay_sec: &str,
+    body: &[u8],
+) -> RemotingCommand {
+    let mut request = client.send_request(topic, 0, "T", "k", body);
     let properties = encode_properties([
         ("TAGS", "T"),
         ("KEYS", "k"),
         ("WAIT", "true"),
-        ("UNIQ_KEY", "7F0000010000000000000000000000AA"),
-        ("TIMER_DELAY_SEC", "600"),
+        ("UNIQ_KEY", uniq_key),
+        ("TIMER_DELAY_SEC", delay_sec),
     ]);
     if let Some(fields) = request.ext_fields.as_mut() {
         fields.insert("i", properties);
@@ -175,7 +181,13 @@ fn recall_answers_over_the_raw_protocol() {
     const TOPIC: &str = "RawRecallTopic";
     let broker = BrokerProcess::start(recall_broker());
     let mut client = broker.client();
-    let sent = send_timer_raw(&mut client, TOPIC);
+    let sent = send_timer_raw(
+        &mut client,
+        TOPIC,
+        "7F0000010000000000000000000000AA",
+        "600",
+        b"timed",
+    );
     assert_eq!(sent.code, 0, "{:?}", sent.remark);
     let handle = sent
         .ext("recallHandle")
@@ -228,4 +240,36 @@ fn recall_answers_over_the_raw_protocol() {
         answer.remark.as_deref(),
         Some("recall failed, operation is forbidden")
     );
+}
+
+#[test]
+fn a_recall_survives_a_restart_before_the_message_is_due() {
+    const TOPIC: &str = "RestartRecallTopic";
+    let mut broker = BrokerProcess::start(recall_broker());
+    let mut client = broker.client();
+    let sent = send_timer_raw(
+        &mut client,
+        TOPIC,
+        "7F0000010000000000000000000000B1",
+        "4",
+        b"recalled",
+    );
+    assert_eq!(sent.code, 0, "{:?}", sent.remark);
+    let handle = sent.ext("recallHandle").expect("a handle").to_owned();
+    let answer = recall_raw(&mut client, TOPIC, &handle);
+    assert_eq!(answer.code, 0, "{:?}", answer.remark);
+
+    // The pending set and the delete key are rebuilt from the timer queue.
+    e2e_tests::stock_client::restart_broker(&mut broker);
+    let mut client = broker.client();
+    let control = send_timer_raw(
+        &mut client,
+        TOPIC,
+        "7F0000010000000000000000000000B2",
+        "4",
+        b"control",
+    );
+    assert_eq!(control.code, 0, "{:?}", control.remark);
+    wait_for_max_offset(&mut client, TOPIC, 0, 1);
+    assert_eq!(messages_in(&mut client, TOPIC, 0), ["control"]);
 }
