@@ -332,4 +332,43 @@ fn a_reply_for_an_unknown_requester_or_none_is_answered_as_java() {
         answer.remark.as_deref(),
         Some("reply message properties[REPLY_TO_CLIENT] is null")
     );
+
+    // SEND_REPLY_MESSAGE (324): SendMessageRequestHeader's long names.
+    let properties = encode_properties([("REPLY_TO_CLIENT", "10.9.9.9@nobody")]);
+    let mut v1 = responder.request(
+        324,
+        &[
+            ("producerGroup", "raw_responder_group"),
+            ("topic", REPLY_TOPIC),
+            ("defaultTopic", "TBW102"),
+            ("defaultTopicQueueNums", "4"),
+            ("queueId", "0"),
+            ("sysFlag", "0"),
+            ("bornTimestamp", "1700000000123"),
+            ("flag", "0"),
+            ("properties", &properties),
+        ],
+    );
+    v1.body = b"v1".to_vec().into();
+    let answer = responder.call(&v1);
+    assert_eq!(answer.code, 1);
+    assert_eq!(
+        answer.remark.as_deref(),
+        Some("push reply message fail, channel of <10.9.9.9@nobody> not found.")
+    );
+    assert_eq!(
+        answer.ext("queueOffset"),
+        Some("2"),
+        "the third stored reply"
+    );
+
+    // A header without its topic: Java's header decoding error.
+    let mut missing = responder.request(325, &[("a", "g")]);
+    missing.body = b"x".to_vec().into();
+    let answer = responder.call(&missing);
+    assert_eq!(answer.code, 1);
+    assert_eq!(
+        answer.remark.as_deref(),
+        Some("the custom field <b> is null")
+    );
 }
