@@ -9,13 +9,20 @@
 //! it is read again and copied to its real topic and queue (Java's
 //! `TimerMessageStore.convertMessage`).
 //!
+//! A parked message with `TIMER_DEL_UNIQKEY` (`<realTopic>+<UNIQ_KEY>`,
+//! what RECALL_MESSAGE or a producer's delete message parks) is never
+//! delivered: it cancels the message with that key whose delivery time is
+//! its own (Java's `TimerMessageStore` keeps such keys in the slot's delete
+//! list and skips the messages they name when the slot is due). Until its
+//! own time comes it is kept, with its key, among the pending.
+//!
 //! Java keeps its wheel in `timerwheel`/`timerlog` files; this broker keeps
 //! only the consume-queue offset below which every parked message has been
 //! delivered (`config/timerCheckpoint.json`) and rebuilds the pending set
 //! from the queue at start. A message delivered but above that offset at a
 //! crash is delivered again: at least once, as RocketMQ promises.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +60,7 @@ impl TimerMessageService {
             read_to: checkpoint.offset(),
             pending: BTreeMap::new(),
             pending_offsets: BTreeSet::new(),
+            deletes: HashMap::new(),
         };
         let persist = move || {
             if let Err(error) = checkpoint.persist() {
@@ -145,13 +153,28 @@ struct Worker {
     pending: BTreeMap<Parked, i64>,
     /// The consume-queue offsets of `pending` (its low-water mark).
     pending_offsets: BTreeSet<i64>,
+    /// Delete keys (`TIMER_DEL_UNIQKEY`) of the pending delete messages,
+    /// with their delivery time (the message they cancel has the same).
+    deletes: HashMap<String, i64>,
 }
 
 impl Worker {
     /// Reads what was parked, delivers what is due; whether it did anything.
     fn scan(&mut self) -> bool {
-        let read = self.read_parked();
-        let delivered = self.deliver_due();
+        // Everything parked up to now is read before anything due by now
+        // is delivered: a delete message (written before the time of the
+        // message it cancels) is then known when that message is due, even
+        // behind a backlog (after a restart).
+        let now = now_millis();
+        let mut read = 0;
+        loop {
+            let batch = self.read_parked();
+            if batch == 0 {
+                break;
+            }
+            read += batch;
+        }
+        let delivered = self.deliver_due(now);
         self.checkpoint.set(self.low_water());
         read + delivered > 0
     }
@@ -179,6 +202,9 @@ impl Worker {
                 tracing::warn!(queue_offset, "timer message without TIMER_OUT_MS; skipped");
                 continue;
             };
+            if let Some(key) = record.property(prop::TIMER_DEL_UNIQKEY) {
+                self.deletes.insert(key.to_owned(), deliver_ms);
+            }
             self.pending.insert(
                 Parked {
                     deliver_ms,
@@ -192,8 +218,7 @@ impl Worker {
     }
 
     /// Delivers every due message; how many were delivered.
-    fn deliver_due(&mut self) -> usize {
-        let now = now_millis();
+    fn deliver_due(&mut self, now: i64) -> usize {
         let mut delivered = 0;
         while let Some((&parked, &physical_offset)) = self.pending.first_key_value() {
             if parked.deliver_ms > now {
@@ -201,7 +226,7 @@ impl Worker {
             }
             let delivered_or_dropped = match self.store.look_message_by_offset(physical_offset) {
                 Some(raw) => match decode_record(&raw, false) {
-                    RecordRead::Message(record, _) => self.deliver(&record),
+                    RecordRead::Message(record, _) => self.deliver_unless_deleted(&record, parked),
                     _ => true,
                 },
                 None => {
@@ -233,6 +258,29 @@ impl Worker {
             .min(self.read_to)
     }
 
+    /// A due delete message ends its key's life (it is never delivered); a
+    /// due message whose key a pending delete message of the same delivery
+    /// time names is dropped; any other is delivered. True when done with.
+    fn deliver_unless_deleted(&mut self, record: &MessageRecord, parked: Parked) -> bool {
+        if let Some(key) = record.property(prop::TIMER_DEL_UNIQKEY) {
+            if self.deletes.get(key) == Some(&parked.deliver_ms) {
+                self.deletes.remove(key);
+            }
+            return true;
+        }
+        if !self.deletes.is_empty() {
+            let real_topic = record.property(prop::REAL_TOPIC).unwrap_or_default();
+            if let Some(uniq_key) = record.property(prop::UNIQ_KEY) {
+                let key = delete_key(real_topic, uniq_key);
+                if self.deletes.get(&key) == Some(&parked.deliver_ms) {
+                    tracing::info!(%key, queue_offset = parked.queue_offset, "timer message deleted (recalled); not delivered");
+                    return true;
+                }
+            }
+        }
+        self.deliver(record)
+    }
+
     /// Copies one due message to its real destination: the stored
     /// properties plus TIMER_ENQUEUE_MS (when it was parked) and
     /// TIMER_DEQUEUE_MS (now), REAL_TOPIC and REAL_QID kept (Java writes the
@@ -246,4 +294,10 @@ impl Worker {
         properties.insert(prop::TIMER_DEQUEUE_MS, now_millis().to_string());
         deliver_to_real_topic(&self.store, record, &properties.encode(), "timer")
     }
+}
+
+/// `TimerMessageStore.buildDeleteKey`: what a delete message's
+/// `TIMER_DEL_UNIQKEY` holds for the message it cancels.
+pub fn delete_key(real_topic: &str, uniq_key: &str) -> String {
+    format!("{real_topic}+{uniq_key}")
 }

@@ -174,6 +174,8 @@ pub mod request_code {
     pub const GET_SUBSCRIPTIONGROUP_CONFIG: i32 = 352;
     /// Lite pull consumer: pull messages (5.x).
     pub const LITE_PULL_MESSAGE: i32 = 361;
+    /// Recall a timer message not yet delivered (5.3.x).
+    pub const RECALL_MESSAGE: i32 = 370;
     /// Query queue assignment (5.x).
     pub const QUERY_ASSIGNMENT: i32 = 400;
     /// Set the message request mode (pull/pop) of a group (5.x).

@@ -328,7 +328,13 @@ mod tests {
         _dir: tempfile::TempDir,
     }
 
-    struct RecordIds(std::sync::Mutex<Vec<u64>>);
+    /// Records the connection of each request; with `hold`, never
+    /// finishes one (each stays in flight, as a request whose processor
+    /// waits does).
+    struct RecordIds {
+        ids: std::sync::Mutex<Vec<u64>>,
+        hold: bool,
+    }
 
     impl crate::remoting::RequestHandler for RecordIds {
         fn handle(
@@ -338,11 +344,18 @@ mod tests {
             _port: crate::remoting::PortKind,
             _lone: bool,
         ) {
-            self.0.lock().expect("ids").push(connection.id());
+            if self.hold {
+                connection.request_started();
+            }
+            self.ids.lock().expect("ids").push(connection.id());
         }
     }
 
     fn loopback() -> Loopback {
+        loopback_with(64, false)
+    }
+
+    fn loopback_with(max_requests_in_flight: usize, hold: bool) -> Loopback {
         use std::io::Write;
         use std::time::{Duration, Instant};
 
@@ -355,7 +368,10 @@ mod tests {
             .enable_all()
             .build()
             .expect("runtime");
-        let ids = Arc::new(RecordIds(std::sync::Mutex::new(Vec::new())));
+        let ids = Arc::new(RecordIds {
+            ids: std::sync::Mutex::new(Vec::new()),
+            hold,
+        });
         let (stop, shutdown) = tokio::sync::watch::channel(false);
         let server = runtime
             .block_on(RemotingServer::bind(
@@ -368,7 +384,7 @@ mod tests {
                     max_connections: 0,
                     header_limits: Default::default(),
                     write_buffer_water_marks: (0, 0),
-                    max_requests_in_flight: 64,
+                    max_requests_in_flight,
                 },
                 ids.clone(),
                 services.parts().directory.clone(),
@@ -382,7 +398,7 @@ mod tests {
         client.write_all(&hello).expect("write");
         let deadline = Instant::now() + Duration::from_secs(30);
         let connection_id = loop {
-            if let Some(id) = ids.0.lock().expect("ids").first().copied() {
+            if let Some(id) = ids.ids.lock().expect("ids").first().copied() {
                 break id;
             }
             assert!(Instant::now() < deadline, "the request never arrived");
@@ -450,6 +466,29 @@ mod tests {
         assert_eq!(response.field("k"), Some("v"));
         assert_eq!(response.body, b"answer");
         assert_eq!(loopback.services.parts().directory.pending_calls(), 0);
+        drop(loopback.runtime);
+    }
+
+    /// The client's requests fill its in-flight limit (they wait, as a
+    /// reply waits for its push): the reader still takes the answer the
+    /// broker waits for.
+    #[test]
+    fn the_answer_is_read_on_a_connection_paused_at_its_in_flight_limit() {
+        use std::io::Write;
+        let loopback = loopback_with(1, true);
+        let mut client = loopback.client.try_clone().expect("clone");
+        let answering = std::thread::spawn(move || {
+            let request = read_frame(&mut client);
+            let answer = RemotingCommand::response_to(&request, 0, None);
+            client
+                .write_all(&plugin_api::codec::encode_to_vec(&answer).expect("encodes"))
+                .expect("write");
+        });
+        let response = loopback
+            .services
+            .invoke(loopback.connection_id, &push_request(), 30_000);
+        answering.join().expect("client thread");
+        assert_eq!(response.map(|r| r.code), Ok(0));
         drop(loopback.runtime);
     }
 

@@ -356,6 +356,10 @@ define_keys! {
         "consumerFallbehindThreshold" consumer_fallbehind_threshold: u64 = 16 * 1024 * 1024 * 1024;
         /// Store reply messages of request/reply.
         "storeReplyMessageEnable" store_reply_message_enable: bool = true;
+        /// Serve RECALL_MESSAGE (370): recall a timer message not yet delivered.
+        "recallMessageEnable" recall_message_enable: bool = false;
+        /// Serve RECALL_MESSAGE while brokerPermission forbids writes.
+        "allowRecallWhenBrokerNotWriteable" allow_recall_when_broker_not_writeable: bool = true;
         /// Metrics exporter: DISABLE, or PROM for the Prometheus endpoint (OTLP_GRPC and LOG export nothing here).
         "metricsExporterType" metrics_exporter_type: MetricsExporterType = MetricsExporterType::Disable;
         /// Address the Prometheus endpoint binds to; empty = all interfaces.

@@ -50,7 +50,27 @@ pub enum CallError {
 /// The table.
 #[derive(Default)]
 pub struct PendingCalls {
-    calls: Mutex<HashMap<(u64, i32), SyncSender<RemotingCommand>>>,
+    table: Mutex<Table>,
+}
+
+#[derive(Default)]
+struct Table {
+    calls: HashMap<(u64, i32), SyncSender<RemotingCommand>>,
+    /// Calls waiting per connection (no entry: none).
+    per_connection: HashMap<u64, usize>,
+}
+
+impl Table {
+    fn remove(&mut self, key: (u64, i32)) -> Option<SyncSender<RemotingCommand>> {
+        let sender = self.calls.remove(&key)?;
+        if let Some(count) = self.per_connection.get_mut(&key.0) {
+            *count -= 1;
+            if *count == 0 {
+                self.per_connection.remove(&key.0);
+            }
+        }
+        Some(sender)
+    }
 }
 
 /// One registered call: wait on it for the answer.
@@ -63,12 +83,17 @@ pub struct PendingCall {
 impl PendingCalls {
     /// Registers a call before its request is sent (the answer may come at once).
     pub fn register(&self, connection_id: u64, opaque: i32) -> Result<PendingCall, CallError> {
-        let mut calls = self.calls.lock();
-        if calls.len() >= MAX_PENDING_CALLS {
+        let mut table = self.table.lock();
+        if table.calls.len() >= MAX_PENDING_CALLS {
             return Err(CallError::TooMany);
         }
         let (sender, answer) = sync_channel(1);
-        calls.insert((connection_id, opaque), sender);
+        if let Some(replaced) = table.calls.insert((connection_id, opaque), sender) {
+            // An opaque reused after the counter wrapped: the old call fails.
+            drop(replaced);
+        } else {
+            *table.per_connection.entry(connection_id).or_insert(0) += 1;
+        }
         Ok(PendingCall {
             connection_id,
             opaque,
@@ -79,7 +104,7 @@ impl PendingCalls {
     /// A response frame arrived on `connection_id`: hands it to its waiter.
     /// False when no call waits for it (it timed out, or was never made).
     pub fn complete(&self, connection_id: u64, response: RemotingCommand) -> bool {
-        let Some(sender) = self.calls.lock().remove(&(connection_id, response.opaque)) else {
+        let Some(sender) = self.table.lock().remove((connection_id, response.opaque)) else {
             return false;
         };
         sender.try_send(response).is_ok()
@@ -88,17 +113,28 @@ impl PendingCalls {
     /// The connection closed: every call waiting on it fails at once.
     pub fn connection_closed(&self, connection_id: u64) {
         // Dropping the senders wakes the waiters.
-        self.calls.lock().retain(|(id, _), _| *id != connection_id);
+        let mut table = self.table.lock();
+        if table.per_connection.remove(&connection_id).is_some() {
+            table.calls.retain(|(id, _), _| *id != connection_id);
+        }
     }
 
     /// Forgets a call (its waiter gave up, or its request was not sent).
     pub fn forget(&self, call: &PendingCall) {
-        self.calls.lock().remove(&(call.connection_id, call.opaque));
+        self.table.lock().remove((call.connection_id, call.opaque));
     }
 
     /// Calls waiting now.
     pub fn len(&self) -> usize {
-        self.calls.lock().len()
+        self.table.lock().calls.len()
+    }
+
+    /// True when a call waits for an answer on `connection_id`.
+    pub fn waits_on(&self, connection_id: u64) -> bool {
+        self.table
+            .lock()
+            .per_connection
+            .contains_key(&connection_id)
     }
 
     /// True when no call waits.
@@ -184,7 +220,9 @@ mod tests {
 
         let closing = calls.register(2, 9).expect("room");
         let other = calls.register(3, 9).expect("room");
+        assert!(calls.waits_on(2) && calls.waits_on(3) && !calls.waits_on(1));
         calls.connection_closed(2);
+        assert!(!calls.waits_on(2));
         assert_eq!(
             calls
                 .wait(closing, Duration::from_secs(5))
@@ -194,6 +232,7 @@ mod tests {
         assert_eq!(calls.len(), 1, "another connection's call stays");
         calls.forget(&other);
         assert!(calls.is_empty());
+        assert!(!calls.waits_on(3));
     }
 
     #[test]

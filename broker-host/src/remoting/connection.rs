@@ -176,7 +176,7 @@ impl Reader {
         loop {
             let mut took_frame = false;
             loop {
-                if !self.handle.may_read() {
+                if !self.may_read() {
                     if !self.wait_until_may_read().await {
                         return;
                     }
@@ -200,6 +200,15 @@ impl Reader {
                 return;
             }
         }
+    }
+
+    /// Whether the reader may take another frame: the connection's limits
+    /// allow it, or the broker waits for this client's answer to one of its
+    /// own requests and the client reads what the broker sends.
+    fn may_read(&self) -> bool {
+        self.handle.may_read()
+            || (self.handle.may_read_for_answer()
+                && self.directory.waits_for_answer(self.handle.id()))
     }
 
     /// Takes the whole frame at the front of the buffer, if there is one, and
@@ -279,7 +288,7 @@ impl Reader {
             if outbound.has_failed() {
                 return false;
             }
-            if self.handle.may_read() {
+            if self.may_read() {
                 tracing::debug!(peer = %self.peer, paused_for = ?paused_at.elapsed(), "reading resumed");
                 return true;
             }

@@ -160,6 +160,8 @@ impl ConnectionDirectory {
             self.calls.forget(&call);
             return Err(CallError::SendFailed(connection_id));
         }
+        // A reader paused at its in-flight limit reads again for the answer.
+        handle.wake_reader();
         drop(handle);
         self.calls.wait(call, timeout)
     }
@@ -168,6 +170,11 @@ impl ConnectionDirectory {
     /// waiting for it. False when none waits (it timed out already).
     pub fn response_arrived(&self, connection_id: u64, response: RemotingCommand) -> bool {
         self.calls.complete(connection_id, response)
+    }
+
+    /// True when a call waits for an answer on `connection_id`.
+    pub fn waits_for_answer(&self, connection_id: u64) -> bool {
+        self.calls.waits_on(connection_id)
     }
 
     /// Calls to clients waiting for their answer now.

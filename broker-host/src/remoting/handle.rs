@@ -60,6 +60,21 @@ impl ConnectionHandle {
         self.requests_in_flight() < self.inner.max_in_flight && self.inner.outbound.is_writable()
     }
 
+    /// Whether the reader may take another frame although too many of
+    /// this connection's requests are in flight: the broker waits for an
+    /// answer from this client (a call of the connection directory), which
+    /// it could never read otherwise when those requests are the ones
+    /// waiting (a request/reply client replying on the connection it
+    /// requests on). The peer must still read what is sent to it.
+    pub(super) fn may_read_for_answer(&self) -> bool {
+        self.inner.outbound.is_writable()
+    }
+
+    /// Wakes a paused reader to check again whether it may read.
+    pub(super) fn wake_reader(&self) {
+        self.inner.outbound.wake_reader();
+    }
+
     /// The outgoing side (for the reader's pauses).
     pub(super) fn outbound(&self) -> &Outbound {
         &self.inner.outbound

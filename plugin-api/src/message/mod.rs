@@ -10,6 +10,7 @@ pub mod batch;
 mod crc;
 pub mod msg_id;
 pub mod properties;
+pub mod recall_handle;
 pub mod record;
 
 pub use batch::{decode_batch_body, encode_batch_entry, BatchDecodeError, BatchEntry};
@@ -21,6 +22,7 @@ pub use msg_id::{
 pub use properties::{
     decode_properties, encode_properties, find_property, iter_properties, Properties,
 };
+pub use recall_handle::{InvalidRecallHandle, RecallHandle};
 pub use record::{
     decode_record, decode_records, encode_blank_into, encode_record_into, parse_record,
     record_length, sysflag, DispatchProperties, EncodeError, InvalidRecord, MessageRecord,

@@ -2,7 +2,9 @@
 
 use std::borrow::Cow;
 
-use plugin_api::sdk::message::{new_uniq_id, properties as prop, sysflag, Properties};
+use plugin_api::sdk::message::{
+    new_uniq_id, properties as prop, sysflag, Properties, RecallHandle,
+};
 use plugin_api::sdk::{MessageToPut, ProcessError, Request, Response, ResponseCode};
 
 use crate::answer::send_response;
@@ -63,10 +65,29 @@ impl SendPlugin {
             prepared_transaction_offset: 0,
             wait_store: wait_store(&properties),
         });
-        Ok(send_response(
-            &result,
-            chosen_queue,
-            properties.get(prop::UNIQ_KEY),
+        let response = send_response(&result, chosen_queue, properties.get(prop::UNIQ_KEY));
+        Ok(match self.recall_handle(&properties) {
+            Some(handle) if response.field("msgId").is_some() => {
+                response.with_text("recallHandle", &handle)
+            }
+            _ => response,
+        })
+    }
+
+    /// Java's `SendMessageProcessor.attachRecallHandle`: a stored timer
+    /// message (not a retry) is answered with the handle RECALL_MESSAGE
+    /// takes back (its delivery time + 1, "consider of floor").
+    fn recall_handle(&self, properties: &Properties<'_>) -> Option<String> {
+        let timer_out_ms: i64 = properties.get(prop::TIMER_OUT_MS)?.parse().ok()?;
+        let real_topic = properties.get(prop::REAL_TOPIC)?;
+        if real_topic.starts_with(plugin_api::sdk::topics::RETRY_GROUP_TOPIC_PREFIX) {
+            return None;
+        }
+        Some(RecallHandle::build(
+            real_topic,
+            &self.host.identity().broker_name,
+            &(timer_out_ms + 1).to_string(),
+            properties.get(prop::UNIQ_KEY).unwrap_or("null"),
         ))
     }
 

@@ -94,6 +94,19 @@ fn a_future_timer_message_is_parked_in_the_timer_topic_queue_0() {
     assert_eq!(property(&parked[0], "REAL_TOPIC"), Some("Timed"));
     assert_eq!(property(&parked[0], "REAL_QID"), Some("3"));
     assert_eq!(property(&parked[0], "TIMER_DELAY_SEC"), Some("10"));
+    // attachRecallHandle: "v1 <topic> <brokerName> <TIMER_OUT_MS + 1> <UNIQ_KEY>".
+    let handle = plugin_api::sdk::message::RecallHandle::decode(
+        sent.field("recallHandle")
+            .expect("a timer message's answer has a recall handle"),
+    )
+    .expect("a valid handle");
+    assert_eq!(handle.topic, "Timed");
+    assert_eq!(handle.broker_name, "broker-a");
+    assert_eq!(handle.timestamp, (out + 1).to_string());
+    assert_eq!(handle.message_id, "7F00000100002A9F0000000000000001");
+    // A plain send has none.
+    let plain = answer(&plugin, &send_v2("Timed", 3, &PLAIN));
+    assert_eq!(plain.field("recallHandle"), None);
 }
 
 #[test]
