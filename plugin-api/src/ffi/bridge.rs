@@ -17,11 +17,12 @@ use abi_stable::std_types::{RArc, ROption, RResult, RSlice, RStr, RString, RVec}
 
 use super::*;
 use crate::sdk::{
-    abi_minor, BatchEntry, BatchToPut, BoundaryType, BrokerConfig, BrokerIdentity, ClientCalls,
-    ClientChannel, ClientRequest, ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets,
-    ConsumerRegistration, FlushTicket, GetRequest, GetResult, GetStatus, HostError, HostServices,
-    Log, LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, PutResult, PutStatus,
-    QueryResult, Subscription, SubscriptionGroup, TopicConfig, TopicsAndGroups,
+    abi_minor, BatchEntry, BatchToPut, BoundaryType, BrokerAdmin, BrokerConfig, BrokerConfigText,
+    BrokerIdentity, ClientCalls, ClientChannel, ClientRequest, ClientsAndLocks, Connection,
+    ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration, FlushTicket, GetRequest, GetResult,
+    GetStatus, HostError, HostServices, LiveChannel, Log, LogLevel, MessageQueue, MessageStore,
+    MessageToPut, MetadataTable, PutResult, PutStatus, QueryResult, Subscription,
+    SubscriptionGroup, TopicConfig, TopicsAndGroups,
 };
 
 // ---- host side ---------------------------------------------------------------
@@ -605,6 +606,109 @@ impl FfiHostContext for HostSide {
         )
     }
 
+    fn broker_config_text(&self) -> FfiBrokerConfigText {
+        self.guarded(
+            "broker_config_text",
+            || BrokerConfigText::default().into(),
+            || match self.0.broker_admin() {
+                Some(admin) => admin.config_text().into(),
+                None => BrokerConfigText::default().into(),
+            },
+        )
+    }
+
+    fn update_broker_config(&self, entries: RVec<FfiOwnedField>) -> RResult<(), RString> {
+        self.guarded(
+            "update_broker_config",
+            || RResult::RErr("host error while updating the broker config".into()),
+            || {
+                let Some(admin) = self.0.broker_admin() else {
+                    return RResult::RErr("this host does not update its config".into());
+                };
+                let entries: Vec<(String, String)> = entries
+                    .into_iter()
+                    .map(|field| (field.key.into_string(), field.value.into_string()))
+                    .collect();
+                host_result(admin.update_config(&entries))
+            },
+        )
+    }
+
+    fn producer_channels(&self, group: RStr<'_>) -> RVec<FfiLiveChannel> {
+        self.guarded("producer_channels", RVec::new, || {
+            self.0
+                .broker_admin()
+                .map(|admin| admin.producer_channels(group.as_str()))
+                .unwrap_or_default()
+                .into_iter()
+                .map(FfiLiveChannel::from)
+                .collect()
+        })
+    }
+
+    fn consumer_channels(&self, group: RStr<'_>) -> RVec<FfiLiveChannel> {
+        self.guarded("consumer_channels", RVec::new, || {
+            self.0
+                .broker_admin()
+                .map(|admin| admin.consumer_channels(group.as_str()))
+                .unwrap_or_default()
+                .into_iter()
+                .map(FfiLiveChannel::from)
+                .collect()
+        })
+    }
+
+    fn delete_subscription_group(&self, group: RStr<'_>, clean_offset: bool) -> bool {
+        self.guarded(
+            "delete_subscription_group",
+            || false,
+            || {
+                self.0.broker_admin().is_some_and(|admin| {
+                    admin.delete_subscription_group(group.as_str(), clean_offset)
+                })
+            },
+        )
+    }
+
+    fn assign_reset_offset(&self, topic: RStr<'_>, group: RStr<'_>, queue_id: i32, offset: i64) {
+        self.guarded(
+            "assign_reset_offset",
+            || (),
+            || {
+                if let Some(admin) = self.0.broker_admin() {
+                    admin.assign_reset_offset(topic.as_str(), group.as_str(), queue_id, offset)
+                }
+            },
+        )
+    }
+
+    fn take_reset_offset(&self, topic: RStr<'_>, group: RStr<'_>, queue_id: i32) -> i64 {
+        self.guarded(
+            "take_reset_offset",
+            || -1,
+            || {
+                self.0
+                    .broker_admin()
+                    .and_then(|admin| {
+                        admin.take_reset_offset(topic.as_str(), group.as_str(), queue_id)
+                    })
+                    .unwrap_or(-1)
+            },
+        )
+    }
+
+    fn has_offset_reset(&self, topic: RStr<'_>, group: RStr<'_>, queue_id: i32) -> bool {
+        self.guarded(
+            "has_offset_reset",
+            || false,
+            || {
+                self.0.broker_admin().is_some_and(|admin| {
+                    admin.has_offset_reset(topic.as_str(), group.as_str(), queue_id)
+                })
+            },
+        )
+    }
+
     fn runtime_info(&self) -> RVec<FfiOwnedField> {
         self.guarded("runtime_info", RVec::new, || {
             self.0
@@ -692,6 +796,112 @@ impl HostServices for PluginSideHost {
     fn client_calls(&self) -> Option<&dyn ClientCalls> {
         // The vtable of a 1.0 host has no such method: never call it there.
         (self.1.minor >= 1).then_some(self as &dyn ClientCalls)
+    }
+
+    // ABI 1.2: broker config update
+    fn broker_admin(&self) -> Option<&dyn BrokerAdmin> {
+        // The vtable of a 1.0 or 1.1 host has no such methods.
+        (self.1.minor >= 2).then_some(self as &dyn BrokerAdmin)
+    }
+}
+
+// ABI 1.2: broker config update
+impl BrokerAdmin for PluginSideHost {
+    fn config_text(&self) -> BrokerConfigText {
+        self.0.broker_config_text().into()
+    }
+
+    fn update_config(&self, entries: &[(String, String)]) -> Result<(), HostError> {
+        let entries: RVec<FfiOwnedField> = entries
+            .iter()
+            .map(|(key, value)| FfiOwnedField {
+                key: key.as_str().into(),
+                value: value.as_str().into(),
+            })
+            .collect();
+        match self.0.update_broker_config(entries) {
+            RResult::ROk(()) => Ok(()),
+            RResult::RErr(reason) => Err(HostError::Refused(reason.into_string())),
+        }
+    }
+
+    fn producer_channels(&self, group: &str) -> Vec<LiveChannel> {
+        self.0
+            .producer_channels(group.into())
+            .into_iter()
+            .map(LiveChannel::from)
+            .collect()
+    }
+
+    fn consumer_channels(&self, group: &str) -> Vec<LiveChannel> {
+        self.0
+            .consumer_channels(group.into())
+            .into_iter()
+            .map(LiveChannel::from)
+            .collect()
+    }
+
+    fn delete_subscription_group(&self, group: &str, clean_offset: bool) -> bool {
+        self.0.delete_subscription_group(group.into(), clean_offset)
+    }
+
+    fn assign_reset_offset(&self, topic: &str, group: &str, queue_id: i32, offset: i64) {
+        self.0
+            .assign_reset_offset(topic.into(), group.into(), queue_id, offset)
+    }
+
+    fn take_reset_offset(&self, topic: &str, group: &str, queue_id: i32) -> Option<i64> {
+        non_negative(
+            self.0
+                .take_reset_offset(topic.into(), group.into(), queue_id),
+        )
+    }
+
+    fn has_offset_reset(&self, topic: &str, group: &str, queue_id: i32) -> bool {
+        self.0
+            .has_offset_reset(topic.into(), group.into(), queue_id)
+    }
+}
+
+impl From<BrokerConfigText> for FfiBrokerConfigText {
+    fn from(text: BrokerConfigText) -> Self {
+        FfiBrokerConfigText {
+            properties: text.properties.into(),
+            data_version: text.data_version.into(),
+        }
+    }
+}
+
+impl From<FfiBrokerConfigText> for BrokerConfigText {
+    fn from(text: FfiBrokerConfigText) -> Self {
+        BrokerConfigText {
+            properties: text.properties.into_string(),
+            data_version: text.data_version.into_string(),
+        }
+    }
+}
+
+impl From<LiveChannel> for FfiLiveChannel {
+    fn from(channel: LiveChannel) -> Self {
+        FfiLiveChannel {
+            connection_id: channel.connection_id,
+            client_id: channel.client_id.into(),
+            client_addr: channel.client_addr.into(),
+            language: channel.language,
+            version: channel.version,
+        }
+    }
+}
+
+impl From<FfiLiveChannel> for LiveChannel {
+    fn from(channel: FfiLiveChannel) -> Self {
+        LiveChannel {
+            connection_id: channel.connection_id,
+            client_id: channel.client_id.into_string(),
+            client_addr: channel.client_addr.into_string(),
+            language: channel.language,
+            version: channel.version,
+        }
     }
 }
 

@@ -4,8 +4,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use super::capabilities::{
-    BrokerConfig, BrokerIdentity, ClientCalls, ClientsAndLocks, ConsumerOffsets, HostError,
-    HostServices, LogLevel, MessageStore, TopicsAndGroups,
+    BrokerAdmin, BrokerConfig, BrokerIdentity, ClientCalls, ClientsAndLocks, ConsumerOffsets,
+    HostError, HostServices, LogLevel, MessageStore, TopicsAndGroups,
 };
 
 /// Handle to the host's capabilities, given to [`super::Plugin::new`].
@@ -85,6 +85,21 @@ impl Host {
             .ok_or_else(|| HostError::MissingCapability {
                 capability: "client_calls",
                 since: "1.1.0",
+                host_abi: self.services.abi_version(),
+            })
+    }
+
+    // ABI 1.2: broker config update
+    /// Broker administration (ABI 1.2): the configuration read and updated
+    /// at runtime, group channels, subscription-group deletion, the
+    /// server-side offset-reset table. On an older broker this is
+    /// [`HostError::MissingCapability`].
+    pub fn broker_admin(&self) -> Result<&dyn BrokerAdmin, HostError> {
+        self.services
+            .broker_admin()
+            .ok_or_else(|| HostError::MissingCapability {
+                capability: "broker_admin",
+                since: "1.2.0",
                 host_abi: self.services.abi_version(),
             })
     }
