@@ -4,8 +4,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use super::capabilities::{
-    BrokerAdmin, BrokerConfig, BrokerIdentity, ClientCalls, ClientsAndLocks, ConsumerOffsets,
-    HostError, HostServices, LogLevel, MessageStore, TopicsAndGroups,
+    missing_capability, BrokerAdmin, BrokerConfig, BrokerIdentity, ClientCalls, ClientsAndLocks,
+    ConsumerOffsets, HostError, HostServices, LogLevel, MessageStore, TopicsAndGroups,
 };
 
 /// Handle to the host's capabilities, given to [`super::Plugin::new`].
@@ -82,26 +82,31 @@ impl Host {
     pub fn client_calls(&self) -> Result<&dyn ClientCalls, HostError> {
         self.services
             .client_calls()
-            .ok_or_else(|| HostError::MissingCapability {
-                capability: "client_calls",
-                since: "1.1.0",
-                host_abi: self.services.abi_version(),
-            })
+            .ok_or_else(|| missing_capability("client_calls", self.services.abi_version()))
+    }
+
+    /// [`ClientCalls`] with its ABI 1.2 methods, `invoke` and
+    /// `find_client_connection`. On an older broker this is
+    /// [`HostError::MissingCapability`] (`client_invoke`): a plugin that
+    /// needs them asks in [`super::Plugin::new`] (`host.client_invoke()?;`).
+    /// (On such a broker the methods themselves answer that error too.)
+    pub fn client_invoke(&self) -> Result<&dyn ClientCalls, HostError> {
+        let abi = self.services.abi_version();
+        if super::capabilities::abi_minor(&abi) < 2 {
+            return Err(missing_capability("client_invoke", abi));
+        }
+        self.client_calls()
     }
 
     // ABI 1.2: broker config update
     /// Broker administration (ABI 1.2): the configuration read and updated
     /// at runtime, group channels, subscription-group deletion, the
     /// server-side offset-reset table. On an older broker this is
-    /// [`HostError::MissingCapability`].
+    /// [`HostError::MissingCapability`] (`broker_admin`).
     pub fn broker_admin(&self) -> Result<&dyn BrokerAdmin, HostError> {
         self.services
             .broker_admin()
-            .ok_or_else(|| HostError::MissingCapability {
-                capability: "broker_admin",
-                since: "1.2.0",
-                host_abi: self.services.abi_version(),
-            })
+            .ok_or_else(|| missing_capability("broker_admin", self.services.abi_version()))
     }
 
     /// The broker's identity (cluster, name, address, permission, version).
