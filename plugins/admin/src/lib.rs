@@ -15,13 +15,16 @@
 //! - GET_BROKER_CONFIG (26), UPDATE_BROKER_CONFIG (25): [`broker_config`];
 //! - DELETE_SUBSCRIPTIONGROUP (207): [`groups`];
 //! - GET_PRODUCER_CONNECTION_LIST (204): [`producers`];
-//! - INVOKE_BROKER_TO_RESET_OFFSET (222): [`reset_offset`].
+//! - INVOKE_BROKER_TO_RESET_OFFSET (222): [`reset_offset`];
+//! - INVOKE_BROKER_TO_GET_CONSUMER_STATUS (223), GET_CONSUMER_RUNNING_INFO
+//!   (307), CONSUME_MESSAGE_DIRECTLY (309): [`client_status`].
 //!
 //! Topic and group state lives in the host (metadata managers, store,
 //! client registry); topic changes reach the name servers through the
 //! host's registration service.
 
 mod broker_config;
+mod client_status;
 mod groups;
 mod producers;
 mod reset_offset;
@@ -117,6 +120,9 @@ impl Plugin for AdminPlugin {
         request_code::DELETE_SUBSCRIPTIONGROUP,
         request_code::GET_PRODUCER_CONNECTION_LIST,
         request_code::INVOKE_BROKER_TO_RESET_OFFSET,
+        request_code::INVOKE_BROKER_TO_GET_CONSUMER_STATUS,
+        request_code::GET_CONSUMER_RUNNING_INFO,
+        request_code::CONSUME_MESSAGE_DIRECTLY,
     ];
     type Settings = NoSettings;
 
@@ -151,6 +157,9 @@ impl Processor for AdminPlugin {
             request_code::DELETE_SUBSCRIPTIONGROUP => self.delete_subscription_group(request)?,
             request_code::GET_PRODUCER_CONNECTION_LIST => self.producer_connections(request)?,
             request_code::INVOKE_BROKER_TO_RESET_OFFSET => self.reset_offset(request)?,
+            request_code::INVOKE_BROKER_TO_GET_CONSUMER_STATUS => self.consumer_status(request)?,
+            request_code::GET_CONSUMER_RUNNING_INFO => self.consumer_running_info(request)?,
+            request_code::CONSUME_MESSAGE_DIRECTLY => self.consume_message_directly(request)?,
             other => {
                 return Err(ProcessError::respond(
                     ResponseCode::REQUEST_CODE_NOT_SUPPORTED,

@@ -4,8 +4,8 @@
 use plugin_api::sdk::codec::LanguageCode;
 use plugin_api::sdk::testing::{FakeHost, RequestBuilder};
 use plugin_api::sdk::{
-    ClientChannel, ClientsAndLocks, ConsumerOffsets, ConsumerRegistration, Outcome, Response,
-    ResponseCode, SubscriptionGroup, TopicConfig,
+    ClientChannel, ClientResponse, ClientsAndLocks, ConsumerOffsets, ConsumerRegistration,
+    HostError, Outcome, Response, ResponseCode, SubscriptionGroup, TopicConfig,
 };
 
 use crate::broker_config::{parse_properties, BLACK_LIST_REMARK};
@@ -514,4 +514,198 @@ fn the_mode_follows_the_config_at_each_request() {
     let state = fake.state();
     assert_eq!(state.sent_to_clients.len(), 1);
     assert_eq!(state.reset_offsets.len(), 2);
+}
+
+// ------------------------- GET_CONSUMER_RUNNING_INFO, CONSUME_MESSAGE_DIRECTLY,
+// ------------------------- INVOKE_BROKER_TO_GET_CONSUMER_STATUS
+
+fn answer(code: i32, remark: Option<&str>, body: &str) -> ClientResponse {
+    ClientResponse {
+        code,
+        remark: remark.map(str::to_owned),
+        ext_fields: vec![("fromClient".to_owned(), "yes".to_owned())],
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+#[test]
+fn running_info_is_asked_of_the_client_and_relayed() {
+    let (fake, plugin) = with_messages();
+    consumer(&fake, "c1", 11, 499);
+    consumer(&fake, "c2", 12, 499);
+    fake.state()
+        .client_answers
+        .push_back(Ok(answer(0, None, r#"{"properties":{"a":"b"}}"#)));
+    let response = call(
+        &plugin,
+        307,
+        &[
+            ("consumerGroup", "G"),
+            ("clientId", "c2"),
+            ("jstackEnable", "false"),
+        ],
+    );
+    assert_answer(&response, ResponseCode::SUCCESS, None);
+    assert_eq!(response.body, br#"{"properties":{"a":"b"}}"#);
+    assert_eq!(response.ext_fields.get("fromClient"), Some("yes"));
+    let state = fake.state();
+    let (connection, request, timeout) = &state.invoked_clients[0];
+    assert_eq!((*connection, request.code, *timeout), (12, 307, 10_000));
+    assert!(request
+        .ext_fields
+        .contains(&("jstackEnable".to_owned(), "false".to_owned())));
+}
+
+#[test]
+fn running_info_refusals_follow_java() {
+    let (fake, plugin) = with_messages();
+    let fields = [("consumerGroup", "G"), ("clientId", "c1")];
+    assert_answer(
+        &call(&plugin, 307, &fields),
+        ResponseCode::SYSTEM_ERROR,
+        Some("The Consumer <G> <c1> not online"),
+    );
+    consumer(&fake, "c1", 11, 61);
+    assert_answer(
+        &call(&plugin, 307, &fields),
+        ResponseCode::SYSTEM_ERROR,
+        Some("The Consumer <c1> Version <V3_1_7> too low to finish, please upgrade it to V3_1_8_SNAPSHOT"),
+    );
+    consumer(&fake, "c1", 11, 499);
+    // No answer in time (the fake has none scripted).
+    assert_answer(
+        &call(&plugin, 307, &fields),
+        ResponseCode::CONSUME_MSG_TIMEOUT,
+        Some("consumer <G> <c1> Timeout: no answer from connection 11 within 10000 ms"),
+    );
+    fake.state().closed_connections.push(11);
+    assert_answer(
+        &call(&plugin, 307, &fields),
+        ResponseCode::SYSTEM_ERROR,
+        Some("invoke consumer <G> <c1> Exception: connection 11 is closed"),
+    );
+    // A client's error answer is relayed as it is.
+    fake.state().closed_connections.clear();
+    fake.state()
+        .client_answers
+        .push_back(Ok(answer(1, Some("client says no"), "")));
+    assert_answer(
+        &call(&plugin, 307, &fields),
+        ResponseCode::SYSTEM_ERROR,
+        Some("client says no"),
+    );
+}
+
+#[test]
+fn consume_message_directly_sends_the_stored_message_with_the_flags() {
+    let (fake, plugin) = with_messages();
+    consumer(&fake, "c1", 11, 499);
+    let stored = fake.messages_in("T")[3].clone();
+    let msg_id = format!("7F00000100002A9F{:016X}", stored.commit_log_offset);
+    fake.state()
+        .client_answers
+        .push_back(Ok(answer(0, None, r#"{"consumeResult":"CR_SUCCESS"}"#)));
+    let response = call(
+        &plugin,
+        309,
+        &[
+            ("consumerGroup", "G"),
+            ("clientId", "c1"),
+            ("msgId", &msg_id),
+            ("topic", "T"),
+            ("brokerName", "elsewhere"),
+        ],
+    );
+    assert_answer(&response, ResponseCode::SUCCESS, None);
+    let state = fake.state();
+    let (_, request, _) = &state.invoked_clients[0];
+    assert_eq!(request.code, 309);
+    let field = |key: &str| {
+        request
+            .ext_fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(field("brokerName"), Some("broker-a"));
+    assert_eq!(field("topicSysFlag"), Some("0"));
+    assert_eq!(field("groupSysFlag"), Some("0"));
+    assert_eq!(field("msgId"), Some(msg_id.as_str()));
+    assert!(!request.body.is_empty());
+    drop(state);
+
+    let response = call(
+        &plugin,
+        309,
+        &[("consumerGroup", "G"), ("clientId", "c1"), ("msgId", "bad")],
+    );
+    assert_answer(
+        &response,
+        ResponseCode::SYSTEM_ERROR,
+        Some("the message [bad] is not in this broker"),
+    );
+}
+
+#[test]
+fn consumer_status_gathers_each_clients_queue_table() {
+    let (fake, plugin) = with_messages();
+    consumer(&fake, "c1", 11, 499);
+    consumer(&fake, "c2", 12, 499);
+    let table = r#"{{"brokerName":"broker-a","queueId":0,"topic":"T"}:3}"#;
+    {
+        let mut state = fake.state();
+        state.client_answers.push_back(Ok(answer(
+            0,
+            None,
+            &format!(r#"{{"consumerTable":{{}},"messageQueueTable":{table}}}"#),
+        )));
+        state
+            .client_answers
+            .push_back(Err(HostError::Timeout("slow".to_owned())));
+    }
+    let response = call(&plugin, 223, &[("topic", "T"), ("group", "G")]);
+    assert_answer(&response, ResponseCode::SUCCESS, None);
+    assert_eq!(
+        String::from_utf8_lossy(&response.body),
+        format!(r#"{{"consumerTable":{{"c1":{table}}},"messageQueueTable":{{}}}}"#)
+    );
+    let state = fake.state();
+    let asked: Vec<(u64, i32)> = state
+        .invoked_clients
+        .iter()
+        .map(|(id, request, _)| (*id, request.code))
+        .collect();
+    assert_eq!(asked, vec![(11, 221), (12, 221)]);
+    drop(state);
+
+    // One named client only.
+    fake.state()
+        .client_answers
+        .push_back(Ok(answer(0, None, r#"{"messageQueueTable":{}}"#)));
+    let response = call(
+        &plugin,
+        223,
+        &[("topic", "T"), ("group", "G"), ("clientAddr", "c2")],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&response.body),
+        r#"{"consumerTable":{"c2":{}},"messageQueueTable":{}}"#
+    );
+    assert_eq!(fake.state().invoked_clients.last().map(|c| c.0), Some(12));
+}
+
+#[test]
+fn consumer_status_refusals_follow_java() {
+    let (fake, plugin) = with_messages();
+    assert_answer(
+        &call(&plugin, 223, &[("topic", "T"), ("group", "G")]),
+        ResponseCode::SYSTEM_ERROR,
+        Some("No Any Consumer online in the consumer group: [G]"),
+    );
+    consumer(&fake, "old", 11, 27);
+    assert_answer(
+        &call(&plugin, 223, &[("topic", "T"), ("group", "G")]),
+        ResponseCode::SYSTEM_ERROR,
+        Some("the client does not support this feature. version=V3_0_6"),
+    );
 }

@@ -60,7 +60,7 @@ const OLD_VERSIONS: [&str; 29] = [
 ];
 
 /// `MQVersion.getVersionDesc` for a client too old for the reset push.
-fn old_version_desc(version: i32) -> String {
+pub(crate) fn old_version_desc(version: i32) -> String {
     usize::try_from(version)
         .ok()
         .and_then(|index| OLD_VERSIONS.get(index))

@@ -8,7 +8,8 @@
 //! - INVOKE_BROKER_TO_RESET_OFFSET (222) while a push consumer runs, in
 //!   both modes (`useServerSideResetOffset` switched at runtime);
 //! - GET_PRODUCER_CONNECTION_LIST (204), GET_CONSUMER_CONNECTION_LIST
-//!   (203) and DELETE_SUBSCRIPTIONGROUP (207).
+//!   (203), GET_CONSUMER_RUNNING_INFO (307, forwarded to the live push
+//!   consumer) and DELETE_SUBSCRIPTIONGROUP (207).
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -477,6 +478,36 @@ fn connections_are_listed_and_a_group_is_deleted_with_its_offsets() {
             .get_subscription_table()
             .keys()
             .any(|t| t.as_str() == TOPIC));
+
+        // GET_CONSUMER_RUNNING_INFO: forwarded to the push consumer's
+        // connection, its ConsumerRunningInfo relayed.
+        let client_id = consumers
+            .get_connection_set()
+            .iter()
+            .next()
+            .expect("one consumer")
+            .get_client_id();
+        let info = admin
+            .get_consumer_running_info(GROUP.into(), client_id.clone(), false, None)
+            .await
+            .unwrap_or_else(|e| panic!("consumer running info: {e}\n{}", broker.log()));
+        assert!(
+            info.subscription_set
+                .iter()
+                .any(|s| s.topic.as_str() == TOPIC),
+            "{info:?}"
+        );
+        assert!(
+            info.mq_table.keys().any(|mq| mq.topic_str() == TOPIC),
+            "{info:?}"
+        );
+        // And exactly Java's refusal for a client that is not there.
+        let response = client.call_code(307, &[("consumerGroup", GROUP), ("clientId", "nobody@0")]);
+        assert_eq!(response.code, 1);
+        assert_eq!(
+            response.remark.as_deref(),
+            Some("The Consumer <ops_groups_group> <nobody@0> not online")
+        );
 
         // The raw body of 204, and its refusal for an unknown group.
         let response = client.call_code(204, &[("producerGroup", PRODUCER_GROUP)]);
