@@ -568,3 +568,110 @@ fn connections_are_listed_and_a_group_is_deleted_with_its_offsets() {
     .expect("subscriptionGroup.json");
     assert!(!file.contains(GROUP), "{file}");
 }
+
+#[test]
+fn one_queue_reset_and_the_pull_that_takes_it_over_the_raw_protocol() {
+    const TOPIC: &str = "OpsRawReset";
+    const GROUP: &str = "ops_raw_reset_group";
+    let broker = broker();
+    let mut client = broker.client();
+    let mut create = client.request(200, &[]);
+    create.body = format!(r#"{{"groupName":"{GROUP}"}}"#).into_bytes().into();
+    assert_eq!(client.call(&create).code, 0);
+    for i in 0..3 {
+        let response = client.send_message(TOPIC, 0, "TagA", &format!("k{i}"), b"v");
+        assert_eq!(response.code, 0, "{:?}", response.remark);
+    }
+    // The consume queue is written asynchronously (the reput): wait for it.
+    let deadline = std::time::Instant::now() + CATCH_UP;
+    loop {
+        let response = client.call_code(30, &[("topic", TOPIC), ("queueId", "0")]);
+        if response.ext("offset") == Some("3") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "queue never reached 3"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let commit = |client: &mut RawClient, offset: &str| {
+        client.call_code(
+            15,
+            &[
+                ("consumerGroup", GROUP),
+                ("topic", TOPIC),
+                ("queueId", "0"),
+                ("commitOffset", offset),
+            ],
+        )
+    };
+    assert_eq!(commit(&mut client, "3").code, 0);
+
+    // 5.x's queueId + offset: exactly that offset, range-checked.
+    let reset = |client: &mut RawClient, offset: &str| {
+        client.call_code(
+            222,
+            &[
+                ("topic", TOPIC),
+                ("group", GROUP),
+                ("timestamp", "0"),
+                ("isForce", "true"),
+                ("queueId", "0"),
+                ("offset", offset),
+            ],
+        )
+    };
+    let response = reset(&mut client, "9");
+    assert_eq!(response.code, 1);
+    assert_eq!(
+        response.remark.as_deref(),
+        Some("Target offset 9 not in consume queue range [0-3]")
+    );
+    let response = reset(&mut client, "1");
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    assert_eq!(
+        text(&response),
+        format!(
+            r#"{{"offsetTable":{{{{"brokerName":"broker-a","queueId":0,"topic":"{TOPIC}"}}:1}}}}"#
+        )
+    );
+
+    // Pending: the committed offset reads 1 and an older commit is ignored.
+    let query = |client: &mut RawClient| {
+        let response = client.call_code(
+            14,
+            &[("consumerGroup", GROUP), ("topic", TOPIC), ("queueId", "0")],
+        );
+        response.ext("offset").map(str::to_owned)
+    };
+    assert_eq!(query(&mut client).as_deref(), Some("1"));
+    let response = commit(&mut client, "3");
+    assert_eq!(response.code, 0);
+    assert_eq!(
+        response.remark.as_deref(),
+        Some("Offset has been previously reset")
+    );
+    assert_eq!(query(&mut client).as_deref(), Some("1"));
+
+    // The next pull of the queue is moved to the reset offset, once.
+    let pull = e2e_tests::Pull {
+        group: GROUP,
+        topic: TOPIC,
+        queue_id: 0,
+        offset: 3,
+        sys_flag: 4,
+        subscription: Some("*"),
+        suspend_ms: 0,
+    };
+    let response = client.pull(&pull);
+    assert_eq!(response.code, 21, "{:?}", response.remark);
+    assert_eq!(response.remark.as_deref(), Some("OFFSET_RESET"));
+    assert_eq!(response.ext("nextBeginOffset"), Some("1"));
+    assert_eq!(response.ext("maxOffset"), Some("3"));
+    let response = client.pull(&e2e_tests::Pull { offset: 1, ..pull });
+    assert_eq!(response.code, 0, "{:?}", response.remark);
+    // Taken: commits apply again, a lower one too.
+    assert_eq!(commit(&mut client, "0").code, 0);
+    assert_eq!(query(&mut client).as_deref(), Some("0"));
+}
