@@ -1841,4 +1841,70 @@ mod tests {
         );
         assert!(fake.state().invoked_clients.is_empty());
     }
+
+    // ABI 1.2: broker config update
+    /// `BrokerAdmin` crosses the boundary both ways: config text and
+    /// updates, channels, group deletion, the reset table.
+    #[test]
+    fn broker_admin_crosses_the_boundary() {
+        let fake = FakeHost::new();
+        fake.set_config("a", "1");
+        fake.add_group(SubscriptionGroup::new("g"));
+        let plugin_side = PluginSideHost::new(host_context(Arc::new(fake.clone())));
+        let admin = plugin_side.broker_admin().expect("ABI 1.2");
+        assert_eq!(admin.config_text().properties, "a=1\n");
+        let entries = vec![("b".to_owned(), "2".to_owned())];
+        assert_eq!(admin.update_config(&entries), Ok(()));
+        assert_eq!(fake.state().config_updates, vec![entries]);
+        fake.state().refuse_config_update = Some("bad value".into());
+        assert_eq!(
+            admin.update_config(&[]),
+            Err(HostError::Refused("bad value".into()))
+        );
+
+        fake.register_producer(
+            "pg",
+            &ClientChannel {
+                client_id: "p@1",
+                connection_id: 7,
+                remote_addr: "10.0.0.1:1",
+                language: 0,
+                version: 479,
+            },
+        );
+        let channels = admin.producer_channels("pg");
+        assert_eq!(
+            (
+                channels.len(),
+                channels[0].connection_id,
+                channels[0].client_id.as_str()
+            ),
+            (1, 7, "p@1")
+        );
+        assert!(admin.consumer_channels("pg").is_empty());
+
+        admin.assign_reset_offset("t", "g", 1, 5);
+        assert!(admin.has_offset_reset("t", "g", 1));
+        assert_eq!(admin.take_reset_offset("t", "g", 1), Some(5));
+        assert_eq!(admin.take_reset_offset("t", "g", 1), None);
+        assert!(admin.delete_subscription_group("g", true));
+        assert!(!admin.delete_subscription_group("g", true));
+    }
+
+    #[test]
+    fn broker_admin_on_a_1_1_host_is_a_missing_capability() {
+        let fake = FakeHost::new();
+        fake.state().abi_version = Some("1.1.0".into());
+        let plugin_side = PluginSideHost::new(host_context(Arc::new(fake.clone())));
+        assert!(plugin_side.broker_admin().is_none());
+        let host = crate::sdk::Host::new(Arc::new(plugin_side), "p");
+        assert_eq!(
+            host.broker_admin().err().map(|error| error.to_string()),
+            Some(
+                "this broker (plugin ABI 1.1.0) lacks the host capability `broker_admin`, \
+                 added in plugin ABI 1.2.0; run the plugin on a newer broker"
+                    .to_owned()
+            )
+        );
+    }
 }
