@@ -8,7 +8,8 @@
 //! - INVOKE_BROKER_TO_RESET_OFFSET (222) while a push consumer runs, in
 //!   both modes (`useServerSideResetOffset` switched at runtime);
 //! - GET_PRODUCER_CONNECTION_LIST (204), GET_CONSUMER_CONNECTION_LIST
-//!   (203), GET_CONSUMER_RUNNING_INFO (307, forwarded to the live push
+//!   (203), GET_CONSUMER_RUNNING_INFO (307), INVOKE_BROKER_TO_GET_CONSUMER_STATUS
+//!   (223) and CONSUME_MESSAGE_DIRECTLY (309) (asked of the live push
 //!   consumer) and DELETE_SUBSCRIPTIONGROUP (207).
 
 use std::collections::{HashMap, HashSet};
@@ -432,7 +433,9 @@ fn connections_are_listed_and_a_group_is_deleted_with_its_offsets() {
     const TOPIC: &str = "OpsGroups";
     const GROUP: &str = "ops_groups_group";
     const PRODUCER_GROUP: &str = "ops_groups_producer";
-    let broker = broker();
+    // The query plugin too: the admin looks the message up (VIEW_MESSAGE_BY_ID)
+    // before CONSUME_MESSAGE_DIRECTLY.
+    let broker = BrokerProcess::start(full_broker().plugins(&["admin_plugin", "query_plugin"]));
     let rt = StockRuntime::new("ops-groups");
     let mut client = broker.client();
     let addr = broker.addr().to_string();
@@ -441,7 +444,7 @@ fn connections_are_listed_and_a_group_is_deleted_with_its_offsets() {
     rt.block_on(async {
         let mut admin = start_admin(&rt, broker.addr()).await;
         let mut producer = start_producer(&rt, broker.addr(), PRODUCER_GROUP).await;
-        send_all(&producer, TOPIC, &messages, 2).await;
+        let sent = send_all(&producer, TOPIC, &messages, 2).await;
         let collector = Collector::default();
         let mut consumer = start_consumer(
             &rt,
@@ -501,6 +504,40 @@ fn connections_are_listed_and_a_group_is_deleted_with_its_offsets() {
             info.mq_table.keys().any(|mq| mq.topic_str() == TOPIC),
             "{info:?}"
         );
+        // INVOKE_BROKER_TO_GET_CONSUMER_STATUS: each consumer's queue table,
+        // in Java's GetConsumerStatusBody (fastjson object keys inside
+        // consumerTable, which the stock admin's decoder does not read back:
+        // it answers an empty map for Java's body too), so checked raw.
+        let response = client.call_code(223, &[("topic", TOPIC), ("group", GROUP)]);
+        assert_eq!(response.code, 0, "{:?}", response.remark);
+        let body = text(&response);
+        // The client's queue table is relayed as the client wrote it.
+        assert!(
+            body.starts_with(&format!(r#"{{"consumerTable":{{"{client_id}":{{{{"#)),
+            "{body}"
+        );
+        assert!(body.contains(&format!(r#""topic":"{TOPIC}""#)), "{body}");
+        assert!(body.contains(r#""brokerName":"broker-a""#), "{body}");
+        assert!(body.ends_with(r#"},"messageQueueTable":{}}"#), "{body}");
+
+        // CONSUME_MESSAGE_DIRECTLY: the stored message goes to the consumer,
+        // whose listener gets it (a second delivery of that key).
+        let first = &sent[0];
+        let msg_id = first.offset_msg_id.clone().expect("offset msg id");
+        let result = admin
+            .consume_message_directly(GROUP.into(), client_id.clone(), TOPIC.into(), msg_id.into())
+            .await
+            .unwrap_or_else(|e| panic!("consume message directly: {e}\n{}", broker.log()));
+        assert!(result.consume_result().is_some(), "{result:?}");
+        let key = messages[0].key.clone();
+        assert!(
+            wait_for(CATCH_UP, || delivery_counts(&collector).get(&key).copied()
+                == Some(2))
+            .await,
+            "{key} not delivered directly: {:?}",
+            delivery_counts(&collector)
+        );
+
         // And exactly Java's refusal for a client that is not there.
         let response = client.call_code(307, &[("consumerGroup", GROUP), ("clientId", "nobody@0")]);
         assert_eq!(response.code, 1);
