@@ -10,7 +10,7 @@ impl BrokerConfig for BrokerServices {
     }
 
     fn value(&self, key: &str) -> Option<String> {
-        self.inner.config.get(key)
+        self.runtime_config.get(key)
     }
 }
 

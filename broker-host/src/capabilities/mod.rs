@@ -6,6 +6,7 @@
 //! State lives here, in the host, never only in a plugin: a hot-swapped
 //! processor finds the same topics, store, offsets, clients and locks.
 
+mod admin;
 mod clients;
 mod config;
 mod offsets;
@@ -16,10 +17,10 @@ mod topics;
 use std::sync::Arc;
 
 use plugin_api::ffi::{HostContextBox, ABI_VERSION};
-use plugin_api::sdk::{BrokerIdentity, ClientCalls, HostServices};
+use plugin_api::sdk::{BrokerAdmin, BrokerIdentity, ClientCalls, HostServices};
 
 use crate::clients::{ClientRegistry, RebalanceLockManager};
-use crate::config::BrokerConfig;
+use crate::config::{BrokerConfig, RuntimeConfig};
 use crate::metadata::MetadataStore;
 use crate::remoting::ConnectionDirectory;
 use crate::store::DefaultMessageStore;
@@ -48,12 +49,16 @@ pub struct BrokerServices {
     inner: Arc<HostParts>,
     /// When the services were created (the broker's boot), epoch ms.
     boot_timestamp: i64,
+    /// The configuration as UPDATE_BROKER_CONFIG changes it (starts as
+    /// [`HostParts::config`]); config reads go here.
+    runtime_config: Arc<RuntimeConfig>,
 }
 
 impl BrokerServices {
     /// Services over these parts.
     pub fn new(parts: HostParts) -> Self {
         BrokerServices {
+            runtime_config: Arc::new(RuntimeConfig::new(&parts.config)),
             inner: Arc::new(parts),
             boot_timestamp: crate::clock::now_millis(),
         }
@@ -69,6 +74,11 @@ impl BrokerServices {
         &self.inner
     }
 
+    /// The configuration as it is now (UPDATE_BROKER_CONFIG changes it).
+    pub fn runtime_config(&self) -> &Arc<RuntimeConfig> {
+        &self.runtime_config
+    }
+
     fn store(&self) -> Option<&Arc<DefaultMessageStore>> {
         self.inner.store.as_ref()
     }
@@ -80,6 +90,11 @@ impl HostServices for BrokerServices {
     }
 
     fn client_calls(&self) -> Option<&dyn ClientCalls> {
+        Some(self)
+    }
+
+    // ABI 1.2: broker config update
+    fn broker_admin(&self) -> Option<&dyn BrokerAdmin> {
         Some(self)
     }
 }

@@ -145,6 +145,10 @@ pub fn resolve_with_env(
     let mut warnings = Vec::new();
     if let Some(file) = &cli.config_file {
         warnings = config.load_file(file)?;
+        // Java's BrokerPathConfigHelper.setBrokerConfigPath(file): where
+        // UPDATE_BROKER_CONFIG persists.
+        let path = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+        config.broker_config_path = Some(path.display().to_string());
     }
     if config.namesrv_addr.is_none() {
         if let Some(addrs) = env(NAMESRV_ADDR_ENV) {

@@ -192,6 +192,12 @@ define_keys! {
         "brokerIP2" broker_ip2: String = String::new();
         /// RocketMQ installation directory (default: env ROCKETMQ_HOME); not required here.
         "rocketmqHome" rocketmq_home: Option<String> = rocketmq_home();
+        /// The config file the broker was started with (set from `-c`):
+        /// UPDATE_BROKER_CONFIG persists there (unset: `<storePathRootDir>/config/broker.properties`).
+        "brokerConfigPath" broker_config_path: Option<String> = None;
+        /// Keys UPDATE_BROKER_CONFIG refuses (`;`-separated), besides
+        /// brokerConfigPath, rocketmqHome and configBlackList themselves.
+        "configBlackList" config_black_list: String = s("configBlackList;brokerConfigPath");
         /// Permission ANDed into every advertised topic perm (R=4, W=2, INHERIT=1).
         "brokerPermission" broker_permission: i32 = 6;
         /// Queue count of TBW102, the auto-create template topic.

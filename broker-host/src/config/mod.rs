@@ -19,6 +19,7 @@ pub mod cli;
 mod error;
 mod host;
 mod keys;
+pub mod runtime;
 mod source;
 mod value;
 
@@ -31,6 +32,7 @@ pub use cli::{manifest_path, resolve, resolve_with_env, Cli};
 pub use error::{ConfigError, ConfigWarning, Origin};
 pub use host::DEFAULT_BROKER_NAME;
 pub use keys::{key_info, suggest_key, BrokerConfig, KeyInfo, Section, KEYS};
+pub use runtime::{RuntimeConfig, UpdateReport};
 pub use source::{escape_property_value, is_toml_path};
 pub use value::{BrokerRole, ConfigValue, FlushDiskType, MetricsExporterType, ParseEnumError};
 

@@ -210,8 +210,11 @@ impl ConsumerOffsetManager {
 
     /// True if a reset offset is pending for the queue.
     pub fn has_offset_reset(&self, topic: &str, group: &str, queue_id: i32) -> bool {
-        self.reset_offsets
-            .read()
+        let resets = self.reset_offsets.read();
+        if resets.is_empty() {
+            return false;
+        }
+        resets
             .get(&key(topic, group))
             .is_some_and(|q| q.contains_key(&queue_id))
     }
@@ -223,10 +226,18 @@ impl ConsumerOffsetManager {
         group: &str,
         queue_id: i32,
     ) -> Option<i64> {
-        self.reset_offsets
-            .write()
-            .get_mut(&key(topic, group))
-            .and_then(|q| q.remove(&queue_id))
+        // Every pull asks: the common case, no reset pending, takes no write lock.
+        if self.reset_offsets.read().is_empty() {
+            return None;
+        }
+        let mut resets = self.reset_offsets.write();
+        let k = key(topic, group);
+        let queues = resets.get_mut(&k)?;
+        let offset = queues.remove(&queue_id);
+        if queues.is_empty() {
+            resets.remove(&k);
+        }
+        offset
     }
 
     /// A copy of the whole table: `topic@group` → queue id → offset.

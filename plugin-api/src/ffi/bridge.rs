@@ -17,12 +17,12 @@ use abi_stable::std_types::{RArc, ROption, RResult, RSlice, RStr, RString, RVec}
 
 use super::*;
 use crate::sdk::{
-    abi_minor, missing_capability, BatchEntry, BatchToPut, BoundaryType, BrokerConfig,
-    BrokerIdentity, ClientCalls, ClientChannel, ClientRequest, ClientResponse, ClientsAndLocks,
-    Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration, FlushTicket, GetRequest,
-    GetResult, GetStatus, HostError, HostServices, Log, LogLevel, MessageQueue, MessageStore,
-    MessageToPut, MetadataTable, PutResult, PutStatus, QueryResult, Subscription,
-    SubscriptionGroup, TopicConfig, TopicsAndGroups,
+    abi_minor, missing_capability, BatchEntry, BatchToPut, BoundaryType, BrokerAdmin, BrokerConfig,
+    BrokerConfigText, BrokerIdentity, ClientCalls, ClientChannel, ClientRequest, ClientResponse,
+    ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration,
+    FlushTicket, GetRequest, GetResult, GetStatus, HostError, HostServices, LiveChannel, Log,
+    LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, PutResult, PutStatus,
+    QueryResult, Subscription, SubscriptionGroup, TopicConfig, TopicsAndGroups,
 };
 
 // ---- host side ---------------------------------------------------------------
@@ -651,6 +651,109 @@ impl FfiHostContext for HostSide {
         )
     }
 
+    fn broker_config_text(&self) -> FfiBrokerConfigText {
+        self.guarded(
+            "broker_config_text",
+            || BrokerConfigText::default().into(),
+            || match self.0.broker_admin() {
+                Some(admin) => admin.config_text().into(),
+                None => BrokerConfigText::default().into(),
+            },
+        )
+    }
+
+    fn update_broker_config(&self, entries: RVec<FfiOwnedField>) -> RResult<(), RString> {
+        self.guarded(
+            "update_broker_config",
+            || RResult::RErr("host error while updating the broker config".into()),
+            || {
+                let Some(admin) = self.0.broker_admin() else {
+                    return RResult::RErr("this host does not update its config".into());
+                };
+                let entries: Vec<(String, String)> = entries
+                    .into_iter()
+                    .map(|field| (field.key.into_string(), field.value.into_string()))
+                    .collect();
+                host_result(admin.update_config(&entries))
+            },
+        )
+    }
+
+    fn producer_channels(&self, group: RStr<'_>) -> RVec<FfiLiveChannel> {
+        self.guarded("producer_channels", RVec::new, || {
+            self.0
+                .broker_admin()
+                .map(|admin| admin.producer_channels(group.as_str()))
+                .unwrap_or_default()
+                .into_iter()
+                .map(FfiLiveChannel::from)
+                .collect()
+        })
+    }
+
+    fn consumer_channels(&self, group: RStr<'_>) -> RVec<FfiLiveChannel> {
+        self.guarded("consumer_channels", RVec::new, || {
+            self.0
+                .broker_admin()
+                .map(|admin| admin.consumer_channels(group.as_str()))
+                .unwrap_or_default()
+                .into_iter()
+                .map(FfiLiveChannel::from)
+                .collect()
+        })
+    }
+
+    fn delete_subscription_group(&self, group: RStr<'_>, clean_offset: bool) -> bool {
+        self.guarded(
+            "delete_subscription_group",
+            || false,
+            || {
+                self.0.broker_admin().is_some_and(|admin| {
+                    admin.delete_subscription_group(group.as_str(), clean_offset)
+                })
+            },
+        )
+    }
+
+    fn assign_reset_offset(&self, topic: RStr<'_>, group: RStr<'_>, queue_id: i32, offset: i64) {
+        self.guarded(
+            "assign_reset_offset",
+            || (),
+            || {
+                if let Some(admin) = self.0.broker_admin() {
+                    admin.assign_reset_offset(topic.as_str(), group.as_str(), queue_id, offset)
+                }
+            },
+        )
+    }
+
+    fn take_reset_offset(&self, topic: RStr<'_>, group: RStr<'_>, queue_id: i32) -> i64 {
+        self.guarded(
+            "take_reset_offset",
+            || -1,
+            || {
+                self.0
+                    .broker_admin()
+                    .and_then(|admin| {
+                        admin.take_reset_offset(topic.as_str(), group.as_str(), queue_id)
+                    })
+                    .unwrap_or(-1)
+            },
+        )
+    }
+
+    fn has_offset_reset(&self, topic: RStr<'_>, group: RStr<'_>, queue_id: i32) -> bool {
+        self.guarded(
+            "has_offset_reset",
+            || false,
+            || {
+                self.0.broker_admin().is_some_and(|admin| {
+                    admin.has_offset_reset(topic.as_str(), group.as_str(), queue_id)
+                })
+            },
+        )
+    }
+
     fn runtime_info(&self) -> RVec<FfiOwnedField> {
         self.guarded("runtime_info", RVec::new, || {
             self.0
@@ -782,6 +885,12 @@ impl HostServices for PluginSideHost {
         // The vtable of a 1.0 host has no such method: never call it there.
         (self.1.minor >= 1).then_some(self as &dyn ClientCalls)
     }
+
+    // ABI 1.2: broker config update
+    fn broker_admin(&self) -> Option<&dyn BrokerAdmin> {
+        // The vtable of a 1.0 or 1.1 host has no such methods.
+        (self.1.minor >= 2).then_some(self as &dyn BrokerAdmin)
+    }
 }
 
 impl PluginSideHost {
@@ -792,6 +901,106 @@ impl PluginSideHost {
             Ok(())
         } else {
             Err(missing_capability("client_invoke", self.1.version.clone()))
+        }
+    }
+}
+
+// ABI 1.2: broker config update
+impl BrokerAdmin for PluginSideHost {
+    fn config_text(&self) -> BrokerConfigText {
+        self.0.broker_config_text().into()
+    }
+
+    fn update_config(&self, entries: &[(String, String)]) -> Result<(), HostError> {
+        let entries: RVec<FfiOwnedField> = entries
+            .iter()
+            .map(|(key, value)| FfiOwnedField {
+                key: key.as_str().into(),
+                value: value.as_str().into(),
+            })
+            .collect();
+        match self.0.update_broker_config(entries) {
+            RResult::ROk(()) => Ok(()),
+            RResult::RErr(reason) => Err(HostError::Refused(reason.into_string())),
+        }
+    }
+
+    fn producer_channels(&self, group: &str) -> Vec<LiveChannel> {
+        self.0
+            .producer_channels(group.into())
+            .into_iter()
+            .map(LiveChannel::from)
+            .collect()
+    }
+
+    fn consumer_channels(&self, group: &str) -> Vec<LiveChannel> {
+        self.0
+            .consumer_channels(group.into())
+            .into_iter()
+            .map(LiveChannel::from)
+            .collect()
+    }
+
+    fn delete_subscription_group(&self, group: &str, clean_offset: bool) -> bool {
+        self.0.delete_subscription_group(group.into(), clean_offset)
+    }
+
+    fn assign_reset_offset(&self, topic: &str, group: &str, queue_id: i32, offset: i64) {
+        self.0
+            .assign_reset_offset(topic.into(), group.into(), queue_id, offset)
+    }
+
+    fn take_reset_offset(&self, topic: &str, group: &str, queue_id: i32) -> Option<i64> {
+        non_negative(
+            self.0
+                .take_reset_offset(topic.into(), group.into(), queue_id),
+        )
+    }
+
+    fn has_offset_reset(&self, topic: &str, group: &str, queue_id: i32) -> bool {
+        self.0
+            .has_offset_reset(topic.into(), group.into(), queue_id)
+    }
+}
+
+impl From<BrokerConfigText> for FfiBrokerConfigText {
+    fn from(text: BrokerConfigText) -> Self {
+        FfiBrokerConfigText {
+            properties: text.properties.into(),
+            data_version: text.data_version.into(),
+        }
+    }
+}
+
+impl From<FfiBrokerConfigText> for BrokerConfigText {
+    fn from(text: FfiBrokerConfigText) -> Self {
+        BrokerConfigText {
+            properties: text.properties.into_string(),
+            data_version: text.data_version.into_string(),
+        }
+    }
+}
+
+impl From<LiveChannel> for FfiLiveChannel {
+    fn from(channel: LiveChannel) -> Self {
+        FfiLiveChannel {
+            connection_id: channel.connection_id,
+            client_id: channel.client_id.into(),
+            client_addr: channel.client_addr.into(),
+            language: channel.language,
+            version: channel.version,
+        }
+    }
+}
+
+impl From<FfiLiveChannel> for LiveChannel {
+    fn from(channel: FfiLiveChannel) -> Self {
+        LiveChannel {
+            connection_id: channel.connection_id,
+            client_id: channel.client_id.into_string(),
+            client_addr: channel.client_addr.into_string(),
+            language: channel.language,
+            version: channel.version,
         }
     }
 }
@@ -1631,5 +1840,71 @@ mod tests {
             "1.1 has oneway"
         );
         assert!(fake.state().invoked_clients.is_empty());
+    }
+
+    // ABI 1.2: broker config update
+    /// `BrokerAdmin` crosses the boundary both ways: config text and
+    /// updates, channels, group deletion, the reset table.
+    #[test]
+    fn broker_admin_crosses_the_boundary() {
+        let fake = FakeHost::new();
+        fake.set_config("a", "1");
+        fake.add_group(SubscriptionGroup::new("g"));
+        let plugin_side = PluginSideHost::new(host_context(Arc::new(fake.clone())));
+        let admin = plugin_side.broker_admin().expect("ABI 1.2");
+        assert_eq!(admin.config_text().properties, "a=1\n");
+        let entries = vec![("b".to_owned(), "2".to_owned())];
+        assert_eq!(admin.update_config(&entries), Ok(()));
+        assert_eq!(fake.state().config_updates, vec![entries]);
+        fake.state().refuse_config_update = Some("bad value".into());
+        assert_eq!(
+            admin.update_config(&[]),
+            Err(HostError::Refused("bad value".into()))
+        );
+
+        fake.register_producer(
+            "pg",
+            &ClientChannel {
+                client_id: "p@1",
+                connection_id: 7,
+                remote_addr: "10.0.0.1:1",
+                language: 0,
+                version: 479,
+            },
+        );
+        let channels = admin.producer_channels("pg");
+        assert_eq!(
+            (
+                channels.len(),
+                channels[0].connection_id,
+                channels[0].client_id.as_str()
+            ),
+            (1, 7, "p@1")
+        );
+        assert!(admin.consumer_channels("pg").is_empty());
+
+        admin.assign_reset_offset("t", "g", 1, 5);
+        assert!(admin.has_offset_reset("t", "g", 1));
+        assert_eq!(admin.take_reset_offset("t", "g", 1), Some(5));
+        assert_eq!(admin.take_reset_offset("t", "g", 1), None);
+        assert!(admin.delete_subscription_group("g", true));
+        assert!(!admin.delete_subscription_group("g", true));
+    }
+
+    #[test]
+    fn broker_admin_on_a_1_1_host_is_a_missing_capability() {
+        let fake = FakeHost::new();
+        fake.state().abi_version = Some("1.1.0".into());
+        let plugin_side = PluginSideHost::new(host_context(Arc::new(fake.clone())));
+        assert!(plugin_side.broker_admin().is_none());
+        let host = crate::sdk::Host::new(Arc::new(plugin_side), "p");
+        assert_eq!(
+            host.broker_admin().err().map(|error| error.to_string()),
+            Some(
+                "this broker (plugin ABI 1.1.0) lacks the host capability `broker_admin`, \
+                 added in plugin ABI 1.2.0; run the plugin on a newer broker"
+                    .to_owned()
+            )
+        );
     }
 }

@@ -545,6 +545,64 @@ pub trait FfiHostContext: Send + Sync + Clone + 'static {
     /// The connection id of a live producer or consumer channel of the
     /// client `client_id` (Java's `ProducerManager.findChannel`).
     fn find_client_connection(&self, client_id: RStr<'_>) -> ROption<u64>;
+
+    // ABI 1.2: broker config update (absent from a 1.0 or 1.1 host: check
+    // `abi_version`). The admin plugin's GET/UPDATE_BROKER_CONFIG,
+    // GET_PRODUCER_CONNECTION_LIST, DELETE_SUBSCRIPTIONGROUP and the
+    // server-side offset reset.
+
+    /// The configuration as properties text and its DataVersion JSON.
+    fn broker_config_text(&self) -> FfiBrokerConfigText;
+
+    /// Java's `Configuration.update`: sets the keys, bumps the version,
+    /// persists to the broker's config file. `Err` (nothing applied) names
+    /// a value that does not parse.
+    fn update_broker_config(&self, entries: RVec<FfiOwnedField>) -> RResult<(), RString>;
+
+    /// The live channels of a producer group.
+    fn producer_channels(&self, group: RStr<'_>) -> RVec<FfiLiveChannel>;
+
+    /// The live channels of a consumer group.
+    fn consumer_channels(&self, group: RStr<'_>) -> RVec<FfiLiveChannel>;
+
+    /// DELETE_SUBSCRIPTIONGROUP: removes the group's config and, with
+    /// `clean_offset`, its offsets. False if the group had no config.
+    fn delete_subscription_group(&self, group: RStr<'_>, clean_offset: bool) -> bool;
+
+    /// `assignResetOffset`.
+    fn assign_reset_offset(&self, topic: RStr<'_>, group: RStr<'_>, queue_id: i32, offset: i64);
+
+    /// `queryThenEraseResetOffset`: the pending reset offset, or -1.
+    fn take_reset_offset(&self, topic: RStr<'_>, group: RStr<'_>, queue_id: i32) -> i64;
+
+    /// `hasOffsetReset`.
+    fn has_offset_reset(&self, topic: RStr<'_>, group: RStr<'_>, queue_id: i32) -> bool;
+}
+
+/// The configuration as GET_BROKER_CONFIG answers it (ABI 1.2).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct FfiBrokerConfigText {
+    /// `key=value` lines.
+    pub properties: RString,
+    /// DataVersion JSON.
+    pub data_version: RString,
+}
+
+/// A live client channel of a group (ABI 1.2).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct FfiLiveChannel {
+    /// Host-wide connection id.
+    pub connection_id: u64,
+    /// `clientId`.
+    pub client_id: RString,
+    /// Peer address.
+    pub client_addr: RString,
+    /// `LanguageCode` byte.
+    pub language: u8,
+    /// Client version ordinal.
+    pub version: i32,
 }
 
 /// A request the broker sends to a client (ABI 1.1).

@@ -4,7 +4,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use super::capabilities::{
-    missing_capability, BrokerConfig, BrokerIdentity, ClientCalls, ClientsAndLocks,
+    missing_capability, BrokerAdmin, BrokerConfig, BrokerIdentity, ClientCalls, ClientsAndLocks,
     ConsumerOffsets, HostError, HostServices, LogLevel, MessageStore, TopicsAndGroups,
 };
 
@@ -96,6 +96,17 @@ impl Host {
             return Err(missing_capability("client_invoke", abi));
         }
         self.client_calls()
+    }
+
+    // ABI 1.2: broker config update
+    /// Broker administration (ABI 1.2): the configuration read and updated
+    /// at runtime, group channels, subscription-group deletion, the
+    /// server-side offset-reset table. On an older broker this is
+    /// [`HostError::MissingCapability`] (`broker_admin`).
+    pub fn broker_admin(&self) -> Result<&dyn BrokerAdmin, HostError> {
+        self.services
+            .broker_admin()
+            .ok_or_else(|| missing_capability("broker_admin", self.services.abi_version()))
     }
 
     /// The broker's identity (cluster, name, address, permission, version).

@@ -11,11 +11,23 @@
 //! - GET_TOPIC_STATS_INFO (202), GET_CONSUME_STATS (208): `TopicStatsTable`
 //!   and `ConsumeStats`, whose `MessageQueue`-keyed maps are written in
 //!   fastjson's object-key form;
-//! - GET_CONSUMER_CONNECTION_LIST (203): `ConsumerConnection`.
+//! - GET_CONSUMER_CONNECTION_LIST (203): `ConsumerConnection`;
+//! - GET_BROKER_CONFIG (26), UPDATE_BROKER_CONFIG (25): [`broker_config`];
+//! - DELETE_SUBSCRIPTIONGROUP (207): [`groups`];
+//! - GET_PRODUCER_CONNECTION_LIST (204): [`producers`];
+//! - INVOKE_BROKER_TO_RESET_OFFSET (222): [`reset_offset`];
+//! - INVOKE_BROKER_TO_GET_CONSUMER_STATUS (223), GET_CONSUMER_RUNNING_INFO
+//!   (307), CONSUME_MESSAGE_DIRECTLY (309): [`client_status`].
 //!
 //! Topic and group state lives in the host (metadata managers, store,
 //! client registry); topic changes reach the name servers through the
 //! host's registration service.
+
+mod broker_config;
+mod client_status;
+mod groups;
+mod producers;
+mod reset_offset;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -103,6 +115,14 @@ impl Plugin for AdminPlugin {
         request_code::GET_CONSUMER_CONNECTION_LIST,
         request_code::GET_CONSUME_STATS,
         request_code::DELETE_TOPIC_IN_BROKER,
+        request_code::UPDATE_BROKER_CONFIG,
+        request_code::GET_BROKER_CONFIG,
+        request_code::DELETE_SUBSCRIPTIONGROUP,
+        request_code::GET_PRODUCER_CONNECTION_LIST,
+        request_code::INVOKE_BROKER_TO_RESET_OFFSET,
+        request_code::INVOKE_BROKER_TO_GET_CONSUMER_STATUS,
+        request_code::GET_CONSUMER_RUNNING_INFO,
+        request_code::CONSUME_MESSAGE_DIRECTLY,
     ];
     type Settings = NoSettings;
 
@@ -132,6 +152,14 @@ impl Processor for AdminPlugin {
             request_code::GET_CONSUMER_CONNECTION_LIST => self.consumer_connections(request)?,
             request_code::GET_CONSUME_STATS => self.consume_stats(request)?,
             request_code::DELETE_TOPIC_IN_BROKER => self.delete_topic(request)?,
+            request_code::UPDATE_BROKER_CONFIG => self.update_broker_config(request)?,
+            request_code::GET_BROKER_CONFIG => self.get_broker_config()?,
+            request_code::DELETE_SUBSCRIPTIONGROUP => self.delete_subscription_group(request)?,
+            request_code::GET_PRODUCER_CONNECTION_LIST => self.producer_connections(request)?,
+            request_code::INVOKE_BROKER_TO_RESET_OFFSET => self.reset_offset(request)?,
+            request_code::INVOKE_BROKER_TO_GET_CONSUMER_STATUS => self.consumer_status(request)?,
+            request_code::GET_CONSUMER_RUNNING_INFO => self.consumer_running_info(request)?,
+            request_code::CONSUME_MESSAGE_DIRECTLY => self.consume_message_directly(request)?,
             other => {
                 return Err(ProcessError::respond(
                     ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
@@ -543,5 +571,7 @@ impl AdminPlugin {
 
 plugin_api::export_plugin!(AdminPlugin);
 
+#[cfg(test)]
+mod ops_tests;
 #[cfg(test)]
 mod tests;

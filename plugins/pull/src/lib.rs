@@ -22,6 +22,7 @@ use plugin_api::sdk::topics::perm;
 use plugin_api::sdk::{
     BoundaryType, GetRequest, GetStatus, Hold, HoldKey, Host, NoSettings, Outcome, Plugin,
     ProcessError, Processor, Request, Response, ResponseCode, StartError, SubscriptionGroup,
+    TopicConfig,
 };
 
 pub use filter::TagFilter;
@@ -269,6 +270,21 @@ impl PullPlugin {
             Err(refusal) => return Ok(Outcome::Respond(*refusal)),
         };
 
+        // A server-side offset reset (INVOKE_BROKER_TO_RESET_OFFSET with
+        // useServerSideResetOffset): Java's queryThenEraseResetOffset takes
+        // the queue's pending reset on every pull, and with the feature on
+        // answers OFFSET_RESET, i.e. PULL_OFFSET_MOVED to the reset offset.
+        let reset = self.host.broker_admin().ok().and_then(|admin| {
+            admin.take_reset_offset(&header.topic, &header.group, header.queue_id)
+        });
+        if let Some(reset) = reset {
+            if self.host.config_or("useServerSideResetOffset", true) {
+                return Ok(self
+                    .offset_reset_response(request, &header, &topic, &group, reset)
+                    .into());
+            }
+        }
+
         let result = match &filter {
             PullFilter::Tags(tag_filter) => {
                 let tags: Vec<&str> = match tag_filter {
@@ -368,6 +384,62 @@ impl PullPlugin {
             response.body = result.body;
         }
         Ok(response.into())
+    }
+
+    /// The answer to a pull of a queue whose offset was reset on the server
+    /// (`GetMessageStatus.OFFSET_RESET`): PULL_OFFSET_MOVED (a slave:
+    /// PULL_RETRY_IMMEDIATELY) with `nextBeginOffset` = the reset offset;
+    /// the pull offset and a requested commit are recorded as for any pull
+    /// (Java's `tryCommitOffset`).
+    fn offset_reset_response(
+        &self,
+        request: &Request<'_>,
+        header: &PullHeader,
+        topic: &TopicConfig,
+        group: &SubscriptionGroup,
+        reset: i64,
+    ) -> Response {
+        self.host.info(&format!(
+            "The queue under pulling was previously reset to start from {reset}"
+        ));
+        let store = self.host.store();
+        let min_offset = store.min_offset(&header.topic, header.queue_id);
+        let max_offset = store.max_offset(&header.topic, header.queue_id);
+        self.host.offsets().commit_pull_offset(
+            &header.group,
+            &header.topic,
+            header.queue_id,
+            reset,
+        );
+        if request.allow_hold()
+            && header.has(pull_sys_flag::COMMIT_OFFSET)
+            && !self.settings.broker_is_slave
+        {
+            self.host.offsets().commit(
+                request.remote_addr(),
+                &header.group,
+                &header.topic,
+                header.queue_id,
+                header.commit_offset,
+            );
+        }
+        let code = if self.settings.broker_is_slave {
+            ResponseCode::PULL_RETRY_IMMEDIATELY
+        } else {
+            ResponseCode::PULL_OFFSET_MOVED
+        };
+        let suggest_broker = self.suggest_which_broker_id(group, false);
+        Response {
+            code,
+            remark: Some("OFFSET_RESET".to_owned()),
+            ..Response::default()
+        }
+        .with_int("suggestWhichBrokerId", suggest_broker)
+        .with_int("nextBeginOffset", reset)
+        .with_int("minOffset", min_offset)
+        .with_int("maxOffset", max_offset)
+        .with_int("topicSysFlag", topic.topic_sys_flag)
+        .with_int("groupSysFlag", group.group_sys_flag)
     }
 
     /// `suggestWhichBrokerId` as Java's `composeResponseHeader` sets it:
@@ -607,6 +679,19 @@ impl PullPlugin {
                 format!("Topic {topic} not exist!"),
             ));
         }
+        // 5.x with useServerSideResetOffset: a commit for a queue whose
+        // reset no pull has taken yet is ignored (it predates the reset).
+        let reset_pending = self
+            .host
+            .broker_admin()
+            .is_ok_and(|admin| admin.has_offset_reset(&topic, &group, queue_id));
+        if reset_pending && self.host.config_or("useServerSideResetOffset", true) {
+            self.host.info(&format!(
+                "Update consumer offset is rejected because of previous offset-reset. Group={group}, Topic={topic}, QueueId={queue_id}, Offset={offset}"
+            ));
+            return Ok(Response::success().with_remark("Offset has been previously reset"));
+        }
+        // A commit lower than the stored offset is accepted (Java logs it).
         self.host
             .offsets()
             .commit(request.remote_addr(), &group, &topic, queue_id, offset);

@@ -1304,3 +1304,86 @@ fn get_earliest_msg_storetime_answers_the_first_store_time_or_minus_one() {
     assert_eq!(empty.code, ResponseCode::SUCCESS);
     assert_eq!(empty.field("timestamp"), Some("-1"));
 }
+
+// ------------------------------------------------ server-side offset reset
+
+#[test]
+fn update_consumer_offset_accepts_a_lower_offset() {
+    let fake = broker();
+    fake.add_group(SubscriptionGroup::new(GROUP));
+    let plugin = start(&fake);
+    respond(&update_offset(42), &plugin);
+    let response = respond(&update_offset(7), &plugin);
+    assert_eq!(response, Response::success());
+    assert_eq!(fake.state().offsets.get(&queue_key(GROUP)), Some(&7));
+}
+
+#[test]
+fn a_pull_after_a_server_side_reset_moves_to_the_reset_offset_once() {
+    let fake = broker();
+    for i in 0..5 {
+        store(&fake, &format!("m{i}"), "A");
+    }
+    let plugin = start(&fake);
+    fake.host("test")
+        .broker_admin()
+        .expect("ABI 1.2")
+        .assign_reset_offset(TOPIC, GROUP, 0, 1);
+
+    let response = respond(&pull(4, HOLDING), &plugin);
+    assert_eq!(
+        response.code,
+        ResponseCode::PULL_OFFSET_MOVED,
+        "{response:?}"
+    );
+    assert_eq!(response.remark.as_deref(), Some("OFFSET_RESET"));
+    assert_eq!(response.field("nextBeginOffset"), Some("1"));
+    assert_eq!(response.field("minOffset"), Some("0"));
+    assert_eq!(response.field("maxOffset"), Some("5"));
+    assert!(response.body.is_empty());
+    assert_eq!(fake.state().pull_offsets.get(&queue_key(GROUP)), Some(&1));
+
+    // Taken: the next pull reads from where it asks.
+    let response = respond(&pull(1, HOLDING), &plugin);
+    assert_eq!(response.code, ResponseCode::SUCCESS);
+    assert_eq!(bodies(&response), ["m1", "m2", "m3", "m4"]);
+}
+
+#[test]
+fn with_the_feature_off_a_pending_reset_is_taken_but_not_answered() {
+    let fake = broker();
+    store(&fake, "m0", "A");
+    fake.set_config("useServerSideResetOffset", "false");
+    let plugin = start(&fake);
+    fake.host("test")
+        .broker_admin()
+        .expect("ABI 1.2")
+        .assign_reset_offset(TOPIC, GROUP, 0, 0);
+    let response = respond(&pull(0, HOLDING), &plugin);
+    assert_eq!(response.code, ResponseCode::SUCCESS);
+    assert!(fake.state().reset_offsets.is_empty());
+}
+
+#[test]
+fn a_commit_older_than_a_pending_reset_is_ignored() {
+    let fake = broker();
+    fake.add_group(SubscriptionGroup::new(GROUP));
+    let plugin = start(&fake);
+    fake.host("test")
+        .broker_admin()
+        .expect("ABI 1.2")
+        .assign_reset_offset(TOPIC, GROUP, 0, 3);
+    let response = respond(&update_offset(9), &plugin);
+    assert_eq!(response.code, ResponseCode::SUCCESS);
+    assert_eq!(
+        response.remark.as_deref(),
+        Some("Offset has been previously reset")
+    );
+    assert_eq!(fake.state().offsets.get(&queue_key(GROUP)), Some(&3));
+
+    // Off: the commit is applied.
+    fake.set_config("useServerSideResetOffset", "false");
+    let response = respond(&update_offset(9), &plugin);
+    assert_eq!(response, Response::success());
+    assert_eq!(fake.state().offsets.get(&queue_key(GROUP)), Some(&9));
+}

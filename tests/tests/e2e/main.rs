@@ -1,6 +1,7 @@
 //! The end-to-end suite: one test binary (each module was a file of its own),
 //! so the stock-client stack is linked once rather than once per file.
 
+mod admin_operations;
 mod admin_plugin;
 mod crash_recovery;
 mod crash_sync_flush;

@@ -8,12 +8,14 @@
 //! [`super::Host`] that answers [`HostError::MissingCapability`] when the
 //! broker is older than the plugin (see `docs/WRITING_PLUGINS.md`).
 
+mod admin;
 mod clients;
 mod config;
 mod offsets;
 mod store;
 mod topics;
 
+pub use admin::*;
 pub use clients::*;
 pub use config::*;
 pub use offsets::*;
@@ -147,12 +149,21 @@ pub trait HostServices:
 
     /// [`ClientCalls`], when the host has it (ABI 1.1 and later).
     fn client_calls(&self) -> Option<&dyn ClientCalls>;
+
+    // ABI 1.2: broker config update
+    /// [`BrokerAdmin`], when the host has it (ABI 1.2 and later).
+    fn broker_admin(&self) -> Option<&dyn BrokerAdmin>;
 }
 
 /// Capabilities added after ABI 1.0: name and the ABI minor that added it.
 /// [`super::Host`]'s accessor for one answers
 /// [`HostError::MissingCapability`] on an older host.
-pub const CAPABILITIES_SINCE: &[(&str, u32)] = &[("client_calls", 1), ("client_invoke", 2)];
+pub const CAPABILITIES_SINCE: &[(&str, u32)] = &[
+    ("client_calls", 1),
+    ("client_invoke", 2),
+    // ABI 1.2: broker config update
+    ("broker_admin", 2),
+];
 
 /// [`HostError::MissingCapability`] for `capability` (a name of
 /// [`CAPABILITIES_SINCE`]) on a host of ABI `host_abi`.

@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::fastjson::JsonWriter;
 use crate::message::{body_crc, encode_record_into, find_property, RecordToEncode};
 use crate::sdk::{
-    glue, missing_capability, BatchToPut, BoundaryType, BrokerConfig, BrokerIdentity, ClientCalls,
-    ClientChannel, ClientRequest, ClientResponse, ClientsAndLocks, Connection, ConsumerGroupInfo,
-    ConsumerOffsets, ConsumerRegistration, FlushTicket, GetRequest, GetResult, GetStatus, Host,
-    HostError, HostServices, Log, LogLevel, MessageQueue, MessageStore, MessageToPut,
-    MetadataTable, Plugin, PutResult, PutStatus, QueryResult, SubscriptionGroup, TopicConfig,
-    TopicsAndGroups,
+    glue, missing_capability, BatchToPut, BoundaryType, BrokerAdmin, BrokerConfig,
+    BrokerConfigText, BrokerIdentity, ClientCalls, ClientChannel, ClientRequest, ClientResponse,
+    ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration,
+    FlushTicket, GetRequest, GetResult, GetStatus, Host, HostError, HostServices, LiveChannel, Log,
+    LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, Plugin, PutResult,
+    PutStatus, QueryResult, SubscriptionGroup, TopicConfig, TopicsAndGroups,
 };
 
 /// One message as the fake store keeps it.
@@ -104,6 +104,19 @@ pub struct FakeHostState {
     pub min_offsets: HashMap<(String, i32), i64>,
     /// When set, `update_topic` and `update_subscription_group` refuse with this text.
     pub refuse_updates: Option<String>,
+    // ABI 1.2: broker config update
+    /// `BrokerAdmin::update_config` calls, in order (each call's entries).
+    pub config_updates: Vec<Vec<(String, String)>>,
+    /// The configuration's version counter (bumped by every update).
+    pub config_version: i64,
+    /// When set, `update_config` refuses with this text.
+    pub refuse_config_update: Option<String>,
+    /// Live producer channels by group (filled by `register_producer`).
+    pub producer_channels: BTreeMap<String, Vec<LiveChannel>>,
+    /// Live consumer channels by group (filled by `register_consumer`).
+    pub consumer_channels: BTreeMap<String, Vec<LiveChannel>>,
+    /// Pending server-side reset offsets by (topic, group, queue).
+    pub reset_offsets: BTreeMap<(String, String, i32), i64>,
 }
 
 /// The in-memory host. Cheap to clone (clones share state).
@@ -298,6 +311,118 @@ impl HostServices for FakeHost {
         let minor = crate::sdk::abi_minor(&self.abi_version());
         (minor >= 1).then_some(self as &dyn ClientCalls)
     }
+
+    // ABI 1.2: broker config update
+    fn broker_admin(&self) -> Option<&dyn BrokerAdmin> {
+        let minor = crate::sdk::abi_minor(&self.abi_version());
+        (minor >= 2).then_some(self as &dyn BrokerAdmin)
+    }
+}
+
+// ABI 1.2: broker config update
+impl BrokerAdmin for FakeHost {
+    /// The config map, sorted by key, as `key=value` lines; the version is
+    /// `{"counter":<config_version>,"stateVersion":0,"timestamp":0}`.
+    fn config_text(&self) -> BrokerConfigText {
+        let state = self.state();
+        let mut keys: Vec<&String> = state.config.keys().collect();
+        keys.sort();
+        let mut properties = String::new();
+        for key in keys {
+            properties.push_str(key);
+            properties.push('=');
+            properties.push_str(&state.config[key]);
+            properties.push('\n');
+        }
+        BrokerConfigText {
+            properties,
+            data_version: format!(
+                "{{\"counter\":{},\"stateVersion\":0,\"timestamp\":0}}",
+                state.config_version
+            ),
+        }
+    }
+
+    fn update_config(&self, entries: &[(String, String)]) -> Result<(), HostError> {
+        let mut state = self.state();
+        if let Some(reason) = &state.refuse_config_update {
+            return Err(HostError::Refused(reason.clone()));
+        }
+        for (key, value) in entries {
+            state.config.insert(key.clone(), value.clone());
+        }
+        state.config_updates.push(entries.to_vec());
+        state.config_version += 1;
+        Ok(())
+    }
+
+    fn producer_channels(&self, group: &str) -> Vec<LiveChannel> {
+        self.state()
+            .producer_channels
+            .get(group)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn consumer_channels(&self, group: &str) -> Vec<LiveChannel> {
+        self.state()
+            .consumer_channels
+            .get(group)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn delete_subscription_group(&self, group: &str, clean_offset: bool) -> bool {
+        let mut state = self.state();
+        let existed = state.groups.remove(group).is_some();
+        state.forbidden.retain(|(g, _), _| g != group);
+        if clean_offset {
+            state.offsets.retain(|(g, _, _), _| g != group);
+            state.pull_offsets.retain(|(g, _, _), _| g != group);
+            state.reset_offsets.retain(|(_, g, _), _| g != group);
+        }
+        existed
+    }
+
+    fn assign_reset_offset(&self, topic: &str, group: &str, queue_id: i32, offset: i64) {
+        if topic.is_empty() || group.is_empty() || queue_id < 0 || offset < 0 {
+            return;
+        }
+        let mut state = self.state();
+        state
+            .reset_offsets
+            .insert((topic.to_owned(), group.to_owned(), queue_id), offset);
+        state
+            .offsets
+            .insert((group.to_owned(), topic.to_owned(), queue_id), offset);
+    }
+
+    fn take_reset_offset(&self, topic: &str, group: &str, queue_id: i32) -> Option<i64> {
+        self.state()
+            .reset_offsets
+            .remove(&(topic.to_owned(), group.to_owned(), queue_id))
+    }
+
+    fn has_offset_reset(&self, topic: &str, group: &str, queue_id: i32) -> bool {
+        self.state()
+            .reset_offsets
+            .contains_key(&(topic.to_owned(), group.to_owned(), queue_id))
+    }
+}
+
+fn live_channel(channel: &ClientChannel<'_>) -> LiveChannel {
+    LiveChannel {
+        connection_id: channel.connection_id,
+        client_id: channel.client_id.to_owned(),
+        client_addr: channel.remote_addr.to_owned(),
+        language: channel.language,
+        version: channel.version,
+    }
+}
+
+fn add_channel(channels: &mut Vec<LiveChannel>, channel: &ClientChannel<'_>) {
+    channels.retain(|known| known.connection_id != channel.connection_id);
+    channels.push(live_channel(channel));
 }
 
 impl ClientCalls for FakeHost {
@@ -799,6 +924,10 @@ impl ClientsAndLocks for FakeHost {
         if !clients.iter().any(|id| id == channel.client_id) {
             clients.push(channel.client_id.to_owned());
         }
+        add_channel(
+            state.producer_channels.entry(group.to_owned()).or_default(),
+            channel,
+        );
     }
 
     fn register_consumer(
@@ -810,6 +939,13 @@ impl ClientsAndLocks for FakeHost {
         state
             .client_connections
             .insert(channel.client_id.to_owned(), channel.connection_id);
+        add_channel(
+            state
+                .consumer_channels
+                .entry(registration.group.clone())
+                .or_default(),
+            channel,
+        );
         let connection = Connection {
             client_id: channel.client_id.to_owned(),
             client_addr: channel.remote_addr.to_owned(),
@@ -854,7 +990,8 @@ impl ClientsAndLocks for FakeHost {
         producer_group: &str,
         consumer_group: &str,
     ) {
-        let mut state = self.state();
+        let mut guard = self.state();
+        let state = &mut *guard;
         if let Some(clients) = state.producers.get_mut(producer_group) {
             clients.retain(|id| id != client_id);
         }
@@ -863,6 +1000,17 @@ impl ClientsAndLocks for FakeHost {
         }
         if let Some(connections) = state.connections.get_mut(consumer_group) {
             connections.retain(|connection| connection.client_id != client_id);
+        }
+        for (group, channels) in [
+            (producer_group, &mut state.producer_channels),
+            (consumer_group, &mut state.consumer_channels),
+        ] {
+            if let Some(list) = channels.get_mut(group) {
+                list.retain(|channel| channel.client_id != client_id);
+                if list.is_empty() {
+                    channels.remove(group);
+                }
+            }
         }
     }
 
