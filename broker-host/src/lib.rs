@@ -14,6 +14,7 @@
 //! `broker` wires them all together.
 
 pub mod broker;
+pub mod broker_stats;
 pub mod capabilities;
 pub mod clients;
 pub mod clock;

@@ -9,6 +9,7 @@
 mod clients;
 mod config;
 mod offsets;
+mod operations;
 mod runtime_info;
 mod store;
 mod topics;
@@ -16,7 +17,9 @@ mod topics;
 use std::sync::Arc;
 
 use plugin_api::ffi::{HostContextBox, ABI_VERSION};
-use plugin_api::sdk::{BrokerIdentity, ClientCalls, HostServices};
+use plugin_api::sdk::{BrokerIdentity, ClientCalls, HostServices, Operations};
+
+use crate::broker_stats::BrokerStatsManager;
 
 use crate::clients::{ClientRegistry, RebalanceLockManager};
 use crate::config::BrokerConfig;
@@ -40,6 +43,9 @@ pub struct HostParts {
     pub locks: Arc<RebalanceLockManager>,
     /// Live connections, for requests the broker sends to clients.
     pub directory: Arc<ConnectionDirectory>,
+    /// Broker statistics (`BrokerStatsManager`), fed by the put and get
+    /// capabilities.
+    pub stats: Arc<BrokerStatsManager>,
 }
 
 /// Every capability the host offers plugins. Cheap to clone.
@@ -80,6 +86,11 @@ impl HostServices for BrokerServices {
     }
 
     fn client_calls(&self) -> Option<&dyn ClientCalls> {
+        Some(self)
+    }
+
+    // ABI 1.2: broker stats
+    fn operations(&self) -> Option<&dyn Operations> {
         Some(self)
     }
 }

@@ -38,7 +38,7 @@ use crate::codec::{ExtFields, FieldSpan, FieldsView, InvalidFieldSpans};
 /// The plugin ABI version. The host loads a plugin built against any minor
 /// of the same major version, older or newer; another major is refused.
 #[cfg(not(feature = "simulate-incompatible-abi"))]
-pub const ABI_VERSION: &str = "1.1.0";
+pub const ABI_VERSION: &str = "1.2.0";
 /// The plugin ABI version (this build pretends to be an incompatible one, for tests).
 #[cfg(feature = "simulate-incompatible-abi")]
 pub const ABI_VERSION: &str = "99.0.0";
@@ -529,6 +529,47 @@ pub trait FfiHostContext: Send + Sync + Clone + 'static {
         connection_id: u64,
         request: &FfiClientRequest,
     ) -> RResult<(), RString>;
+
+    // ABI 1.2: broker stats (absent from an older host: check `abi_version`)
+
+    /// `BrokerStatsManager.getStatsItem(statsName, statsKey)`.
+    fn stats_item(&self, stats_name: RStr<'_>, stats_key: RStr<'_>) -> ROption<FfiStatsItem>;
+
+    /// Groups consuming `topic` (online subscribers and groups with offsets).
+    fn topic_consumed_by(&self, topic: RStr<'_>) -> RVec<RString>;
+
+    /// `delayOffset.json` as `ScheduleMessageService.encode()` writes it.
+    fn delay_offsets_json(&self) -> RString;
+
+    /// `cleanExpiredConsumerQueue`: queues destroyed, or the remark.
+    fn clean_expired_consume_queues(&self) -> RResult<u64, RString>;
+
+    /// `cleanUnusedTopic`: queues deleted, or the remark.
+    fn clean_unused_topics(&self) -> RResult<u64, RString>;
+}
+
+/// One window of a stats item (ABI 1.2).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq)]
+pub struct FfiStatsWindow {
+    /// Value added within the window.
+    pub sum: i64,
+    /// Per second.
+    pub tps: f64,
+    /// Per call.
+    pub avgpt: f64,
+}
+
+/// A stats item's minute, hour and day windows (ABI 1.2).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq)]
+pub struct FfiStatsItem {
+    /// Last minute.
+    pub minute: FfiStatsWindow,
+    /// Last hour.
+    pub hour: FfiStatsWindow,
+    /// Last day.
+    pub day: FfiStatsWindow,
 }
 
 /// A request the broker sends to a client (ABI 1.1).

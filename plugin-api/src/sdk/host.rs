@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::capabilities::{
     BrokerConfig, BrokerIdentity, ClientCalls, ClientsAndLocks, ConsumerOffsets, HostError,
-    HostServices, LogLevel, MessageStore, TopicsAndGroups,
+    HostServices, LogLevel, MessageStore, Operations, TopicsAndGroups,
 };
 
 /// Handle to the host's capabilities, given to [`super::Plugin::new`].
@@ -85,6 +85,19 @@ impl Host {
             .ok_or_else(|| HostError::MissingCapability {
                 capability: "client_calls",
                 since: "1.1.0",
+                host_abi: self.services.abi_version(),
+            })
+    }
+
+    // ABI 1.2: broker stats
+    /// Broker statistics and store operations (ABI 1.2); on an older broker
+    /// [`HostError::MissingCapability`].
+    pub fn operations(&self) -> Result<&dyn Operations, HostError> {
+        self.services
+            .operations()
+            .ok_or_else(|| HostError::MissingCapability {
+                capability: "operations",
+                since: "1.2.0",
                 host_abi: self.services.abi_version(),
             })
     }

@@ -13,9 +13,23 @@
 //!   fastjson's object-key form;
 //! - GET_CONSUMER_CONNECTION_LIST (203): `ConsumerConnection`.
 //!
+//! Stats and clean-up codes, each in its module, over the host's ABI 1.2
+//! `operations` capability: VIEW_BROKER_STATS_DATA (315, [`stats_data`]),
+//! QUERY_TOPIC_CONSUME_BY_WHO (300, [`consume_by_who`]),
+//! GET_BROKER_CONSUME_STATS (317, [`broker_consume_stats`]),
+//! GET_ALL_DELAY_OFFSET (45, [`delay_offset`]), CLEAN_EXPIRED_CONSUMEQUEUE
+//! (306) and CLEAN_UNUSED_TOPIC (316, [`cleanup`]).
+//!
 //! Topic and group state lives in the host (metadata managers, store,
 //! client registry); topic changes reach the name servers through the
 //! host's registration service.
+
+pub mod broker_consume_stats;
+pub mod cleanup;
+pub mod consume_by_who;
+pub mod delay_offset;
+mod ops;
+pub mod stats_data;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -103,6 +117,13 @@ impl Plugin for AdminPlugin {
         request_code::GET_CONSUMER_CONNECTION_LIST,
         request_code::GET_CONSUME_STATS,
         request_code::DELETE_TOPIC_IN_BROKER,
+        // Stats and clean-up (their own modules).
+        request_code::VIEW_BROKER_STATS_DATA,
+        request_code::QUERY_TOPIC_CONSUME_BY_WHO,
+        request_code::GET_BROKER_CONSUME_STATS,
+        request_code::GET_ALL_DELAY_OFFSET,
+        request_code::CLEAN_EXPIRED_CONSUMEQUEUE,
+        request_code::CLEAN_UNUSED_TOPIC,
     ];
     type Settings = NoSettings;
 
@@ -132,6 +153,20 @@ impl Processor for AdminPlugin {
             request_code::GET_CONSUMER_CONNECTION_LIST => self.consumer_connections(request)?,
             request_code::GET_CONSUME_STATS => self.consume_stats(request)?,
             request_code::DELETE_TOPIC_IN_BROKER => self.delete_topic(request)?,
+            request_code::VIEW_BROKER_STATS_DATA => {
+                stats_data::view_broker_stats_data(&self.host, request)?
+            }
+            request_code::QUERY_TOPIC_CONSUME_BY_WHO => {
+                consume_by_who::query_topic_consume_by_who(&self.host, request)?
+            }
+            request_code::GET_BROKER_CONSUME_STATS => {
+                broker_consume_stats::broker_consume_stats(&self.host, &self.broker_name, request)?
+            }
+            request_code::GET_ALL_DELAY_OFFSET => delay_offset::all_delay_offset(&self.host)?,
+            request_code::CLEAN_EXPIRED_CONSUMEQUEUE => {
+                cleanup::clean_expired_consume_queue(&self.host)?
+            }
+            request_code::CLEAN_UNUSED_TOPIC => cleanup::clean_unused_topic(&self.host)?,
             other => {
                 return Err(ProcessError::respond(
                     ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
@@ -545,3 +580,5 @@ plugin_api::export_plugin!(AdminPlugin);
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_stats;

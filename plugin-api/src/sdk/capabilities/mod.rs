@@ -11,12 +11,14 @@
 mod clients;
 mod config;
 mod offsets;
+mod operations;
 mod store;
 mod topics;
 
 pub use clients::*;
 pub use config::*;
 pub use offsets::*;
+pub use operations::*;
 pub use store::*;
 pub use topics::*;
 
@@ -94,12 +96,18 @@ pub trait HostServices:
 
     /// [`ClientCalls`], when the host has it (ABI 1.1 and later).
     fn client_calls(&self) -> Option<&dyn ClientCalls>;
+
+    // ABI 1.2: broker stats
+    /// [`Operations`], when the host has it (ABI 1.2 and later).
+    fn operations(&self) -> Option<&dyn Operations> {
+        None
+    }
 }
 
 /// Capabilities added after ABI 1.0: name and the ABI minor that added it.
 /// [`super::Host`]'s accessor for one answers
 /// [`HostError::MissingCapability`] on an older host.
-pub const CAPABILITIES_SINCE: &[(&str, u32)] = &[("client_calls", 1)];
+pub const CAPABILITIES_SINCE: &[(&str, u32)] = &[("client_calls", 1), ("operations", 2)];
 
 /// The minor number of an ABI version text (`1.1.0` → 1); 0 when unreadable.
 pub fn abi_minor(version: &str) -> u32 {

@@ -12,8 +12,9 @@ use crate::sdk::{
     glue, BatchToPut, BoundaryType, BrokerConfig, BrokerIdentity, ClientCalls, ClientChannel,
     ClientRequest, ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets,
     ConsumerRegistration, FlushTicket, GetRequest, GetResult, GetStatus, Host, HostError,
-    HostServices, Log, LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, Plugin,
-    PutResult, PutStatus, QueryResult, SubscriptionGroup, TopicConfig, TopicsAndGroups,
+    HostServices, Log, LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable,
+    Operations, Plugin, PutResult, PutStatus, QueryResult, StatsItemData, SubscriptionGroup,
+    TopicConfig, TopicsAndGroups,
 };
 
 /// One message as the fake store keeps it.
@@ -93,6 +94,16 @@ pub struct FakeHostState {
     pub min_offsets: HashMap<(String, i32), i64>,
     /// When set, `update_topic` and `update_subscription_group` refuse with this text.
     pub refuse_updates: Option<String>,
+    // ABI 1.2: broker stats
+    /// Stats items by (stats name, stats key), answered by `stats_item`.
+    pub stats_items: HashMap<(String, String), StatsItemData>,
+    /// What `delay_offsets_json` answers.
+    pub delay_offsets_json: String,
+    /// The clean-ups asked for (`clean_expired_consume_queues`,
+    /// `clean_unused_topics`), in order.
+    pub cleanups: Vec<&'static str>,
+    /// How many queues each clean-up reports, or the refusal it answers.
+    pub cleanup_result: Option<Result<usize, String>>,
 }
 
 /// The in-memory host. Cheap to clone (clones share state).
@@ -286,6 +297,65 @@ impl HostServices for FakeHost {
     fn client_calls(&self) -> Option<&dyn ClientCalls> {
         let minor = crate::sdk::abi_minor(&self.abi_version());
         (minor >= 1).then_some(self as &dyn ClientCalls)
+    }
+
+    // ABI 1.2: broker stats
+    fn operations(&self) -> Option<&dyn Operations> {
+        let minor = crate::sdk::abi_minor(&self.abi_version());
+        (minor >= 2).then_some(self as &dyn Operations)
+    }
+}
+
+// ABI 1.2: broker stats
+impl Operations for FakeHost {
+    fn stats_item(&self, stats_name: &str, stats_key: &str) -> Option<StatsItemData> {
+        self.state()
+            .stats_items
+            .get(&(stats_name.to_owned(), stats_key.to_owned()))
+            .copied()
+    }
+
+    fn topic_consumed_by(&self, topic: &str) -> Vec<String> {
+        let state = self.state();
+        let mut groups: Vec<String> = state
+            .consumers
+            .iter()
+            .filter(|(_, info)| info.subscriptions.iter().any(|s| s.topic == topic))
+            .map(|(group, _)| group.clone())
+            .chain(
+                state
+                    .offsets
+                    .keys()
+                    .filter(|(_, t, _)| t == topic)
+                    .map(|(group, _, _)| group.clone()),
+            )
+            .collect();
+        groups.sort();
+        groups.dedup();
+        groups
+    }
+
+    fn delay_offsets_json(&self) -> String {
+        self.state().delay_offsets_json.clone()
+    }
+
+    fn clean_expired_consume_queues(&self) -> Result<usize, HostError> {
+        self.cleanup("clean_expired_consume_queues")
+    }
+
+    fn clean_unused_topics(&self) -> Result<usize, HostError> {
+        self.cleanup("clean_unused_topics")
+    }
+}
+
+impl FakeHost {
+    fn cleanup(&self, what: &'static str) -> Result<usize, HostError> {
+        let mut state = self.state();
+        state.cleanups.push(what);
+        match state.cleanup_result.clone() {
+            None => Ok(0),
+            Some(result) => result.map_err(HostError::Refused),
+        }
     }
 }
 
