@@ -439,8 +439,11 @@ impl AdminPlugin {
                 .end_object();
         }
         w.end_object();
-        // Put TPS statistics are not collected yet.
-        w.field_double("topicPutTps", 0.0).end_object();
+        w.field_double(
+            "topicPutTps",
+            ops::minute_tps(&self.host, "TOPIC_PUT_NUMS", &topic),
+        )
+        .end_object();
         Ok(Response::success().with_body(w.into_bytes()))
     }
 
@@ -536,9 +539,17 @@ impl AdminPlugin {
             topics
         };
 
+        // `tpsGroupGetNums(group, topic)` summed over the topics reported.
+        let consume_tps: f64 = topics
+            .iter()
+            .filter(|topic| self.host.topics().topic(topic).is_some())
+            .map(|topic| {
+                let key = format!("{topic}@{group}");
+                ops::minute_tps(&self.host, "GROUP_GET_NUMS", &key)
+            })
+            .fold(0.0, |sum, tps| sum + tps);
         let mut w = JsonWriter::new();
-        // Consume TPS statistics are not collected yet.
-        w.begin_object().field_double("consumeTps", 0.0);
+        w.begin_object().field_double("consumeTps", consume_tps);
         w.key("offsetTable").begin_object();
         for topic in &topics {
             let Some(config) = self.host.topics().topic(topic) else {

@@ -354,3 +354,61 @@ fn a_failed_clean_up_answers_system_error_with_its_message() {
     let response = call(&plugin, request_code::CLEAN_UNUSED_TOPIC, &[]);
     assert_error(&response, ResponseCode::SYSTEM_ERROR, "disk gone");
 }
+
+// --- TPS in GET_TOPIC_STATS_INFO (202) and GET_CONSUME_STATS (208) ---
+
+#[test]
+fn topic_stats_and_consume_stats_report_the_minute_tps() {
+    let (fake, plugin) = started();
+    topic(&fake, "Orders", 1, false);
+    fake.commit("127.0.0.1", "g", "Orders", 0, 0);
+    {
+        let mut state = fake.state();
+        state.stats_items.insert(
+            ("TOPIC_PUT_NUMS".into(), "Orders".into()),
+            StatsItemData {
+                minute: window(30, 0.5, 1.0),
+                ..StatsItemData::default()
+            },
+        );
+        state.stats_items.insert(
+            ("GROUP_GET_NUMS".into(), "Orders@g".into()),
+            StatsItemData {
+                minute: window(15, 0.25, 3.0),
+                ..StatsItemData::default()
+            },
+        );
+    }
+    let stats = call(
+        &plugin,
+        request_code::GET_TOPIC_STATS_INFO,
+        &[("topic", "Orders")],
+    );
+    assert!(
+        text(&stats).ends_with(r#""topicPutTps":0.5}"#),
+        "{}",
+        text(&stats)
+    );
+    let consume = call(
+        &plugin,
+        request_code::GET_CONSUME_STATS,
+        &[("consumerGroup", "g")],
+    );
+    assert!(
+        text(&consume).starts_with(r#"{"consumeTps":0.25,"#),
+        "{}",
+        text(&consume)
+    );
+    // Nothing counted: 0.0, as Java's empty snapshot.
+    fake.state().stats_items.clear();
+    let stats = call(
+        &plugin,
+        request_code::GET_TOPIC_STATS_INFO,
+        &[("topic", "Orders")],
+    );
+    assert!(
+        text(&stats).ends_with(r#""topicPutTps":0.0}"#),
+        "{}",
+        text(&stats)
+    );
+}
