@@ -180,6 +180,8 @@ pub mod request_code {
     pub const SEND_REPLY_MESSAGE_V2: i32 = 325;
     /// Broker → client: push a reply message.
     pub const PUSH_REPLY_MESSAGE_TO_CLIENT: i32 = 326;
+    /// Topics a consumer group has committed offsets in.
+    pub const QUERY_TOPICS_BY_CONSUMER: i32 = 343;
     /// Get one topic's config.
     pub const GET_TOPIC_CONFIG: i32 = 351;
     /// Get one subscription group's config.

@@ -18,7 +18,8 @@
 //! QUERY_TOPIC_CONSUME_BY_WHO (300, [`consume_by_who`]),
 //! GET_BROKER_CONSUME_STATS (317, [`broker_consume_stats`]),
 //! GET_ALL_DELAY_OFFSET (45, [`delay_offset`]), CLEAN_EXPIRED_CONSUMEQUEUE
-//! (306) and CLEAN_UNUSED_TOPIC (316, [`cleanup`]).
+//! (306) and CLEAN_UNUSED_TOPIC (316, [`cleanup`]); QUERY_TOPICS_BY_CONSUMER
+//! (343, [`topics_by_consumer`]).
 //!
 //! Topic and group state lives in the host (metadata managers, store,
 //! client registry); topic changes reach the name servers through the
@@ -30,6 +31,7 @@ pub mod consume_by_who;
 pub mod delay_offset;
 mod ops;
 pub mod stats_data;
+pub mod topics_by_consumer;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -124,6 +126,7 @@ impl Plugin for AdminPlugin {
         request_code::GET_ALL_DELAY_OFFSET,
         request_code::CLEAN_EXPIRED_CONSUMEQUEUE,
         request_code::CLEAN_UNUSED_TOPIC,
+        request_code::QUERY_TOPICS_BY_CONSUMER,
     ];
     type Settings = NoSettings;
 
@@ -167,6 +170,9 @@ impl Processor for AdminPlugin {
                 cleanup::clean_expired_consume_queue(&self.host)?
             }
             request_code::CLEAN_UNUSED_TOPIC => cleanup::clean_unused_topic(&self.host)?,
+            request_code::QUERY_TOPICS_BY_CONSUMER => {
+                topics_by_consumer::query_topics_by_consumer(&self.host, request)?
+            }
             other => {
                 return Err(ProcessError::respond(
                     ResponseCode::REQUEST_CODE_NOT_SUPPORTED,

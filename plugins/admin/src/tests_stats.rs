@@ -412,3 +412,38 @@ fn topic_stats_and_consume_stats_report_the_minute_tps() {
         text(&stats)
     );
 }
+
+// --- QUERY_TOPICS_BY_CONSUMER (343) ---
+
+#[test]
+fn topics_by_consumer_lists_the_group_s_offset_topics_with_the_broker() {
+    let (fake, plugin) = started();
+    fake.commit("127.0.0.1", "g", "Orders", 0, 1);
+    fake.commit("127.0.0.1", "g", "%RETRY%g", 0, 0);
+    fake.commit("127.0.0.1", "other", "Else", 0, 0);
+    let response = call(
+        &plugin,
+        request_code::QUERY_TOPICS_BY_CONSUMER,
+        &[("group", "g")],
+    );
+    assert_eq!(response.code, ResponseCode::SUCCESS);
+    assert_eq!(
+        text(&response),
+        r#"{"brokerAddr":"127.0.0.1:10911","topicList":["%RETRY%g","Orders"]}"#
+    );
+    let none = call(
+        &plugin,
+        request_code::QUERY_TOPICS_BY_CONSUMER,
+        &[("group", "nobody")],
+    );
+    assert_eq!(
+        text(&none),
+        r#"{"brokerAddr":"127.0.0.1:10911","topicList":[]}"#
+    );
+    let missing = call(&plugin, request_code::QUERY_TOPICS_BY_CONSUMER, &[]);
+    assert_error(
+        &missing,
+        ResponseCode::SYSTEM_ERROR,
+        "the custom field <group> is null",
+    );
+}

@@ -318,6 +318,16 @@ fn broker_consume_stats_report_the_lag_of_every_group() {
         text.ends_with(r#"],"totalDiff":3,"totalInflightDiff":-2}"#),
         "{text}"
     );
+    // QUERY_TOPICS_BY_CONSUMER (343): the group's offset topics.
+    let topics = client.call_code(343, &[("group", GROUP)]);
+    assert_eq!(topics.code, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&topics.body),
+        format!(
+            r#"{{"brokerAddr":"{}","topicList":["{TOPIC}"]}}"#,
+            broker.addr()
+        )
+    );
     let missing = client.call_code(317, &[]);
     assert_eq!(
         (missing.code, missing.remark.as_deref()),
