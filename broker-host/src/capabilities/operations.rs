@@ -72,4 +72,8 @@ impl Operations for BrokerServices {
             .collect();
         Ok(store.clean_unused_topics(&retain))
     }
+
+    fn record_send_back(&self, group: &str, topic: &str) {
+        self.inner.stats.record_send_back(group, topic);
+    }
 }

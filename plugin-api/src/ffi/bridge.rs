@@ -666,6 +666,18 @@ impl FfiHostContext for HostSide {
         )
     }
 
+    fn record_send_back(&self, group: RStr<'_>, topic: RStr<'_>) {
+        self.guarded(
+            "record_send_back",
+            || (),
+            || {
+                if let Some(ops) = self.0.operations() {
+                    ops.record_send_back(group.as_str(), topic.as_str());
+                }
+            },
+        )
+    }
+
     fn runtime_info(&self) -> RVec<FfiOwnedField> {
         self.guarded("runtime_info", RVec::new, || {
             self.0
@@ -827,6 +839,10 @@ impl Operations for PluginSideHost {
             RResult::ROk(count) => Ok(usize::try_from(count).unwrap_or(usize::MAX)),
             RResult::RErr(reason) => Err(HostError::Refused(reason.into_string())),
         }
+    }
+
+    fn record_send_back(&self, group: &str, topic: &str) {
+        self.0.record_send_back(group.into(), topic.into())
     }
 }
 

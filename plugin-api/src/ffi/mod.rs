@@ -546,6 +546,9 @@ pub trait FfiHostContext: Send + Sync + Clone + 'static {
 
     /// `cleanUnusedTopic`: queues deleted, or the remark.
     fn clean_unused_topics(&self) -> RResult<u64, RString>;
+
+    /// `incSendBackNums(group, topic)`.
+    fn record_send_back(&self, group: RStr<'_>, topic: RStr<'_>);
 }
 
 /// One window of a stats item (ABI 1.2).

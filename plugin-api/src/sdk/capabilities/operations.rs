@@ -55,4 +55,9 @@ pub trait Operations: Send + Sync {
     /// the consume queues of topics the broker has no config for (system
     /// topics and LMQ topics kept). Returns how many queues were deleted.
     fn clean_unused_topics(&self) -> Result<usize, HostError>;
+
+    /// `BrokerStatsManager.incSendBackNums(group, topic)`: a message of
+    /// `topic` that `group` sent back (CONSUMER_SEND_MSG_BACK) was stored
+    /// (`SNDBCK_PUT_NUMS`, key `topic@group`).
+    fn record_send_back(&self, group: &str, topic: &str);
 }

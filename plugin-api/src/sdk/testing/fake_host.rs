@@ -104,6 +104,8 @@ pub struct FakeHostState {
     pub cleanups: Vec<&'static str>,
     /// How many queues each clean-up reports, or the refusal it answers.
     pub cleanup_result: Option<Result<usize, String>>,
+    /// Send-backs recorded by `record_send_back`: (group, topic).
+    pub send_backs: Vec<(String, String)>,
 }
 
 /// The in-memory host. Cheap to clone (clones share state).
@@ -345,6 +347,12 @@ impl Operations for FakeHost {
 
     fn clean_unused_topics(&self) -> Result<usize, HostError> {
         self.cleanup("clean_unused_topics")
+    }
+
+    fn record_send_back(&self, group: &str, topic: &str) {
+        self.state()
+            .send_backs
+            .push((group.to_owned(), topic.to_owned()));
     }
 }
 
