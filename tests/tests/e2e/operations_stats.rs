@@ -583,3 +583,55 @@ fn clean_ups_answer_success_and_keep_topics_in_use() {
         "{log}"
     );
 }
+
+/// SNDBCK_PUT_NUMS: a consumer's send-back (36) is counted for the group and
+/// the original topic, read with VIEW_BROKER_STATS_DATA over the raw
+/// protocol.
+#[test]
+fn send_backs_are_counted_per_group_and_topic() {
+    const TOPIC: &str = "OpsBackTopic";
+    let broker = broker();
+    create_topic(broker.addr(), TOPIC, 1);
+    let mut client = broker.client();
+    for i in 0..2 {
+        let sent = client.send_message(TOPIC, 0, "TagA", &format!("k{i}"), b"retry me");
+        assert_eq!(sent.code, 0);
+        let msg_id = sent
+            .ext_fields
+            .as_ref()
+            .and_then(|f| f.get("msgId"))
+            .expect("msgId")
+            .to_owned();
+        let (_, offset) = plugin_api::message::decode_offset_msg_id(&msg_id).expect("offset id");
+        let back = client.call_code(
+            36,
+            &[
+                ("offset", &offset.to_string()),
+                ("group", "ops_back_group"),
+                ("delayLevel", "1"),
+                ("originTopic", TOPIC),
+            ],
+        );
+        assert_eq!(back.code, 0, "{:?}", back.remark);
+    }
+    let key = format!("{TOPIC}@ops_back_group");
+    let deadline = Instant::now() + STATS_WAIT;
+    loop {
+        let raw = client.call_code(315, &[("statsName", "SNDBCK_PUT_NUMS"), ("statsKey", &key)]);
+        if raw.code == 0 {
+            let data: Value = serde_json::from_slice(&raw.body).expect("JSON");
+            if data["statsMinute"]["sum"] == 2 {
+                assert_eq!(data["statsMinute"]["avgpt"], 1.0);
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "SNDBCK_PUT_NUMS <{key}> never reached 2: {} {:?} {}",
+            raw.code,
+            raw.remark,
+            String::from_utf8_lossy(&raw.body)
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
