@@ -202,12 +202,16 @@ impl Broker {
         let levels = config
             .message_delay_level_millis()
             .map_err(|e| StartError::DelayLevels(e.to_string()))?;
-        let schedule =
-            ScheduleMessageService::start(store.clone(), metadata.delay_offsets().clone(), levels)
-                .map_err(|source| StartError::Thread {
-                    what: "the schedule (delay level) service",
-                    source,
-                })?;
+        let schedule = ScheduleMessageService::start(
+            store.clone(),
+            metadata.delay_offsets().clone(),
+            levels,
+            Some(stats.clone()),
+        )
+        .map_err(|source| StartError::Thread {
+            what: "the schedule (delay level) service",
+            source,
+        })?;
         let timer = if config.timer_wheel_enable {
             Some(
                 TimerMessageService::start(store.clone(), &config.store_config_dir())

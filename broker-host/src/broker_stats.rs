@@ -17,7 +17,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
-use plugin_api::topics::is_system_topic;
+use plugin_api::topics::{is_system_topic, SCHEDULE_TOPIC};
 
 use crate::clock::now_millis;
 use crate::FastMap;
@@ -151,6 +151,9 @@ impl Window {
         Snapshot { sum, tps, avgpt }
     }
 }
+
+/// `MixAll.SCHEDULE_CONSUMER_GROUP`.
+pub const SCHEDULE_CONSUMER_GROUP: &str = "SCHEDULE_CONSUMER";
 
 const TEN_SECONDS: i64 = 10_000;
 const TEN_MINUTES: i64 = 600_000;
@@ -343,6 +346,14 @@ impl BrokerStatsManager {
         }
     }
 
+    /// A delayed message delivered to `topic`, `bytes` long
+    /// (`ScheduleMessageService.PutResultProcess.onSuccess`): read from
+    /// `SCHEDULE_TOPIC_XXXX` by the group `SCHEDULE_CONSUMER`, put to `topic`.
+    pub fn record_schedule_delivery(&self, topic: &str, bytes: i64) {
+        self.record_get(SCHEDULE_CONSUMER_GROUP, SCHEDULE_TOPIC, 1, bytes);
+        self.record_put(topic, 1, bytes);
+    }
+
     /// A message `group` sent back from `topic` (`incSendBackNums`).
     pub fn record_send_back(&self, group: &str, topic: &str) {
         self.add(names::SNDBCK_PUT_NUMS, &stats_key(topic, group), 1, 1);
@@ -521,6 +532,27 @@ mod tests {
             .item(names::BROKER_PUT_NUMS, "DefaultCluster")
             .expect("counted");
         assert_eq!(broker_put.totals(), (2, 0));
+    }
+
+    #[test]
+    fn a_delayed_delivery_counts_a_schedule_get_and_a_put_to_the_real_topic() {
+        let stats = BrokerStatsManager::new("C");
+        stats.record_schedule_delivery("Orders", 120);
+        stats.sample(Tick::TenSeconds, 10_000);
+        let get = stats
+            .item(
+                names::GROUP_GET_NUMS,
+                "SCHEDULE_TOPIC_XXXX@SCHEDULE_CONSUMER",
+            )
+            .expect("counted");
+        assert_eq!(get.windows().minute.sum, 1);
+        let put = stats
+            .item(names::TOPIC_PUT_SIZE, "Orders")
+            .expect("counted");
+        assert_eq!(put.windows().minute.sum, 120);
+        assert!(stats
+            .item(names::TOPIC_PUT_NUMS, "SCHEDULE_TOPIC_XXXX")
+            .is_none());
     }
 
     #[test]

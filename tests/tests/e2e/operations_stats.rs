@@ -527,6 +527,34 @@ fn all_delay_offset_answers_the_delay_offset_table() {
         lenient["dataVersion"]["timestamp"].as_i64().is_some(),
         "{body}"
     );
+
+    // The delivery is counted as Java's schedule stats count it: a put to
+    // the real topic and a get of SCHEDULE_TOPIC_XXXX by SCHEDULE_CONSUMER;
+    // the send itself counted for SCHEDULE_TOPIC_XXXX, where it was stored.
+    for (name, key) in [
+        ("TOPIC_PUT_NUMS", TOPIC),
+        ("GROUP_GET_NUMS", "SCHEDULE_TOPIC_XXXX@SCHEDULE_CONSUMER"),
+        ("TOPIC_PUT_NUMS", "SCHEDULE_TOPIC_XXXX"),
+    ] {
+        let deadline = Instant::now() + STATS_WAIT;
+        loop {
+            let raw = client.call_code(315, &[("statsName", name), ("statsKey", key)]);
+            let sum = (raw.code == 0)
+                .then(|| serde_json::from_slice::<Value>(&raw.body).ok())
+                .flatten()
+                .and_then(|data| data["statsMinute"]["sum"].as_i64());
+            if sum == Some(1) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} <{key}> never 1: {} {:?}",
+                raw.code,
+                raw.remark
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
 }
 
 /// CLEAN_UNUSED_TOPIC (316) and CLEAN_EXPIRED_CONSUMEQUEUE (306) through the
