@@ -59,7 +59,7 @@ pub fn next_answer(input: &mut BytesMut) -> anyhow::Result<Option<Answer>> {
 /// `code` and `opaque` of a JSON header object, skipping every other member
 /// without decoding it; `None` if the text is not a JSON object this scan
 /// follows or either member is missing.
-fn code_and_opaque(header: &[u8]) -> Option<(i32, i32)> {
+pub(crate) fn code_and_opaque(header: &[u8]) -> Option<(i32, i32)> {
     let mut scan = Scan {
         bytes: header,
         at: 0,

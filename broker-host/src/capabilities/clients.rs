@@ -1,15 +1,18 @@
 //! Producers, consumers and rebalance locks, over the host's client
 //! registry and lock table.
 
+use std::time::Duration;
+
 use plugin_api::codec::{ExtFields, RemotingCommand};
 use plugin_api::sdk::{
-    ClientCalls, ClientChannel, ClientRequest, ClientsAndLocks, Connection, ConsumerGroupInfo,
-    ConsumerRegistration, HostError, MessageQueue, Subscription,
+    ClientCalls, ClientChannel, ClientRequest, ClientResponse, ClientsAndLocks, Connection,
+    ConsumerGroupInfo, ConsumerRegistration, HostError, MessageQueue, Subscription,
 };
 
 use super::BrokerServices;
 use crate::clients;
 use crate::metadata::FilterSubscription;
+use crate::remoting::CallError;
 
 fn channel(channel: &ClientChannel<'_>) -> clients::ClientChannel {
     clients::ClientChannel {
@@ -187,14 +190,7 @@ impl ClientsAndLocks for BrokerServices {
 
 impl ClientCalls for BrokerServices {
     fn send_oneway(&self, connection_id: u64, request: &ClientRequest) -> Result<(), HostError> {
-        let mut command = RemotingCommand::request(request.code);
-        command.remark = request.remark.clone();
-        let mut fields = ExtFields::new();
-        for (key, value) in &request.ext_fields {
-            fields.insert(key, value);
-        }
-        command.ext_fields = Some(fields);
-        command.body = request.body.clone().into();
+        let command = client_command(request);
         if self
             .inner
             .directory
@@ -207,6 +203,54 @@ impl ClientCalls for BrokerServices {
             )))
         }
     }
+
+    fn invoke(
+        &self,
+        connection_id: u64,
+        request: &ClientRequest,
+        timeout_millis: u64,
+    ) -> Result<ClientResponse, HostError> {
+        let response = self
+            .inner
+            .directory
+            .invoke(
+                connection_id,
+                client_command(request),
+                Duration::from_millis(timeout_millis),
+            )
+            .map_err(|error| match error {
+                CallError::Timeout { .. } => HostError::Timeout(error.to_string()),
+                _ => HostError::Refused(error.to_string()),
+            })?;
+        Ok(ClientResponse {
+            code: response.code,
+            remark: response.remark,
+            ext_fields: response
+                .ext_fields
+                .iter()
+                .flat_map(|fields| fields.iter())
+                .map(|(key, value)| (key.to_owned(), value.to_owned()))
+                .collect(),
+            body: response.body.to_vec(),
+        })
+    }
+
+    fn find_client_connection(&self, client_id: &str) -> Result<Option<u64>, HostError> {
+        Ok(self.inner.clients.find_connection(client_id))
+    }
+}
+
+/// The remoting request for a client request.
+fn client_command(request: &ClientRequest) -> RemotingCommand {
+    let mut command = RemotingCommand::request(request.code);
+    command.remark = request.remark.clone();
+    let mut fields = ExtFields::new();
+    for (key, value) in &request.ext_fields {
+        fields.insert(key, value);
+    }
+    command.ext_fields = Some(fields);
+    command.body = request.body.clone().into();
+    command
 }
 
 #[cfg(test)]
@@ -272,6 +316,195 @@ mod tests {
             version: 479,
         };
         services.register_consumer(&registration, &channel);
+    }
+
+    /// A broker listener on loopback whose handler records the id of each
+    /// connection a request came on, and a client connected to it.
+    struct Loopback {
+        runtime: tokio::runtime::Runtime,
+        services: BrokerServices,
+        client: std::net::TcpStream,
+        connection_id: u64,
+        _stop: tokio::sync::watch::Sender<bool>,
+        _dir: tempfile::TempDir,
+    }
+
+    struct RecordIds(std::sync::Mutex<Vec<u64>>);
+
+    impl crate::remoting::RequestHandler for RecordIds {
+        fn handle(
+            &self,
+            _request: RemotingCommand,
+            connection: crate::remoting::ConnectionHandle,
+            _port: crate::remoting::PortKind,
+            _lone: bool,
+        ) {
+            self.0.lock().expect("ids").push(connection.id());
+        }
+    }
+
+    fn loopback() -> Loopback {
+        use std::io::Write;
+        use std::time::{Duration, Instant};
+
+        use crate::remoting::{PortKind, RemotingServer, ServerConfig};
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let services = services(dir.path());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let ids = Arc::new(RecordIds(std::sync::Mutex::new(Vec::new())));
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let server = runtime
+            .block_on(RemotingServer::bind(
+                ServerConfig {
+                    bind: "127.0.0.1:0".parse().expect("addr"),
+                    port: PortKind::Main,
+                    max_frame_length: plugin_api::codec::DEFAULT_MAX_FRAME_LENGTH,
+                    idle_timeout: Duration::from_secs(120),
+                    frame_timeout: Duration::from_secs(30),
+                    max_connections: 0,
+                    header_limits: Default::default(),
+                    write_buffer_water_marks: (0, 0),
+                    max_requests_in_flight: 64,
+                },
+                ids.clone(),
+                services.parts().directory.clone(),
+                shutdown,
+            ))
+            .expect("bind");
+        let mut client = std::net::TcpStream::connect(server.local_addr()).expect("connect");
+        // Any request tells the handler (and so the test) the connection's id.
+        let hello =
+            plugin_api::codec::encode_to_vec(&RemotingCommand::request(34)).expect("encodes");
+        client.write_all(&hello).expect("write");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let connection_id = loop {
+            if let Some(id) = ids.0.lock().expect("ids").first().copied() {
+                break id;
+            }
+            assert!(Instant::now() < deadline, "the request never arrived");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        Loopback {
+            runtime,
+            services,
+            client,
+            connection_id,
+            _stop: stop,
+            _dir: dir,
+        }
+    }
+
+    fn read_frame(client: &mut std::net::TcpStream) -> RemotingCommand {
+        use std::io::Read;
+        let mut length = [0u8; 4];
+        client.read_exact(&mut length).expect("length");
+        let mut frame = vec![0u8; u32::from_be_bytes(length) as usize];
+        client.read_exact(&mut frame).expect("frame");
+        plugin_api::codec::decode_after_length(frame.into()).expect("decodes")
+    }
+
+    fn push_request() -> ClientRequest {
+        ClientRequest {
+            code: 326,
+            remark: None,
+            ext_fields: vec![("topic".into(), "T".into())],
+            body: b"reply".to_vec(),
+        }
+    }
+
+    #[test]
+    fn invoke_sends_the_request_and_returns_the_clients_answer() {
+        use std::io::Write;
+        let loopback = loopback();
+        let mut client = loopback.client.try_clone().expect("clone");
+        let answering = std::thread::spawn(move || {
+            let request = read_frame(&mut client);
+            let mut answer = RemotingCommand::response_to(&request, 0, Some("ok".into()));
+            answer.ext_fields = Some(vec![("k".to_owned(), "v".to_owned())].into());
+            answer.body = b"answer".to_vec().into();
+            client
+                .write_all(&plugin_api::codec::encode_to_vec(&answer).expect("encodes"))
+                .expect("write");
+            request
+        });
+        let response = loopback
+            .services
+            .invoke(loopback.connection_id, &push_request(), 30_000)
+            .expect("answered");
+        let request = answering.join().expect("client thread");
+        assert_eq!(
+            (request.code, request.flag, request.body.as_ref()),
+            (326, 0, &b"reply"[..]),
+            "a two-way request"
+        );
+        assert_eq!(
+            request.ext_fields.as_ref().and_then(|f| f.get("topic")),
+            Some("T")
+        );
+        assert_eq!(response.code, 0);
+        assert_eq!(response.remark.as_deref(), Some("ok"));
+        assert_eq!(response.field("k"), Some("v"));
+        assert_eq!(response.body, b"answer");
+        assert_eq!(loopback.services.parts().directory.pending_calls(), 0);
+        drop(loopback.runtime);
+    }
+
+    #[test]
+    fn invoke_times_out_without_an_answer_and_forgets_the_call() {
+        let loopback = loopback();
+        let outcome = loopback
+            .services
+            .invoke(loopback.connection_id, &push_request(), 50);
+        assert!(matches!(outcome, Err(HostError::Timeout(_))), "{outcome:?}");
+        assert_eq!(loopback.services.parts().directory.pending_calls(), 0);
+        drop(loopback.runtime);
+    }
+
+    #[test]
+    fn invoke_fails_when_the_connection_closes_or_is_unknown() {
+        let loopback = loopback();
+        let mut client = loopback.client.try_clone().expect("clone");
+        let closing = std::thread::spawn(move || {
+            read_frame(&mut client);
+            client.shutdown(std::net::Shutdown::Both).expect("shutdown");
+        });
+        let outcome = loopback
+            .services
+            .invoke(loopback.connection_id, &push_request(), 60_000);
+        closing.join().expect("client thread");
+        let Err(HostError::Refused(reason)) = outcome else {
+            panic!("{outcome:?}");
+        };
+        assert!(reason.contains("closed"), "{reason}");
+        assert_eq!(loopback.services.parts().directory.pending_calls(), 0);
+        let unknown = loopback.services.invoke(u64::MAX, &push_request(), 60_000);
+        assert!(matches!(unknown, Err(HostError::Refused(_))), "{unknown:?}");
+        drop(loopback.runtime);
+    }
+
+    #[test]
+    fn find_client_connection_finds_producers_then_consumers() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let services = services(dir.path());
+        assert_eq!(services.find_client_connection("c@1"), Ok(None));
+        register(&services, vec![], false);
+        assert_eq!(services.find_client_connection("c@1"), Ok(Some(1)));
+        let producer = ClientChannel {
+            client_id: "c@1",
+            connection_id: 2,
+            remote_addr: "127.0.0.1:2",
+            language: 0,
+            version: 479,
+        };
+        services.register_producer("pg", &producer);
+        assert_eq!(services.find_client_connection("c@1"), Ok(Some(2)));
+        services.unregister_client("c@1", 2, "pg", "");
+        assert_eq!(services.find_client_connection("c@1"), Ok(Some(1)));
     }
 
     /// ConsumerManager.registerConsumer → REGISTER →

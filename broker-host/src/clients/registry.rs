@@ -337,6 +337,33 @@ impl ClientRegistry {
             .unwrap_or_default()
     }
 
+    /// The connection of a live channel of `client_id`: its producer
+    /// channel last heartbeated (Java's `ProducerManager.findChannel`),
+    /// else its consumer channel last heartbeated.
+    pub fn find_connection(&self, client_id: &str) -> Option<u64> {
+        let tables = self.tables.lock();
+        let latest = |members: &mut dyn Iterator<Item = &Member>| {
+            members
+                .filter(|member| member.channel.client_id == client_id)
+                .max_by_key(|member| member.last_update)
+                .map(|member| member.channel.connection_id)
+        };
+        latest(
+            &mut tables
+                .producers
+                .values()
+                .flat_map(|members| members.values()),
+        )
+        .or_else(|| {
+            latest(
+                &mut tables
+                    .consumers
+                    .values()
+                    .flat_map(|group| group.members.values()),
+            )
+        })
+    }
+
     fn notify(&self, group: &str, members: &[u64]) {
         if !self.notify_enabled {
             return;

@@ -125,6 +125,7 @@ pub async fn serve(
         limits,
         handler,
         handle: handle.clone(),
+        directory: directory.clone(),
     };
     tokio::select! {
         () = reader.run() => {}
@@ -153,6 +154,8 @@ struct Reader {
     limits: ConnectionLimits,
     handler: Arc<dyn RequestHandler>,
     handle: ConnectionHandle,
+    /// Where the answers to the broker's own requests go.
+    directory: Arc<ConnectionDirectory>,
 }
 
 /// A frame, decoded.
@@ -223,8 +226,11 @@ impl Reader {
         };
         match decoded {
             Decoded::Command(command) if command.is_response() => {
-                // The broker sends no requests that expect answers yet.
-                tracing::debug!(peer = %self.peer, opaque = command.opaque, "response with no pending request dropped");
+                // The answer to a request the broker sent (`invoke`).
+                let opaque = command.opaque;
+                if !self.directory.response_arrived(self.handle.id(), command) {
+                    tracing::debug!(peer = %self.peer, opaque, "response with no pending request dropped");
+                }
             }
             Decoded::Command(command) => {
                 self.handler

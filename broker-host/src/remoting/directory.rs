@@ -1,14 +1,18 @@
 //! Live connections by id, so the host can send requests to clients
-//! (NOTIFY_CONSUMER_IDS_CHANGED) and learn when a connection closes.
+//! (NOTIFY_CONSUMER_IDS_CHANGED oneway; PUSH_REPLY_MESSAGE_TO_CLIENT and
+//! the like waiting for the answer, through [`PendingCalls`]) and learn
+//! when a connection closes.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::RwLock;
 use plugin_api::codec::{ExtFields, RemotingCommand, FLAG_ONEWAY};
 use plugin_api::codes::BROKER_VERSION;
 
+use super::calls::{CallError, PendingCalls};
 use super::ConnectionHandle;
 
 /// Called with the id of a connection that just closed.
@@ -20,6 +24,8 @@ pub struct ConnectionDirectory {
     connections: RwLock<HashMap<u64, ConnectionHandle>>,
     close_listeners: RwLock<Vec<CloseListener>>,
     next_opaque: AtomicI32,
+    /// Requests sent to clients that wait for their answer.
+    calls: PendingCalls,
     /// Connections accepted and not yet closed, on every listener.
     admitted: AtomicUsize,
     /// The limit was reached and not yet left: logged once per episode.
@@ -86,7 +92,10 @@ impl ConnectionDirectory {
 
     /// Forgets a connection and tells the listeners.
     pub fn closed(&self, id: u64) {
+        // Removed before its calls fail: a call registered after this finds
+        // no connection (see `invoke`).
         self.connections.write().remove(&id);
+        self.calls.connection_closed(id);
         for listener in self.close_listeners.read().iter() {
             listener(id);
         }
@@ -124,5 +133,45 @@ impl ConnectionDirectory {
         request.flag = FLAG_ONEWAY;
         request.opaque = self.next_opaque.fetch_add(1, Ordering::Relaxed);
         handle.send_command(&request)
+    }
+
+    /// Sends `request` to the connection (the broker's version and its own
+    /// opaque are set here) and blocks until the client's response with
+    /// that opaque arrives, the connection closes, or `timeout` passes:
+    /// Java's `invokeSync` on a client channel.
+    pub fn invoke(
+        &self,
+        connection_id: u64,
+        mut request: RemotingCommand,
+        timeout: Duration,
+    ) -> Result<RemotingCommand, CallError> {
+        request.version = BROKER_VERSION;
+        request.flag = 0;
+        request.opaque = self.next_opaque.fetch_add(1, Ordering::Relaxed);
+        // Registered before the connection is looked up: `closed` removes
+        // the connection and then fails its calls, so either the lookup
+        // misses or the close fails this call.
+        let call = self.calls.register(connection_id, request.opaque)?;
+        let Some(handle) = self.connections.read().get(&connection_id).cloned() else {
+            self.calls.forget(&call);
+            return Err(CallError::NoConnection(connection_id));
+        };
+        if !handle.send_command(&request) {
+            self.calls.forget(&call);
+            return Err(CallError::SendFailed(connection_id));
+        }
+        drop(handle);
+        self.calls.wait(call, timeout)
+    }
+
+    /// A response frame arrived on `connection_id`: completes the call
+    /// waiting for it. False when none waits (it timed out already).
+    pub fn response_arrived(&self, connection_id: u64, response: RemotingCommand) -> bool {
+        self.calls.complete(connection_id, response)
+    }
+
+    /// Calls to clients waiting for their answer now.
+    pub fn pending_calls(&self) -> usize {
+        self.calls.len()
     }
 }

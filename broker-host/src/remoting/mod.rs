@@ -4,6 +4,7 @@
 //! decoded request to a [`RequestHandler`] (implemented by `dispatch`), and
 //! answers go back through its [`ConnectionHandle`].
 
+pub mod calls;
 pub mod connection;
 pub mod directory;
 pub mod handle;
@@ -11,6 +12,7 @@ pub mod handler;
 mod outbound;
 pub mod server;
 
+pub use calls::CallError;
 pub use directory::ConnectionDirectory;
 pub use handle::ConnectionHandle;
 pub use handler::RequestHandler;

@@ -17,12 +17,12 @@ use abi_stable::std_types::{RArc, ROption, RResult, RSlice, RStr, RString, RVec}
 
 use super::*;
 use crate::sdk::{
-    abi_minor, BatchEntry, BatchToPut, BoundaryType, BrokerConfig, BrokerIdentity, ClientCalls,
-    ClientChannel, ClientRequest, ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets,
-    ConsumerRegistration, FlushTicket, GetRequest, GetResult, GetStatus, HostError, HostServices,
-    Log, LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, Operations, PutResult,
-    PutStatus, QueryResult, StatsItemData, StatsWindow, Subscription, SubscriptionGroup,
-    TopicConfig, TopicsAndGroups,
+    abi_minor, missing_capability, BatchEntry, BatchToPut, BoundaryType, BrokerConfig,
+    BrokerIdentity, ClientCalls, ClientChannel, ClientRequest, ClientResponse, ClientsAndLocks,
+    Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration, FlushTicket, GetRequest,
+    GetResult, GetStatus, HostError, HostServices, Log, LogLevel, MessageQueue, MessageStore,
+    MessageToPut, MetadataTable, Operations, PutResult, PutStatus, QueryResult, StatsItemData,
+    StatsWindow, Subscription, SubscriptionGroup, TopicConfig, TopicsAndGroups,
 };
 
 // ---- host side ---------------------------------------------------------------
@@ -606,6 +606,51 @@ impl FfiHostContext for HostSide {
         )
     }
 
+    fn invoke_client(
+        &self,
+        connection_id: u64,
+        request: &FfiClientRequest,
+        timeout_millis: u64,
+    ) -> RResult<FfiClientResponse, FfiClientCallError> {
+        let refused = |message: String| FfiClientCallError {
+            failure: FfiClientCallFailure::Refused,
+            message: message.into(),
+        };
+        self.guarded(
+            "invoke_client",
+            || RResult::RErr(refused("host error while calling the client".into())),
+            || {
+                let Some(calls) = self.0.client_calls() else {
+                    return RResult::RErr(refused("this host does not call clients".into()));
+                };
+                let result = client_request_from_ffi(request)
+                    .and_then(|request| calls.invoke(connection_id, &request, timeout_millis));
+                match result {
+                    Ok(response) => RResult::ROk(client_response_to_ffi(&response)),
+                    Err(HostError::Timeout(message)) => RResult::RErr(FfiClientCallError {
+                        failure: FfiClientCallFailure::Timeout,
+                        message: message.into(),
+                    }),
+                    Err(error) => RResult::RErr(refused(error.to_string())),
+                }
+            },
+        )
+    }
+
+    fn find_client_connection(&self, client_id: RStr<'_>) -> ROption<u64> {
+        self.guarded(
+            "find_client_connection",
+            || ROption::RNone,
+            || {
+                self.0
+                    .client_calls()
+                    .and_then(|calls| calls.find_client_connection(client_id.as_str()).ok())
+                    .flatten()
+                    .into()
+            },
+        )
+    }
+
     // ABI 1.2: broker stats
 
     fn stats_item(&self, stats_name: RStr<'_>, stats_key: RStr<'_>) -> ROption<FfiStatsItem> {
@@ -709,6 +754,49 @@ fn client_request_from_ffi(request: &FfiClientRequest) -> Result<ClientRequest, 
     })
 }
 
+fn fields_to_ffi(fields: &[(String, String)]) -> FfiFields {
+    let mut ext = crate::codec::ExtFields::new();
+    for (key, value) in fields {
+        ext.insert(key, value);
+    }
+    ext.into()
+}
+
+fn client_response_to_ffi(response: &ClientResponse) -> FfiClientResponse {
+    FfiClientResponse {
+        code: response.code,
+        remark: response.remark.as_deref().map(RString::from).into(),
+        ext_fields: fields_to_ffi(&response.ext_fields),
+        body: RVec::from(response.body.clone()),
+    }
+}
+
+fn client_response_from_ffi(response: FfiClientResponse) -> Result<ClientResponse, HostError> {
+    let fields = response
+        .ext_fields
+        .view()
+        .map_err(|error| HostError::Refused(format!("bad response header fields: {error:?}")))?
+        .to_ext_fields();
+    Ok(ClientResponse {
+        code: response.code,
+        remark: opt(response.remark).map(RString::into_string),
+        ext_fields: fields
+            .iter()
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect(),
+        body: response.body.into_vec(),
+    })
+}
+
+fn client_request_to_ffi(request: &ClientRequest) -> FfiClientRequest {
+    FfiClientRequest {
+        code: request.code,
+        remark: request.remark.as_deref().map(RString::from).into(),
+        ext_fields: fields_to_ffi(&request.ext_fields),
+        body: RVec::from(request.body.clone()),
+    }
+}
+
 fn count_result(result: Result<usize, HostError>) -> RResult<u64, RString> {
     match result {
         Ok(count) => RResult::ROk(count as u64),
@@ -805,6 +893,18 @@ impl HostServices for PluginSideHost {
     }
 }
 
+impl PluginSideHost {
+    /// `client_invoke` (ABI 1.2) is in the host's vtable; else the error to answer.
+    fn has_client_invoke(&self) -> Result<(), HostError> {
+        // The vtable of a 1.0 or 1.1 host has no such methods: never call them there.
+        if self.1.minor >= 2 {
+            Ok(())
+        } else {
+            Err(missing_capability("client_invoke", self.1.version.clone()))
+        }
+    }
+}
+
 // ABI 1.2: broker stats
 impl Operations for PluginSideHost {
     fn stats_item(&self, stats_name: &str, stats_key: &str) -> Option<StatsItemData> {
@@ -848,20 +948,36 @@ impl Operations for PluginSideHost {
 
 impl ClientCalls for PluginSideHost {
     fn send_oneway(&self, connection_id: u64, request: &ClientRequest) -> Result<(), HostError> {
-        let mut fields = crate::codec::ExtFields::new();
-        for (key, value) in &request.ext_fields {
-            fields.insert(key, value);
-        }
-        let request = FfiClientRequest {
-            code: request.code,
-            remark: request.remark.as_deref().map(RString::from).into(),
-            ext_fields: fields.into(),
-            body: RVec::from(request.body.clone()),
-        };
+        let request = client_request_to_ffi(request);
         match self.0.send_oneway_to_client(connection_id, &request) {
             RResult::ROk(()) => Ok(()),
             RResult::RErr(reason) => Err(HostError::Refused(reason.into_string())),
         }
+    }
+
+    fn invoke(
+        &self,
+        connection_id: u64,
+        request: &ClientRequest,
+        timeout_millis: u64,
+    ) -> Result<ClientResponse, HostError> {
+        self.has_client_invoke()?;
+        let request = client_request_to_ffi(request);
+        match self
+            .0
+            .invoke_client(connection_id, &request, timeout_millis)
+        {
+            RResult::ROk(response) => client_response_from_ffi(response),
+            RResult::RErr(error) => Err(match error.failure {
+                FfiClientCallFailure::Timeout => HostError::Timeout(error.message.into_string()),
+                FfiClientCallFailure::Refused => HostError::Refused(error.message.into_string()),
+            }),
+        }
+    }
+
+    fn find_client_connection(&self, client_id: &str) -> Result<Option<u64>, HostError> {
+        self.has_client_invoke()?;
+        Ok(opt(self.0.find_client_connection(client_id.into())))
     }
 }
 
@@ -1591,5 +1707,79 @@ impl From<FfiQueryResult> for QueryResult {
             index_last_update_timestamp: result.index_last_update_timestamp,
             index_last_update_phyoffset: result.index_last_update_phyoffset,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sdk::testing::FakeHost;
+
+    fn request() -> ClientRequest {
+        ClientRequest {
+            code: 326,
+            remark: Some("r".into()),
+            ext_fields: vec![("topic".into(), "T".into())],
+            body: b"body".to_vec(),
+        }
+    }
+
+    /// ABI 1.2's client invoke crosses the boundary both ways: the request,
+    /// the client's answer, a timeout told apart from a refusal.
+    #[test]
+    fn client_invoke_crosses_the_boundary() {
+        let fake = FakeHost::new();
+        let answer = ClientResponse {
+            code: 1,
+            remark: Some("no".into()),
+            ext_fields: vec![("k".into(), "v".into())],
+            body: b"a".to_vec(),
+        };
+        fake.state().client_answers.push_back(Ok(answer.clone()));
+        fake.state().client_connections.insert("c@1".into(), 3);
+        let plugin_side = PluginSideHost::new(host_context(Arc::new(fake.clone())));
+        assert_eq!(plugin_side.invoke(3, &request(), 100), Ok(answer));
+        assert!(matches!(
+            plugin_side.invoke(3, &request(), 100),
+            Err(HostError::Timeout(_))
+        ));
+        fake.state().closed_connections.push(4);
+        assert!(matches!(
+            plugin_side.invoke(4, &request(), 100),
+            Err(HostError::Refused(_))
+        ));
+        assert_eq!(plugin_side.find_client_connection("c@1"), Ok(Some(3)));
+        assert_eq!(plugin_side.find_client_connection("c@2"), Ok(None));
+        assert_eq!(
+            fake.state().invoked_clients,
+            vec![(3, request(), 100), (3, request(), 100)]
+        );
+    }
+
+    /// On a host that says 1.1 the plugin side never touches the vtable
+    /// slots a 1.1 host lacks.
+    #[test]
+    fn client_invoke_on_a_1_1_host_is_a_missing_capability() {
+        let fake = FakeHost::new();
+        fake.state().abi_version = Some("1.1.0".into());
+        let plugin_side = PluginSideHost::new(host_context(Arc::new(fake.clone())));
+        let outcome = plugin_side.invoke(3, &request(), 100);
+        assert_eq!(
+            outcome.map_err(|error| error.to_string()),
+            Err(
+                "this broker (plugin ABI 1.1.0) lacks the host capability `client_invoke`, \
+                 added in plugin ABI 1.2.0; run the plugin on a newer broker"
+                    .to_owned()
+            )
+        );
+        assert!(matches!(
+            plugin_side.find_client_connection("c@1"),
+            Err(HostError::MissingCapability { .. })
+        ));
+        assert!(
+            plugin_side.send_oneway(3, &request()).is_ok(),
+            "1.1 has oneway"
+        );
+        assert!(fake.state().invoked_clients.is_empty());
     }
 }

@@ -530,7 +530,23 @@ pub trait FfiHostContext: Send + Sync + Clone + 'static {
         request: &FfiClientRequest,
     ) -> RResult<(), RString>;
 
-    // ABI 1.2: broker stats (absent from an older host: check `abi_version`)
+    // ABI 1.2: client invoke (absent from a 1.0 or 1.1 host: check `abi_version`)
+
+    /// Sends `request` to the client connection `connection_id` (the
+    /// broker's own opaque) and waits up to `timeout_millis` for the
+    /// client's response with that opaque (Java's `invokeSync`).
+    fn invoke_client(
+        &self,
+        connection_id: u64,
+        request: &FfiClientRequest,
+        timeout_millis: u64,
+    ) -> RResult<FfiClientResponse, FfiClientCallError>;
+
+    /// The connection id of a live producer or consumer channel of the
+    /// client `client_id` (Java's `ProducerManager.findChannel`).
+    fn find_client_connection(&self, client_id: RStr<'_>) -> ROption<u64>;
+
+    // ABI 1.2: broker stats (absent from a 1.0 or 1.1 host: check `abi_version`)
 
     /// `BrokerStatsManager.getStatsItem(statsName, statsKey)`.
     fn stats_item(&self, stats_name: RStr<'_>, stats_key: RStr<'_>) -> ROption<FfiStatsItem>;
@@ -587,6 +603,40 @@ pub struct FfiClientRequest {
     pub ext_fields: FfiFields,
     /// Body.
     pub body: RVec<u8>,
+}
+
+/// A client's response to [`FfiHostContext::invoke_client`] (ABI 1.2).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct FfiClientResponse {
+    /// Response code.
+    pub code: i32,
+    /// Optional remark.
+    pub remark: ROption<RString>,
+    /// Header fields.
+    pub ext_fields: FfiFields,
+    /// Body.
+    pub body: RVec<u8>,
+}
+
+/// Why an [`FfiHostContext::invoke_client`] failed (ABI 1.2).
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FfiClientCallFailure {
+    /// The connection is gone, closed before answering, or refused the request.
+    Refused,
+    /// No answer within the timeout.
+    Timeout,
+}
+
+/// An [`FfiHostContext::invoke_client`] failure and its text (ABI 1.2).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct FfiClientCallError {
+    /// What went wrong.
+    pub failure: FfiClientCallFailure,
+    /// Says which call and why.
+    pub message: RString,
 }
 
 /// The host context as a plugin receives it.

@@ -4,8 +4,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use super::capabilities::{
-    BrokerConfig, BrokerIdentity, ClientCalls, ClientsAndLocks, ConsumerOffsets, HostError,
-    HostServices, LogLevel, MessageStore, Operations, TopicsAndGroups,
+    missing_capability, BrokerConfig, BrokerIdentity, ClientCalls, ClientsAndLocks,
+    ConsumerOffsets, HostError, HostServices, LogLevel, MessageStore, Operations, TopicsAndGroups,
 };
 
 /// Handle to the host's capabilities, given to [`super::Plugin::new`].
@@ -82,11 +82,20 @@ impl Host {
     pub fn client_calls(&self) -> Result<&dyn ClientCalls, HostError> {
         self.services
             .client_calls()
-            .ok_or_else(|| HostError::MissingCapability {
-                capability: "client_calls",
-                since: "1.1.0",
-                host_abi: self.services.abi_version(),
-            })
+            .ok_or_else(|| missing_capability("client_calls", self.services.abi_version()))
+    }
+
+    /// [`ClientCalls`] with its ABI 1.2 methods, `invoke` and
+    /// `find_client_connection`. On an older broker this is
+    /// [`HostError::MissingCapability`] (`client_invoke`): a plugin that
+    /// needs them asks in [`super::Plugin::new`] (`host.client_invoke()?;`).
+    /// (On such a broker the methods themselves answer that error too.)
+    pub fn client_invoke(&self) -> Result<&dyn ClientCalls, HostError> {
+        let abi = self.services.abi_version();
+        if super::capabilities::abi_minor(&abi) < 2 {
+            return Err(missing_capability("client_invoke", abi));
+        }
+        self.client_calls()
     }
 
     // ABI 1.2: broker stats

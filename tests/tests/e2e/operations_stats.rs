@@ -245,6 +245,16 @@ fn broker_consume_stats_report_the_lag_of_every_group() {
         let response = client.send_message(TOPIC, 0, "TagA", &format!("k{i}"), b"lagging");
         assert_eq!(response.code, 0, "{:?}", response.remark);
     }
+    // The sends answer once appended; wait for the consume queue.
+    let dispatched = (0..200).any(|_| {
+        let max = client.call_code(30, &[("topic", TOPIC), ("queueId", "0")]);
+        let done = max.ext_fields.as_ref().and_then(|f| f.get("offset")) == Some("5");
+        if !done {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        done
+    });
+    assert!(dispatched, "the 5 messages reach the consume queue");
     let mut group_request = client.request(200, &[]);
     group_request.body = format!(r#"{{"groupName":"{GROUP}"}}"#).into_bytes().into();
     assert_eq!(client.call(&group_request).code, 0);

@@ -2,19 +2,19 @@
 //! maps, with the calls a test wants to check recorded (log lines, commits,
 //! registrations).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::fastjson::JsonWriter;
 use crate::message::{body_crc, encode_record_into, find_property, RecordToEncode};
 use crate::sdk::{
-    glue, BatchToPut, BoundaryType, BrokerConfig, BrokerIdentity, ClientCalls, ClientChannel,
-    ClientRequest, ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets,
-    ConsumerRegistration, FlushTicket, GetRequest, GetResult, GetStatus, Host, HostError,
-    HostServices, Log, LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable,
-    Operations, Plugin, PutResult, PutStatus, QueryResult, StatsItemData, SubscriptionGroup,
-    TopicConfig, TopicsAndGroups,
+    glue, missing_capability, BatchToPut, BoundaryType, BrokerConfig, BrokerIdentity, ClientCalls,
+    ClientChannel, ClientRequest, ClientResponse, ClientsAndLocks, Connection, ConsumerGroupInfo,
+    ConsumerOffsets, ConsumerRegistration, FlushTicket, GetRequest, GetResult, GetStatus, Host,
+    HostError, HostServices, Log, LogLevel, MessageQueue, MessageStore, MessageToPut,
+    MetadataTable, Operations, Plugin, PutResult, PutStatus, QueryResult, StatsItemData,
+    SubscriptionGroup, TopicConfig, TopicsAndGroups,
 };
 
 /// One message as the fake store keeps it.
@@ -89,6 +89,16 @@ pub struct FakeHostState {
     pub sent_to_clients: Vec<(u64, ClientRequest)>,
     /// Connections `ClientCalls` treats as gone.
     pub closed_connections: Vec<u64>,
+    /// Requests `ClientCalls::invoke` sent (ABI 1.2): connection id,
+    /// request, timeout in ms.
+    pub invoked_clients: Vec<(u64, ClientRequest, u64)>,
+    /// The answers `ClientCalls::invoke` gives, in order (a `HostError`
+    /// plays a timeout or a refusal); with none left it answers
+    /// [`HostError::Timeout`].
+    pub client_answers: VecDeque<Result<ClientResponse, HostError>>,
+    /// Client id → connection id, for `ClientCalls::find_client_connection`
+    /// (producer and consumer registrations add theirs too).
+    pub client_connections: BTreeMap<String, u64>,
     /// Min offsets by (topic, queue) answered by `min_offset` (absent = 0),
     /// as if the queue's older messages had been deleted.
     pub min_offsets: HashMap<(String, i32), i64>,
@@ -377,6 +387,51 @@ impl ClientCalls for FakeHost {
         }
         state.sent_to_clients.push((connection_id, request.clone()));
         Ok(())
+    }
+
+    fn invoke(
+        &self,
+        connection_id: u64,
+        request: &ClientRequest,
+        timeout_millis: u64,
+    ) -> Result<ClientResponse, HostError> {
+        self.has_client_invoke()?;
+        let mut state = self.state();
+        if state.closed_connections.contains(&connection_id) {
+            return Err(HostError::Refused(format!(
+                "connection {connection_id} is closed"
+            )));
+        }
+        state
+            .invoked_clients
+            .push((connection_id, request.clone(), timeout_millis));
+        state.client_answers.pop_front().unwrap_or_else(|| {
+            Err(HostError::Timeout(format!(
+                "no answer from connection {connection_id} within {timeout_millis} ms"
+            )))
+        })
+    }
+
+    fn find_client_connection(&self, client_id: &str) -> Result<Option<u64>, HostError> {
+        self.has_client_invoke()?;
+        let state = self.state();
+        Ok(state
+            .client_connections
+            .get(client_id)
+            .copied()
+            .filter(|connection| !state.closed_connections.contains(connection)))
+    }
+}
+
+impl FakeHost {
+    /// Whether the fake plays a broker with ABI 1.2's client invoke.
+    fn has_client_invoke(&self) -> Result<(), HostError> {
+        let abi = self.abi_version();
+        if crate::sdk::abi_minor(&abi) >= 2 {
+            Ok(())
+        } else {
+            Err(missing_capability("client_invoke", abi))
+        }
     }
 }
 
@@ -814,6 +869,9 @@ impl TopicsAndGroups for FakeHost {
 impl ClientsAndLocks for FakeHost {
     fn register_producer(&self, group: &str, channel: &ClientChannel<'_>) {
         let mut state = self.state();
+        state
+            .client_connections
+            .insert(channel.client_id.to_owned(), channel.connection_id);
         let clients = state.producers.entry(group.to_owned()).or_default();
         if !clients.iter().any(|id| id == channel.client_id) {
             clients.push(channel.client_id.to_owned());
@@ -826,6 +884,9 @@ impl ClientsAndLocks for FakeHost {
         channel: &ClientChannel<'_>,
     ) -> bool {
         let mut state = self.state();
+        state
+            .client_connections
+            .insert(channel.client_id.to_owned(), channel.connection_id);
         let connection = Connection {
             client_id: channel.client_id.to_owned(),
             client_addr: channel.remote_addr.to_owned(),

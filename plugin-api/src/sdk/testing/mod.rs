@@ -101,6 +101,76 @@ mod tests {
         assert_eq!(host.state().sent_to_clients, vec![(4, request)]);
     }
 
+    #[test]
+    fn client_invoke_answers_the_scripted_responses_and_times_out_without_one() {
+        let host = FakeHost::new();
+        let handle = host.host("caller");
+        let calls = handle.client_invoke().expect("ABI 1.2 has it");
+        let answer = ClientResponse {
+            code: 0,
+            ext_fields: vec![("k".into(), "v".into())],
+            ..ClientResponse::default()
+        };
+        host.state().client_answers.push_back(Ok(answer.clone()));
+        let request = ClientRequest {
+            code: 326,
+            ..ClientRequest::default()
+        };
+        assert_eq!(calls.invoke(4, &request, 3000), Ok(answer));
+        assert!(matches!(
+            calls.invoke(4, &request, 3000),
+            Err(HostError::Timeout(_))
+        ));
+        host.state().closed_connections.push(5);
+        assert!(matches!(
+            calls.invoke(5, &request, 3000),
+            Err(HostError::Refused(_))
+        ));
+        assert_eq!(
+            host.state().invoked_clients,
+            vec![(4, request.clone(), 3000), (4, request, 3000)]
+        );
+
+        let channel = ClientChannel {
+            client_id: "10.0.0.1@1",
+            connection_id: 9,
+            remote_addr: "10.0.0.1:4000",
+            language: 0,
+            version: 0,
+        };
+        handle.clients().register_producer("pg", &channel);
+        assert_eq!(calls.find_client_connection("10.0.0.1@1"), Ok(Some(9)));
+        assert_eq!(calls.find_client_connection("nobody"), Ok(None));
+    }
+
+    #[test]
+    fn client_invoke_on_a_1_1_broker_is_a_missing_capability() {
+        let host = FakeHost::new();
+        host.state().abi_version = Some("1.1.0".to_owned());
+        let handle = host.host("caller");
+        let expected = "this broker (plugin ABI 1.1.0) lacks the host capability \
+                        `client_invoke`, added in plugin ABI 1.2.0; run the plugin on a newer broker";
+        let refusal = handle.client_invoke().err().expect("1.1 lacks it");
+        assert_eq!(refusal.to_string(), expected);
+        let calls = handle.client_calls().expect("1.1 has oneway calls");
+        let invoked = calls.invoke(1, &ClientRequest::default(), 10);
+        assert!(
+            matches!(
+                &invoked,
+                Err(HostError::MissingCapability {
+                    capability: "client_invoke",
+                    ..
+                })
+            ),
+            "{invoked:?}"
+        );
+        assert!(matches!(
+            calls.find_client_connection("c"),
+            Err(HostError::MissingCapability { .. })
+        ));
+        assert!(host.state().invoked_clients.is_empty());
+    }
+
     /// The fake's metadata tables, in the wrappers' JSON form.
     #[test]
     fn metadata_tables_are_written_as_the_wrappers() {
