@@ -384,6 +384,21 @@ impl BrokerStatsManager {
         }
     }
 
+    /// `onGroupDeleted`: the group's items go (`…@group` keys). For
+    /// DELETE_SUBSCRIPTIONGROUP with `cleanOffset`.
+    pub fn on_group_deleted(&self, group: &str) {
+        let suffix = format!("@{group}");
+        for name in [
+            names::GROUP_GET_NUMS,
+            names::GROUP_GET_SIZE,
+            names::SNDBCK_PUT_NUMS,
+        ] {
+            if let Some(set) = self.set(name) {
+                set.remove_where(|key| key.ends_with(&suffix));
+            }
+        }
+    }
+
     /// One sampling tick at `now` (epoch ms) over every item.
     pub fn sample(&self, tick: Tick, now: i64) {
         for set in self.sets.values() {
@@ -567,6 +582,18 @@ mod tests {
         assert!(stats.item(names::GROUP_GET_NUMS, "T@g").is_none());
         assert!(stats.item(names::SNDBCK_PUT_NUMS, "T@g").is_none());
         assert!(stats.item(names::TOPIC_PUT_NUMS, "T2").is_some());
+    }
+
+    #[test]
+    fn deleting_a_group_drops_its_items() {
+        let stats = BrokerStatsManager::new("C");
+        stats.record_get("g", "T", 1, 1);
+        stats.record_get("other", "T", 1, 1);
+        stats.record_send_back("g", "T");
+        stats.on_group_deleted("g");
+        assert!(stats.item(names::GROUP_GET_NUMS, "T@g").is_none());
+        assert!(stats.item(names::SNDBCK_PUT_NUMS, "T@g").is_none());
+        assert!(stats.item(names::GROUP_GET_NUMS, "T@other").is_some());
     }
 
     #[test]
