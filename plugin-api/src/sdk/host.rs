@@ -104,11 +104,7 @@ impl Host {
     pub fn operations(&self) -> Result<&dyn Operations, HostError> {
         self.services
             .operations()
-            .ok_or_else(|| HostError::MissingCapability {
-                capability: "operations",
-                since: "1.2.0",
-                host_abi: self.services.abi_version(),
-            })
+            .ok_or_else(|| missing_capability("operations", self.services.abi_version()))
     }
 
     /// The broker's identity (cluster, name, address, permission, version).
