@@ -48,6 +48,9 @@ fn services(config_dir: &std::path::Path) -> BrokerServices {
         clients: ClientRegistry::new(ConnectionDirectory::new(), false),
         locks: Arc::new(RebalanceLockManager::default()),
         directory: ConnectionDirectory::new(),
+        stats: Arc::new(broker_host::broker_stats::BrokerStatsManager::new(
+            "DefaultCluster",
+        )),
     })
 }
 

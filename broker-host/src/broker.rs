@@ -12,6 +12,7 @@ use plugin_api::sdk::{BrokerIdentity, HoldKey};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::broker_stats::BrokerStatsManager;
 use crate::capabilities::{BrokerServices, HostParts};
 use crate::clients::{ClientRegistry, RebalanceLockManager};
 use crate::config::BrokerConfig;
@@ -130,6 +131,13 @@ impl Broker {
             broker_permission: config.broker_permission,
             version: BROKER_VERSION,
         };
+        // BrokerStatsManager: sampled on Java's schedule from now on.
+        let stats = BrokerStatsManager::start(&config.broker_cluster_name).map_err(|source| {
+            StartError::Thread {
+                what: "the broker stats sampler",
+                source,
+            }
+        })?;
         let services = BrokerServices::new(HostParts {
             config: config.clone(),
             identity,
@@ -138,6 +146,7 @@ impl Broker {
             clients: clients.clone(),
             locks: Arc::new(RebalanceLockManager::default()),
             directory: directory.clone(),
+            stats: stats.clone(),
         });
         let dispatcher = Dispatcher::new();
         let registry = Arc::new(PluginRegistry::new(
@@ -193,12 +202,16 @@ impl Broker {
         let levels = config
             .message_delay_level_millis()
             .map_err(|e| StartError::DelayLevels(e.to_string()))?;
-        let schedule =
-            ScheduleMessageService::start(store.clone(), metadata.delay_offsets().clone(), levels)
-                .map_err(|source| StartError::Thread {
-                    what: "the schedule (delay level) service",
-                    source,
-                })?;
+        let schedule = ScheduleMessageService::start(
+            store.clone(),
+            metadata.delay_offsets().clone(),
+            levels,
+            Some(stats.clone()),
+        )
+        .map_err(|source| StartError::Thread {
+            what: "the schedule (delay level) service",
+            source,
+        })?;
         let timer = if config.timer_wheel_enable {
             Some(
                 TimerMessageService::start(store.clone(), &config.store_config_dir())
@@ -376,6 +389,7 @@ impl Broker {
         for task in &self.tasks {
             task.abort();
         }
+        self.services.parts().stats.stop();
         tracing::info!("shutdown 5/7: stopping the delay-level and timer services");
         let schedule = self.schedule;
         let timer = self.timer;

@@ -10,10 +10,11 @@
 //!
 //! Imports go one way: `remoting` imports no other host module, `dispatch`
 //! imports `remoting` and `store`, `plugin_host` imports `dispatch` and
-//! `capabilities`, `store` imports only `config` and `clock`, and only
-//! `broker` wires them all together.
+//! `capabilities`, `store` imports only `config` and `clock`,
+//! `broker_stats` only `clock`, and only `broker` wires them all together.
 
 pub mod broker;
+pub mod broker_stats;
 pub mod capabilities;
 pub mod clients;
 pub mod clock;

@@ -16,6 +16,7 @@ use parking_lot::Mutex;
 use plugin_api::message::{decode_records, properties as prop, MessageRecord};
 use plugin_api::topics::SCHEDULE_TOPIC;
 
+use crate::broker_stats::BrokerStatsManager;
 use crate::clock::now_millis;
 use crate::metadata::DelayOffsetManager;
 use crate::store::{
@@ -38,15 +39,19 @@ pub struct ScheduleMessageService {
 
 impl ScheduleMessageService {
     /// Starts delivering. `levels[i]` is the delay of level `i + 1` in ms.
+    /// Deliveries are counted in `stats` when given (Java's
+    /// `enableScheduleMessageStats`, on by default).
     pub fn start(
         store: Arc<DefaultMessageStore>,
         offsets: Arc<DelayOffsetManager>,
         levels: Vec<u64>,
+        stats: Option<Arc<BrokerStatsManager>>,
     ) -> std::io::Result<ScheduleMessageService> {
         let worker = Worker {
             store,
             offsets: offsets.clone(),
             levels,
+            stats,
         };
         let persist = move || {
             if let Err(error) = offsets.persist() {
@@ -129,6 +134,7 @@ struct Worker {
     store: Arc<DefaultMessageStore>,
     offsets: Arc<DelayOffsetManager>,
     levels: Vec<u64>,
+    stats: Option<Arc<BrokerStatsManager>>,
 }
 
 impl Worker {
@@ -175,7 +181,17 @@ impl Worker {
     /// Java's messageTimeUp sets the properties string before it clears
     /// those names from the map, and the string is what is written.
     fn deliver(&self, record: &MessageRecord) -> bool {
-        deliver_to_real_topic(&self.store, record, &record.properties, "delayed")
+        let delivered = deliver_to_real_topic(&self.store, record, &record.properties, "delayed");
+        if let (true, Some(stats), Some(topic)) =
+            (delivered, &self.stats, record.property(prop::REAL_TOPIC))
+        {
+            // `PutResultProcess.onSuccess`: the copy differs from the parked
+            // record only in its topic.
+            let bytes = i64::from(record.header.total_size) - SCHEDULE_TOPIC.len() as i64
+                + topic.len() as i64;
+            stats.record_schedule_delivery(topic, bytes);
+        }
+        delivered
     }
 }
 

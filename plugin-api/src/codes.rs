@@ -150,14 +150,26 @@ pub mod request_code {
     pub const INVOKE_BROKER_TO_GET_CONSUMER_STATUS: i32 = 223;
     /// Name server: list topics of a cluster.
     pub const GET_TOPICS_BY_CLUSTER: i32 = 224;
+    /// Name server: every KV config entry of a namespace.
+    pub const GET_KVLIST_BY_NAMESPACE: i32 = 219;
     /// Which groups consume a topic.
     pub const QUERY_TOPIC_CONSUME_BY_WHO: i32 = 300;
+    /// Name server: the cluster and broker names (system topics).
+    pub const GET_SYSTEM_TOPIC_LIST_FROM_NS: i32 = 304;
+    /// Destroy consume queues whose messages are all gone.
+    pub const CLEAN_EXPIRED_CONSUMEQUEUE: i32 = 306;
     /// Broker → client: get consumer running info.
     pub const GET_CONSUMER_RUNNING_INFO: i32 = 307;
     /// Broker → client: consume a message directly.
     pub const CONSUME_MESSAGE_DIRECTLY: i32 = 309;
     /// Send a message (short V2 header field names `a`..`n`).
     pub const SEND_MESSAGE_V2: i32 = 310;
+    /// One `BrokerStatsManager` item's minute, hour and day figures.
+    pub const VIEW_BROKER_STATS_DATA: i32 = 315;
+    /// Delete the consume queues of topics the broker has no config for.
+    pub const CLEAN_UNUSED_TOPIC: i32 = 316;
+    /// Consume statistics of every subscription group of the broker.
+    pub const GET_BROKER_CONSUME_STATS: i32 = 317;
     /// Send a batch of messages.
     pub const SEND_BATCH_MESSAGE: i32 = 320;
     /// Name server: has the broker's data version changed.
@@ -168,6 +180,8 @@ pub mod request_code {
     pub const SEND_REPLY_MESSAGE_V2: i32 = 325;
     /// Broker → client: push a reply message.
     pub const PUSH_REPLY_MESSAGE_TO_CLIENT: i32 = 326;
+    /// Topics a consumer group has committed offsets in.
+    pub const QUERY_TOPICS_BY_CONSUMER: i32 = 343;
     /// Get one topic's config.
     pub const GET_TOPIC_CONFIG: i32 = 351;
     /// Get one subscription group's config.

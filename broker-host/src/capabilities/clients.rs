@@ -284,6 +284,7 @@ mod tests {
             clients: ClientRegistry::new(directory.clone(), false),
             locks: Arc::new(RebalanceLockManager::default()),
             directory,
+            stats: Arc::new(crate::broker_stats::BrokerStatsManager::new("c")),
         })
     }
 

@@ -10,6 +10,7 @@ mod admin;
 mod clients;
 mod config;
 mod offsets;
+mod operations;
 mod runtime_info;
 mod store;
 mod topics;
@@ -17,7 +18,9 @@ mod topics;
 use std::sync::Arc;
 
 use plugin_api::ffi::{HostContextBox, ABI_VERSION};
-use plugin_api::sdk::{BrokerAdmin, BrokerIdentity, ClientCalls, HostServices};
+use plugin_api::sdk::{BrokerAdmin, BrokerIdentity, ClientCalls, HostServices, Operations};
+
+use crate::broker_stats::BrokerStatsManager;
 
 use crate::clients::{ClientRegistry, RebalanceLockManager};
 use crate::config::{BrokerConfig, RuntimeConfig};
@@ -41,6 +44,9 @@ pub struct HostParts {
     pub locks: Arc<RebalanceLockManager>,
     /// Live connections, for requests the broker sends to clients.
     pub directory: Arc<ConnectionDirectory>,
+    /// Broker statistics (`BrokerStatsManager`), fed by the put and get
+    /// capabilities.
+    pub stats: Arc<BrokerStatsManager>,
 }
 
 /// Every capability the host offers plugins. Cheap to clone.
@@ -95,6 +101,11 @@ impl HostServices for BrokerServices {
 
     // ABI 1.2: broker config update
     fn broker_admin(&self) -> Option<&dyn BrokerAdmin> {
+        Some(self)
+    }
+
+    // ABI 1.2: broker stats
+    fn operations(&self) -> Option<&dyn Operations> {
         Some(self)
     }
 }

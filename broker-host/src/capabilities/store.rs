@@ -73,6 +73,11 @@ impl MessageStore for BrokerServices {
                 result.msg_num,
                 result.wrote_bytes,
             );
+            self.inner.stats.record_put(
+                message.topic,
+                i64::from(result.msg_num),
+                i64::from(result.wrote_bytes),
+            );
         }
         put_result(result)
     }
@@ -98,6 +103,11 @@ impl MessageStore for BrokerServices {
         if result.status.is_stored() {
             let properties = batch.entries.first().map_or("", |entry| entry.properties);
             metrics::record_put(batch.topic, properties, result.msg_num, result.wrote_bytes);
+            self.inner.stats.record_put(
+                batch.topic,
+                i64::from(result.msg_num),
+                i64::from(result.wrote_bytes),
+            );
         }
         put_result(result)
     }
@@ -126,6 +136,12 @@ impl MessageStore for BrokerServices {
                 request.topic,
                 result.message_count,
                 result.body.len(),
+            );
+            self.inner.stats.record_get(
+                request.group,
+                request.topic,
+                i64::from(result.message_count),
+                result.body.len() as i64,
             );
         }
         get_result(result)

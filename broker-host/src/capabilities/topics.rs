@@ -124,6 +124,7 @@ impl TopicsAndGroups for BrokerServices {
         if let Some(store) = self.store() {
             store.delete_topic(topic);
         }
+        self.inner.stats.on_topic_deleted(topic);
         existed
     }
 

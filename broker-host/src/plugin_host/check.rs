@@ -389,6 +389,9 @@ fn throwaway_services(config: &BrokerConfig, dir: &Path) -> Result<BrokerService
         clients: ClientRegistry::new(directory.clone(), false),
         locks: Arc::new(RebalanceLockManager::default()),
         directory,
+        stats: Arc::new(crate::broker_stats::BrokerStatsManager::new(
+            &config.broker_cluster_name,
+        )),
     }))
 }
 

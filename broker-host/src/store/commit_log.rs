@@ -163,6 +163,17 @@ impl CommitLog {
         self.append.lock().queue_offsets.remove(topic);
     }
 
+    /// Forgets the next offset of one queue (`removeTopicQueueTable`).
+    pub fn remove_queue(&self, topic: &str, queue_id: i32) {
+        let mut append = self.append.lock();
+        if let Some(queues) = append.queue_offsets.get_mut(topic) {
+            queues.remove(&queue_id);
+            if queues.is_empty() {
+                append.queue_offsets.remove(topic);
+            }
+        }
+    }
+
     /// Appends `req.total_len` bytes written by `write(dst, wrote_offset,
     /// queue_offset, store_timestamp)`. Writes a blank end-of-file record and
     /// moves to a new file when the bytes + 8 do not fit (`DefaultAppendMessageCallback.doAppend`).

@@ -17,12 +17,7 @@ use abi_stable::std_types::{RArc, ROption, RResult, RSlice, RStr, RString, RVec}
 
 use super::*;
 use crate::sdk::{
-    abi_minor, missing_capability, BatchEntry, BatchToPut, BoundaryType, BrokerAdmin, BrokerConfig,
-    BrokerConfigText, BrokerIdentity, ClientCalls, ClientChannel, ClientRequest, ClientResponse,
-    ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration,
-    FlushTicket, GetRequest, GetResult, GetStatus, HostError, HostServices, LiveChannel, Log,
-    LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, PutResult, PutStatus,
-    QueryResult, Subscription, SubscriptionGroup, TopicConfig, TopicsAndGroups,
+    abi_minor, missing_capability, BatchEntry, BatchToPut, BoundaryType, BrokerAdmin, BrokerConfig, BrokerConfigText, BrokerIdentity, ClientCalls, ClientChannel, ClientRequest, ClientResponse, ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration, FlushTicket, GetRequest, GetResult, GetStatus, HostError, HostServices, LiveChannel, Log, LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, Operations, PutResult, PutStatus, QueryResult, StatsItemData, StatsWindow, Subscription, SubscriptionGroup, TopicConfig, TopicsAndGroups,
 };
 
 // ---- host side ---------------------------------------------------------------
@@ -691,6 +686,34 @@ impl FfiHostContext for HostSide {
         })
     }
 
+    // ABI 1.2: broker stats
+
+    fn stats_item(&self, stats_name: RStr<'_>, stats_key: RStr<'_>) -> ROption<FfiStatsItem> {
+        self.guarded(
+            "stats_item",
+            || ROption::RNone,
+            || {
+                self.0
+                    .operations()
+                    .and_then(|ops| ops.stats_item(stats_name.as_str(), stats_key.as_str()))
+                    .map(stats_item_to_ffi)
+                    .into()
+            },
+        )
+    }
+
+    fn topic_consumed_by(&self, topic: RStr<'_>) -> RVec<RString> {
+        self.guarded("topic_consumed_by", RVec::new, || {
+            self.0
+                .operations()
+                .map(|ops| ops.topic_consumed_by(topic.as_str()))
+                .unwrap_or_default()
+                .into_iter()
+                .map(RString::from)
+                .collect()
+        })
+    }
+
     fn consumer_channels(&self, group: RStr<'_>) -> RVec<FfiLiveChannel> {
         self.guarded("consumer_channels", RVec::new, || {
             self.0
@@ -750,6 +773,50 @@ impl FfiHostContext for HostSide {
                 self.0.broker_admin().is_some_and(|admin| {
                     admin.has_offset_reset(topic.as_str(), group.as_str(), queue_id)
                 })
+            },
+        )
+    }
+
+    fn delay_offsets_json(&self) -> RString {
+        self.guarded("delay_offsets_json", RString::new, || {
+            self.0
+                .operations()
+                .map(|ops| ops.delay_offsets_json())
+                .unwrap_or_default()
+                .into()
+        })
+    }
+
+    fn clean_expired_consume_queues(&self) -> RResult<u64, RString> {
+        self.guarded(
+            "clean_expired_consume_queues",
+            || RResult::RErr("host error while cleaning consume queues".into()),
+            || match self.0.operations() {
+                Some(ops) => count_result(ops.clean_expired_consume_queues()),
+                None => RResult::RErr("this host does not clean consume queues".into()),
+            },
+        )
+    }
+
+    fn clean_unused_topics(&self) -> RResult<u64, RString> {
+        self.guarded(
+            "clean_unused_topics",
+            || RResult::RErr("host error while cleaning unused topics".into()),
+            || match self.0.operations() {
+                Some(ops) => count_result(ops.clean_unused_topics()),
+                None => RResult::RErr("this host does not clean unused topics".into()),
+            },
+        )
+    }
+
+    fn record_send_back(&self, group: RStr<'_>, topic: RStr<'_>) {
+        self.guarded(
+            "record_send_back",
+            || (),
+            || {
+                if let Some(ops) = self.0.operations() {
+                    ops.record_send_back(group.as_str(), topic.as_str());
+                }
             },
         )
     }
@@ -828,6 +895,37 @@ fn client_request_to_ffi(request: &ClientRequest) -> FfiClientRequest {
     }
 }
 
+fn count_result(result: Result<usize, HostError>) -> RResult<u64, RString> {
+    match result {
+        Ok(count) => RResult::ROk(count as u64),
+        Err(error) => RResult::RErr(error.to_string().into()),
+    }
+}
+
+fn window_to_ffi(window: StatsWindow) -> FfiStatsWindow {
+    FfiStatsWindow {
+        sum: window.sum,
+        tps: window.tps,
+        avgpt: window.avgpt,
+    }
+}
+
+fn window_from_ffi(window: FfiStatsWindow) -> StatsWindow {
+    StatsWindow {
+        sum: window.sum,
+        tps: window.tps,
+        avgpt: window.avgpt,
+    }
+}
+
+fn stats_item_to_ffi(item: StatsItemData) -> FfiStatsItem {
+    FfiStatsItem {
+        minute: window_to_ffi(item.minute),
+        hour: window_to_ffi(item.hour),
+        day: window_to_ffi(item.day),
+    }
+}
+
 fn host_result(result: Result<(), HostError>) -> RResult<(), RString> {
     match result {
         Ok(()) => RResult::ROk(()),
@@ -890,6 +988,12 @@ impl HostServices for PluginSideHost {
     fn broker_admin(&self) -> Option<&dyn BrokerAdmin> {
         // The vtable of a 1.0 or 1.1 host has no such methods.
         (self.1.minor >= 2).then_some(self as &dyn BrokerAdmin)
+    }
+
+    // ABI 1.2: broker stats
+    fn operations(&self) -> Option<&dyn Operations> {
+        // An older host's vtable has no such methods: never call them there.
+        (self.1.minor >= 2).then_some(self as &dyn Operations)
     }
 }
 
@@ -1002,6 +1106,47 @@ impl From<FfiLiveChannel> for LiveChannel {
             language: channel.language,
             version: channel.version,
         }
+    }
+}
+
+// ABI 1.2: broker stats
+impl Operations for PluginSideHost {
+    fn stats_item(&self, stats_name: &str, stats_key: &str) -> Option<StatsItemData> {
+        opt(self.0.stats_item(stats_name.into(), stats_key.into())).map(|item| StatsItemData {
+            minute: window_from_ffi(item.minute),
+            hour: window_from_ffi(item.hour),
+            day: window_from_ffi(item.day),
+        })
+    }
+
+    fn topic_consumed_by(&self, topic: &str) -> Vec<String> {
+        self.0
+            .topic_consumed_by(topic.into())
+            .into_iter()
+            .map(RString::into_string)
+            .collect()
+    }
+
+    fn delay_offsets_json(&self) -> String {
+        self.0.delay_offsets_json().into_string()
+    }
+
+    fn clean_expired_consume_queues(&self) -> Result<usize, HostError> {
+        match self.0.clean_expired_consume_queues() {
+            RResult::ROk(count) => Ok(usize::try_from(count).unwrap_or(usize::MAX)),
+            RResult::RErr(reason) => Err(HostError::Refused(reason.into_string())),
+        }
+    }
+
+    fn clean_unused_topics(&self) -> Result<usize, HostError> {
+        match self.0.clean_unused_topics() {
+            RResult::ROk(count) => Ok(usize::try_from(count).unwrap_or(usize::MAX)),
+            RResult::RErr(reason) => Err(HostError::Refused(reason.into_string())),
+        }
+    }
+
+    fn record_send_back(&self, group: &str, topic: &str) {
+        self.0.record_send_back(group.into(), topic.into())
     }
 }
 

@@ -577,6 +577,26 @@ pub trait FfiHostContext: Send + Sync + Clone + 'static {
 
     /// `hasOffsetReset`.
     fn has_offset_reset(&self, topic: RStr<'_>, group: RStr<'_>, queue_id: i32) -> bool;
+
+    // ABI 1.2: broker stats (absent from a 1.0 or 1.1 host: check `abi_version`)
+
+    /// `BrokerStatsManager.getStatsItem(statsName, statsKey)`.
+    fn stats_item(&self, stats_name: RStr<'_>, stats_key: RStr<'_>) -> ROption<FfiStatsItem>;
+
+    /// Groups consuming `topic` (online subscribers and groups with offsets).
+    fn topic_consumed_by(&self, topic: RStr<'_>) -> RVec<RString>;
+
+    /// `delayOffset.json` as `ScheduleMessageService.encode()` writes it.
+    fn delay_offsets_json(&self) -> RString;
+
+    /// `cleanExpiredConsumerQueue`: queues destroyed, or the remark.
+    fn clean_expired_consume_queues(&self) -> RResult<u64, RString>;
+
+    /// `cleanUnusedTopic`: queues deleted, or the remark.
+    fn clean_unused_topics(&self) -> RResult<u64, RString>;
+
+    /// `incSendBackNums(group, topic)`.
+    fn record_send_back(&self, group: RStr<'_>, topic: RStr<'_>);
 }
 
 /// The configuration as GET_BROKER_CONFIG answers it (ABI 1.2).
@@ -603,6 +623,30 @@ pub struct FfiLiveChannel {
     pub language: u8,
     /// Client version ordinal.
     pub version: i32,
+}
+
+/// One window of a stats item (ABI 1.2).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq)]
+pub struct FfiStatsWindow {
+    /// Value added within the window.
+    pub sum: i64,
+    /// Per second.
+    pub tps: f64,
+    /// Per call.
+    pub avgpt: f64,
+}
+
+/// A stats item's minute, hour and day windows (ABI 1.2).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq)]
+pub struct FfiStatsItem {
+    /// Last minute.
+    pub minute: FfiStatsWindow,
+    /// Last hour.
+    pub hour: FfiStatsWindow,
+    /// Last day.
+    pub day: FfiStatsWindow,
 }
 
 /// A request the broker sends to a client (ABI 1.1).

@@ -4,8 +4,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use super::capabilities::{
-    missing_capability, BrokerAdmin, BrokerConfig, BrokerIdentity, ClientCalls, ClientsAndLocks,
-    ConsumerOffsets, HostError, HostServices, LogLevel, MessageStore, TopicsAndGroups,
+    missing_capability, BrokerAdmin, BrokerConfig, BrokerIdentity, ClientCalls, ClientsAndLocks, ConsumerOffsets, HostError, HostServices, LogLevel, MessageStore, Operations, TopicsAndGroups,
 };
 
 /// Handle to the host's capabilities, given to [`super::Plugin::new`].
@@ -107,6 +106,15 @@ impl Host {
         self.services
             .broker_admin()
             .ok_or_else(|| missing_capability("broker_admin", self.services.abi_version()))
+    }
+
+    // ABI 1.2: broker stats
+    /// Broker statistics and store operations (ABI 1.2); on an older broker
+    /// [`HostError::MissingCapability`].
+    pub fn operations(&self) -> Result<&dyn Operations, HostError> {
+        self.services
+            .operations()
+            .ok_or_else(|| missing_capability("operations", self.services.abi_version()))
     }
 
     /// The broker's identity (cluster, name, address, permission, version).

@@ -19,6 +19,14 @@
 //! - INVOKE_BROKER_TO_GET_CONSUMER_STATUS (223), GET_CONSUMER_RUNNING_INFO
 //!   (307), CONSUME_MESSAGE_DIRECTLY (309): [`client_status`].
 //!
+//! Stats and clean-up codes, each in its module, over the host's ABI 1.2
+//! `operations` capability: VIEW_BROKER_STATS_DATA (315, [`stats_data`]),
+//! QUERY_TOPIC_CONSUME_BY_WHO (300, [`consume_by_who`]),
+//! GET_BROKER_CONSUME_STATS (317, [`broker_consume_stats`]),
+//! GET_ALL_DELAY_OFFSET (45, [`delay_offset`]), CLEAN_EXPIRED_CONSUMEQUEUE
+//! (306) and CLEAN_UNUSED_TOPIC (316, [`cleanup`]); QUERY_TOPICS_BY_CONSUMER
+//! (343, [`topics_by_consumer`]).
+//!
 //! Topic and group state lives in the host (metadata managers, store,
 //! client registry); topic changes reach the name servers through the
 //! host's registration service.
@@ -28,6 +36,13 @@ mod client_status;
 mod groups;
 mod producers;
 mod reset_offset;
+pub mod broker_consume_stats;
+pub mod cleanup;
+pub mod consume_by_who;
+pub mod delay_offset;
+mod ops;
+pub mod stats_data;
+pub mod topics_by_consumer;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -123,6 +138,14 @@ impl Plugin for AdminPlugin {
         request_code::INVOKE_BROKER_TO_GET_CONSUMER_STATUS,
         request_code::GET_CONSUMER_RUNNING_INFO,
         request_code::CONSUME_MESSAGE_DIRECTLY,
+        // Stats and clean-up (their own modules).
+        request_code::VIEW_BROKER_STATS_DATA,
+        request_code::QUERY_TOPIC_CONSUME_BY_WHO,
+        request_code::GET_BROKER_CONSUME_STATS,
+        request_code::GET_ALL_DELAY_OFFSET,
+        request_code::CLEAN_EXPIRED_CONSUMEQUEUE,
+        request_code::CLEAN_UNUSED_TOPIC,
+        request_code::QUERY_TOPICS_BY_CONSUMER,
     ];
     type Settings = NoSettings;
 
@@ -160,6 +183,23 @@ impl Processor for AdminPlugin {
             request_code::INVOKE_BROKER_TO_GET_CONSUMER_STATUS => self.consumer_status(request)?,
             request_code::GET_CONSUMER_RUNNING_INFO => self.consumer_running_info(request)?,
             request_code::CONSUME_MESSAGE_DIRECTLY => self.consume_message_directly(request)?,
+            request_code::VIEW_BROKER_STATS_DATA => {
+                stats_data::view_broker_stats_data(&self.host, request)?
+            }
+            request_code::QUERY_TOPIC_CONSUME_BY_WHO => {
+                consume_by_who::query_topic_consume_by_who(&self.host, request)?
+            }
+            request_code::GET_BROKER_CONSUME_STATS => {
+                broker_consume_stats::broker_consume_stats(&self.host, &self.broker_name, request)?
+            }
+            request_code::GET_ALL_DELAY_OFFSET => delay_offset::all_delay_offset(&self.host)?,
+            request_code::CLEAN_EXPIRED_CONSUMEQUEUE => {
+                cleanup::clean_expired_consume_queue(&self.host)?
+            }
+            request_code::CLEAN_UNUSED_TOPIC => cleanup::clean_unused_topic(&self.host)?,
+            request_code::QUERY_TOPICS_BY_CONSUMER => {
+                topics_by_consumer::query_topics_by_consumer(&self.host, request)?
+            }
             other => {
                 return Err(ProcessError::respond(
                     ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
@@ -432,8 +472,11 @@ impl AdminPlugin {
                 .end_object();
         }
         w.end_object();
-        // Put TPS statistics are not collected yet.
-        w.field_double("topicPutTps", 0.0).end_object();
+        w.field_double(
+            "topicPutTps",
+            ops::minute_tps(&self.host, "TOPIC_PUT_NUMS", &topic),
+        )
+        .end_object();
         Ok(Response::success().with_body(w.into_bytes()))
     }
 
@@ -529,9 +572,17 @@ impl AdminPlugin {
             topics
         };
 
+        // `tpsGroupGetNums(group, topic)` summed over the topics reported.
+        let consume_tps: f64 = topics
+            .iter()
+            .filter(|topic| self.host.topics().topic(topic).is_some())
+            .map(|topic| {
+                let key = format!("{topic}@{group}");
+                ops::minute_tps(&self.host, "GROUP_GET_NUMS", &key)
+            })
+            .fold(0.0, |sum, tps| sum + tps);
         let mut w = JsonWriter::new();
-        // Consume TPS statistics are not collected yet.
-        w.begin_object().field_double("consumeTps", 0.0);
+        w.begin_object().field_double("consumeTps", consume_tps);
         w.key("offsetTable").begin_object();
         for topic in &topics {
             let Some(config) = self.host.topics().topic(topic) else {
@@ -575,3 +626,5 @@ plugin_api::export_plugin!(AdminPlugin);
 mod ops_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_stats;

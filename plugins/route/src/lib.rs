@@ -6,6 +6,11 @@
 //!   `ClientRequestProcessor.getRouteInfoByTopic`).
 //! - GET_BROKER_CLUSTER_INFO (106): `ClusterInfo` for this one broker
 //!   (`DefaultRequestProcessor.getBrokerClusterInfo`).
+//! - The topic-list codes of mqadmin and the dashboard (206, 216, 224, 304;
+//!   [`topic_list`]) and the KV config reads (101, 219; [`kv_config`]).
+
+pub mod kv_config;
+pub mod topic_list;
 
 use plugin_api::sdk::codes::{request_code, FAQ_SUGGESTION};
 use plugin_api::sdk::fastjson::{JsonStyle, JsonWriter};
@@ -29,6 +34,12 @@ impl Plugin for RoutePlugin {
     const REQUEST_CODES: &'static [i32] = &[
         request_code::GET_ROUTEINFO_BY_TOPIC,
         request_code::GET_BROKER_CLUSTER_INFO,
+        request_code::GET_ALL_TOPIC_LIST_FROM_NAMESERVER,
+        request_code::DELETE_TOPIC_IN_NAMESRV,
+        request_code::GET_TOPICS_BY_CLUSTER,
+        request_code::GET_SYSTEM_TOPIC_LIST_FROM_NS,
+        request_code::GET_KV_CONFIG,
+        request_code::GET_KVLIST_BY_NAMESPACE,
     ];
     type Settings = NoSettings;
 
@@ -43,6 +54,22 @@ impl Processor for RoutePlugin {
         match request.code() {
             request_code::GET_ROUTEINFO_BY_TOPIC => self.route_info(request),
             request_code::GET_BROKER_CLUSTER_INFO => Ok(self.cluster_info().into()),
+            request_code::GET_ALL_TOPIC_LIST_FROM_NAMESERVER => {
+                Ok(topic_list::all_topic_list(&self.host, request).into())
+            }
+            request_code::DELETE_TOPIC_IN_NAMESRV => {
+                Ok(topic_list::delete_topic_in_namesrv(&self.host, request)?.into())
+            }
+            request_code::GET_TOPICS_BY_CLUSTER => {
+                Ok(topic_list::topics_by_cluster(&self.host, request)?.into())
+            }
+            request_code::GET_SYSTEM_TOPIC_LIST_FROM_NS => {
+                Ok(topic_list::system_topic_list(&self.host).into())
+            }
+            request_code::GET_KV_CONFIG => Ok(kv_config::kv_config(request)?.into()),
+            request_code::GET_KVLIST_BY_NAMESPACE => {
+                Ok(kv_config::kv_list_by_namespace(request)?.into())
+            }
             other => Err(ProcessError::respond(
                 ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
                 format!(" request type {other} not supported"),
@@ -332,6 +359,116 @@ mod tests {
         assert_eq!(
             body(&response),
             r#"{"brokerAddrTable":{"broker-\"b\"":{"brokerAddrs":{0:"10.0.0.1:20911"},"brokerName":"broker-\"b\"","cluster":"ClusterX","enableActingMaster":false}},"clusterAddrTable":{"ClusterX":["broker-\"b\""]}}"#
+        );
+    }
+
+    #[test]
+    fn all_topic_list_names_every_topic_of_the_broker() {
+        let (_fake, plugin) = started();
+        let response = respond(
+            RequestBuilder::new(request_code::GET_ALL_TOPIC_LIST_FROM_NAMESERVER).run(&plugin),
+        );
+        assert_eq!(response.code, ResponseCode::SUCCESS);
+        assert_eq!(body(&response), r#"{"topicList":["TBW102","TopicTest"]}"#);
+    }
+
+    #[test]
+    fn topics_by_cluster_lists_this_cluster_s_topics_only() {
+        let (_fake, plugin) = started();
+        let ours = respond(
+            RequestBuilder::new(request_code::GET_TOPICS_BY_CLUSTER)
+                .field("cluster", "DefaultCluster")
+                .run(&plugin),
+        );
+        assert_eq!(ours.code, ResponseCode::SUCCESS);
+        assert_eq!(body(&ours), r#"{"topicList":["TBW102","TopicTest"]}"#);
+        let other = respond(
+            RequestBuilder::new(request_code::GET_TOPICS_BY_CLUSTER)
+                .field("cluster", "OtherCluster")
+                .run(&plugin),
+        );
+        assert_eq!(other.code, ResponseCode::SUCCESS);
+        assert_eq!(body(&other), r#"{"topicList":[]}"#);
+        let missing =
+            respond(RequestBuilder::new(request_code::GET_TOPICS_BY_CLUSTER).run(&plugin));
+        assert_eq!(missing.code, ResponseCode::SYSTEM_ERROR);
+        assert_eq!(
+            missing.remark.as_deref(),
+            Some("the custom field <cluster> is null")
+        );
+    }
+
+    #[test]
+    fn system_topic_list_names_the_cluster_and_broker() {
+        let (_fake, plugin) = started();
+        let response =
+            respond(RequestBuilder::new(request_code::GET_SYSTEM_TOPIC_LIST_FROM_NS).run(&plugin));
+        assert_eq!(response.code, ResponseCode::SUCCESS);
+        assert_eq!(
+            body(&response),
+            r#"{"brokerAddr":"127.0.0.1:10911","topicList":["DefaultCluster","broker-a"]}"#
+        );
+    }
+
+    #[test]
+    fn delete_topic_in_namesrv_answers_success_and_needs_the_topic() {
+        let (fake, plugin) = started();
+        let response = respond(
+            RequestBuilder::new(request_code::DELETE_TOPIC_IN_NAMESRV)
+                .field("topic", "TopicTest")
+                .field("clusterName", "DefaultCluster")
+                .run(&plugin),
+        );
+        assert_eq!(
+            (response.code, response.remark),
+            (ResponseCode::SUCCESS, None)
+        );
+        assert!(fake
+            .log_lines()
+            .iter()
+            .any(|line| line.contains("topic=TopicTest") && line.contains("still holds")));
+        let missing =
+            respond(RequestBuilder::new(request_code::DELETE_TOPIC_IN_NAMESRV).run(&plugin));
+        assert_eq!(missing.code, ResponseCode::SYSTEM_ERROR);
+        assert_eq!(
+            missing.remark.as_deref(),
+            Some("the custom field <topic> is null")
+        );
+    }
+
+    #[test]
+    fn kv_config_reads_find_nothing_as_a_fresh_name_server() {
+        let (_fake, plugin) = started();
+        let response = respond(
+            RequestBuilder::new(request_code::GET_KV_CONFIG)
+                .field("namespace", "ORDER_TOPIC_CONFIG")
+                .field("key", "TopicTest")
+                .run(&plugin),
+        );
+        assert_eq!(response.code, ResponseCode::QUERY_NOT_FOUND);
+        assert_eq!(
+            response.remark.as_deref(),
+            Some("No config item, Namespace: ORDER_TOPIC_CONFIG Key: TopicTest")
+        );
+        let response = respond(
+            RequestBuilder::new(request_code::GET_KVLIST_BY_NAMESPACE)
+                .field("namespace", "ORDER_TOPIC_CONFIG")
+                .run(&plugin),
+        );
+        assert_eq!(response.code, ResponseCode::QUERY_NOT_FOUND);
+        assert_eq!(
+            response.remark.as_deref(),
+            Some("No config item, Namespace: ORDER_TOPIC_CONFIG")
+        );
+        let missing = respond(
+            RequestBuilder::new(request_code::GET_KV_CONFIG)
+                .field("namespace", "ORDER_TOPIC_CONFIG")
+                .run(&plugin),
+        );
+        assert_eq!(missing.code, ResponseCode::SYSTEM_ERROR);
+        assert_eq!(
+            missing.remark.as_deref(),
+            Some("the custom field <key> is null")
         );
     }
 

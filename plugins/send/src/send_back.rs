@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use plugin_api::sdk::message::{decode_record, properties as prop, RecordRead};
 use plugin_api::sdk::topics::{self, perm};
-use plugin_api::sdk::{MessageToPut, ProcessError, Request, Response, ResponseCode};
+use plugin_api::sdk::{MessageToPut, ProcessError, PutStatus, Request, Response, ResponseCode};
 
 use crate::answer::send_back_response;
 use crate::destination::new_topic;
@@ -99,6 +99,12 @@ impl SendPlugin {
         // Java's setDelayTimeLevel: 0 for the dead-letter topic.
         properties.insert(prop::DELAY, delay.to_string());
         let (topic, queue_id) = self.apply_delay(&mut properties, Cow::Owned(topic), queue_id);
+        // `incSendBackNums(group, backTopic)`: the original's RETRY_TOPIC,
+        // else its topic (set above).
+        let back_topic = properties
+            .get(prop::RETRY_TOPIC)
+            .map(str::to_owned)
+            .unwrap_or_else(|| original.topic.clone());
         let encoded = properties.encode();
         let born_host = original.header.born_host.to_string();
         let result = self.host.store().put_message(&MessageToPut {
@@ -114,6 +120,12 @@ impl SendPlugin {
             prepared_transaction_offset: 0,
             wait_store: false,
         });
+        if result.status == PutStatus::PutOk {
+            // Broker stats (ABI 1.2); an older broker keeps none.
+            if let Ok(ops) = self.host.operations() {
+                ops.record_send_back(&group, &back_topic);
+            }
+        }
         Ok(send_back_response(&result))
     }
 }

@@ -14,6 +14,7 @@ mod lifecycle;
 mod malformed_frames;
 mod metrics;
 mod namesrv_registration;
+mod operations_stats;
 mod operator_cli;
 mod plugin_loading;
 mod recall;

@@ -60,15 +60,16 @@ fn wait_exit(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     None
 }
 
-/// The `rocketmq-namesrv` name server, in its own process.
-struct NameServer {
+/// The `rocketmq-namesrv` name server, in its own process (also used by
+/// `operations_stats`).
+pub(crate) struct NameServer {
     child: Child,
     port: u16,
     dir: tempfile::TempDir,
 }
 
 impl NameServer {
-    fn start() -> NameServer {
+    pub(crate) fn start() -> NameServer {
         NameServer::start_on(free_port())
     }
 
@@ -96,11 +97,11 @@ impl NameServer {
         namesrv
     }
 
-    fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("namesrv.log")).unwrap_or_default()
     }
 

@@ -12,6 +12,7 @@ mod admin;
 mod clients;
 mod config;
 mod offsets;
+mod operations;
 mod store;
 mod topics;
 
@@ -19,6 +20,7 @@ pub use admin::*;
 pub use clients::*;
 pub use config::*;
 pub use offsets::*;
+pub use operations::*;
 pub use store::*;
 pub use topics::*;
 
@@ -153,6 +155,11 @@ pub trait HostServices:
     // ABI 1.2: broker config update
     /// [`BrokerAdmin`], when the host has it (ABI 1.2 and later).
     fn broker_admin(&self) -> Option<&dyn BrokerAdmin>;
+    // ABI 1.2: broker stats
+    /// [`Operations`], when the host has it (ABI 1.2 and later).
+    fn operations(&self) -> Option<&dyn Operations> {
+        None
+    }
 }
 
 /// Capabilities added after ABI 1.0: name and the ABI minor that added it.
@@ -163,6 +170,8 @@ pub const CAPABILITIES_SINCE: &[(&str, u32)] = &[
     ("client_invoke", 2),
     // ABI 1.2: broker config update
     ("broker_admin", 2),
+    // ABI 1.2: broker stats
+    ("operations", 2),
 ];
 
 /// [`HostError::MissingCapability`] for `capability` (a name of

@@ -9,12 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::fastjson::JsonWriter;
 use crate::message::{body_crc, encode_record_into, find_property, RecordToEncode};
 use crate::sdk::{
-    glue, missing_capability, BatchToPut, BoundaryType, BrokerAdmin, BrokerConfig,
-    BrokerConfigText, BrokerIdentity, ClientCalls, ClientChannel, ClientRequest, ClientResponse,
-    ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration,
-    FlushTicket, GetRequest, GetResult, GetStatus, Host, HostError, HostServices, LiveChannel, Log,
-    LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, Plugin, PutResult,
-    PutStatus, QueryResult, SubscriptionGroup, TopicConfig, TopicsAndGroups,
+    glue, missing_capability, BatchToPut, BoundaryType, BrokerAdmin, BrokerConfig, BrokerConfigText, BrokerIdentity, ClientCalls, ClientChannel, ClientRequest, ClientResponse, ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration, FlushTicket, GetRequest, GetResult, GetStatus, Host, HostError, HostServices, LiveChannel, Log, LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, Operations, Plugin, PutResult, PutStatus, QueryResult, StatsItemData, SubscriptionGroup, TopicConfig, TopicsAndGroups,
 };
 
 /// One message as the fake store keeps it.
@@ -117,6 +112,18 @@ pub struct FakeHostState {
     pub consumer_channels: BTreeMap<String, Vec<LiveChannel>>,
     /// Pending server-side reset offsets by (topic, group, queue).
     pub reset_offsets: BTreeMap<(String, String, i32), i64>,
+    // ABI 1.2: broker stats
+    /// Stats items by (stats name, stats key), answered by `stats_item`.
+    pub stats_items: HashMap<(String, String), StatsItemData>,
+    /// What `delay_offsets_json` answers.
+    pub delay_offsets_json: String,
+    /// The clean-ups asked for (`clean_expired_consume_queues`,
+    /// `clean_unused_topics`), in order.
+    pub cleanups: Vec<&'static str>,
+    /// How many queues each clean-up reports, or the refusal it answers.
+    pub cleanup_result: Option<Result<usize, String>>,
+    /// Send-backs recorded by `record_send_back`: (group, topic).
+    pub send_backs: Vec<(String, String)>,
 }
 
 /// The in-memory host. Cheap to clone (clones share state).
@@ -317,6 +324,12 @@ impl HostServices for FakeHost {
         let minor = crate::sdk::abi_minor(&self.abi_version());
         (minor >= 2).then_some(self as &dyn BrokerAdmin)
     }
+
+    // ABI 1.2: broker stats
+    fn operations(&self) -> Option<&dyn Operations> {
+        let minor = crate::sdk::abi_minor(&self.abi_version());
+        (minor >= 2).then_some(self as &dyn Operations)
+    }
 }
 
 // ABI 1.2: broker config update
@@ -423,6 +436,65 @@ fn live_channel(channel: &ClientChannel<'_>) -> LiveChannel {
 fn add_channel(channels: &mut Vec<LiveChannel>, channel: &ClientChannel<'_>) {
     channels.retain(|known| known.connection_id != channel.connection_id);
     channels.push(live_channel(channel));
+}
+
+// ABI 1.2: broker stats
+impl Operations for FakeHost {
+    fn stats_item(&self, stats_name: &str, stats_key: &str) -> Option<StatsItemData> {
+        self.state()
+            .stats_items
+            .get(&(stats_name.to_owned(), stats_key.to_owned()))
+            .copied()
+    }
+
+    fn topic_consumed_by(&self, topic: &str) -> Vec<String> {
+        let state = self.state();
+        let mut groups: Vec<String> = state
+            .consumers
+            .iter()
+            .filter(|(_, info)| info.subscriptions.iter().any(|s| s.topic == topic))
+            .map(|(group, _)| group.clone())
+            .chain(
+                state
+                    .offsets
+                    .keys()
+                    .filter(|(_, t, _)| t == topic)
+                    .map(|(group, _, _)| group.clone()),
+            )
+            .collect();
+        groups.sort();
+        groups.dedup();
+        groups
+    }
+
+    fn delay_offsets_json(&self) -> String {
+        self.state().delay_offsets_json.clone()
+    }
+
+    fn clean_expired_consume_queues(&self) -> Result<usize, HostError> {
+        self.cleanup("clean_expired_consume_queues")
+    }
+
+    fn clean_unused_topics(&self) -> Result<usize, HostError> {
+        self.cleanup("clean_unused_topics")
+    }
+
+    fn record_send_back(&self, group: &str, topic: &str) {
+        self.state()
+            .send_backs
+            .push((group.to_owned(), topic.to_owned()));
+    }
+}
+
+impl FakeHost {
+    fn cleanup(&self, what: &'static str) -> Result<usize, HostError> {
+        let mut state = self.state();
+        state.cleanups.push(what);
+        match state.cleanup_result.clone() {
+            None => Ok(0),
+            Some(result) => result.map_err(HostError::Refused),
+        }
+    }
 }
 
 impl ClientCalls for FakeHost {

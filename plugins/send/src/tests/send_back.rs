@@ -351,3 +351,34 @@ fn a_failed_put_is_a_system_error_named_by_the_status() {
     }
     assert_eq!(fake.state().messages.len(), 1);
 }
+
+#[test]
+fn a_stored_send_back_is_counted_for_the_group_and_the_original_topic() {
+    let (fake, plugin) = started();
+    let (offset, _) = stored_original(&fake, 0, ORIGINAL);
+    assert_eq!(
+        answer(&plugin, &send_back(offset, 0)).code,
+        ResponseCode::SUCCESS
+    );
+    // A message already back from the retry topic counts for its RETRY_TOPIC.
+    let (again, _) = stored_original(&fake, 1, "TAGS\u{1}T\u{2}RETRY_TOPIC\u{1}FirstTopic\u{2}");
+    assert_eq!(
+        answer(&plugin, &send_back(again, 0)).code,
+        ResponseCode::SUCCESS
+    );
+    assert_eq!(
+        fake.state().send_backs,
+        vec![
+            ("cg".to_owned(), "BackTopic".to_owned()),
+            ("cg".to_owned(), "FirstTopic".to_owned())
+        ]
+    );
+    // A refused put is not counted.
+    let (third, _) = stored_original(&fake, 0, ORIGINAL);
+    fake.state().put_status_override = Some(PutStatus::ServiceNotAvailable);
+    assert_ne!(
+        answer(&plugin, &send_back(third, 0)).code,
+        ResponseCode::SUCCESS
+    );
+    assert_eq!(fake.state().send_backs.len(), 2);
+}
