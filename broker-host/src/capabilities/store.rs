@@ -7,6 +7,9 @@ use plugin_api::sdk::{
     PutResult, PutStatus, QueryResult,
 };
 
+use plugin_api::message::sysflag;
+use plugin_api::topics::TRANS_OP_HALF_TOPIC;
+
 use super::BrokerServices;
 use crate::metrics;
 use crate::store::{
@@ -18,6 +21,14 @@ use crate::store::{
 fn parse_addr(text: &str) -> SocketAddr {
     text.parse()
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
+/// Whether a put is a producer's message for `messagesInTotal`: Java counts
+/// a transactional message once, as its half is sent, and neither the real
+/// message END_TRANSACTION stores on commit nor the op records.
+fn counts_as_incoming(message: &MessageToPut<'_>) -> bool {
+    sysflag::transaction_type(message.sys_flag) != sysflag::TRANSACTION_COMMIT_TYPE
+        && message.topic != TRANS_OP_HALF_TOPIC
 }
 
 fn put_result(result: PutMessageResult) -> PutResult {
@@ -66,7 +77,7 @@ impl MessageStore for BrokerServices {
             prepared_transaction_offset: message.prepared_transaction_offset,
             wait_store: message.wait_store,
         });
-        if result.status.is_stored() {
+        if result.status.is_stored() && counts_as_incoming(message) {
             metrics::record_put(
                 message.topic,
                 message.properties,
