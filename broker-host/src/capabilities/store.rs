@@ -207,3 +207,35 @@ impl MessageStore for BrokerServices {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put<'a>(topic: &'a str, sys_flag: i32) -> MessageToPut<'a> {
+        MessageToPut {
+            topic,
+            queue_id: 0,
+            flag: 0,
+            sys_flag,
+            born_timestamp: 0,
+            born_host: "127.0.0.1:1",
+            body: b"",
+            properties: "",
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+            wait_store: false,
+        }
+    }
+
+    #[test]
+    fn a_transactional_message_counts_once_as_its_half() {
+        assert!(counts_as_incoming(&put("Orders", 0)));
+        assert!(counts_as_incoming(&put("RMQ_SYS_TRANS_HALF_TOPIC", 0)));
+        assert!(!counts_as_incoming(&put(
+            "Orders",
+            sysflag::TRANSACTION_COMMIT_TYPE | sysflag::MULTI_TAGS_FLAG
+        )));
+        assert!(!counts_as_incoming(&put(TRANS_OP_HALF_TOPIC, 0)));
+    }
+}
