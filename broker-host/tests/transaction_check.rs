@@ -125,3 +125,54 @@ fn a_check_pass_asks_about_undecided_halves_once_each() {
         "{persisted}"
     );
 }
+
+#[test]
+fn a_half_within_its_check_immunity_is_renewed_without_a_check() {
+    let io = SimIo::new();
+    let store = open_sim(config(sim_root()), &io);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let metadata =
+        Arc::new(MetadataStore::load_from(&BrokerConfig::default(), dir.path()).expect("metadata"));
+    // Born 10 s ago, immune for 60 s (CHECK_IMMUNITY_TIME_IN_SECONDS).
+    let properties = format!(
+        "{}CHECK_IMMUNITY_TIME_IN_SECONDS\u{1}60\u{2}",
+        half_properties("immune")
+    );
+    let result = store.put_message(&MessageToStore {
+        born_timestamp: now_millis() - 10_000,
+        ..msg(HALF, 0, b"immune", &properties)
+    });
+    assert!(result.is_ok());
+    store.wait_dispatched().expect("dispatched");
+    std::thread::sleep(Duration::from_millis(20));
+
+    let recorder = Arc::new(Recorder::default());
+    let checker = Checker::new(
+        store.clone(),
+        metadata.clone(),
+        recorder.clone(),
+        CheckConfig {
+            interval: Duration::from_secs(30),
+            transaction_timeout: 1_000,
+            check_max: 15,
+            file_reserved_millis: 72 * 3_600_000,
+            broker_name: "broker-a".into(),
+            store_host: "127.0.0.1:10911".into(),
+        },
+    );
+    checker.check(&|| false);
+    assert!(recorder.sent.lock().unwrap().is_empty(), "not asked yet");
+    // Renewed (Java's putImmunityMsgBackToHalfQueue) with the first copy's
+    // queue offset, and the pass moved past the first copy.
+    store.wait_dispatched().expect("dispatched");
+    let renewed = read_all(&store, HALF, 0, 1);
+    assert_eq!(renewed.len(), 1);
+    assert_eq!(renewed[0].property("TRAN_PREPARED_QUEUE_OFFSET"), Some("0"));
+    assert_eq!(renewed[0].property("TRANSACTION_CHECK_TIMES"), Some("1"));
+    assert_eq!(
+        metadata
+            .consumer_offsets()
+            .query_offset("CID_RMQ_SYS_TRANS", HALF, 0),
+        1
+    );
+}
