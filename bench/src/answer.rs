@@ -8,7 +8,9 @@
 
 use anyhow::Context;
 use bytes::{Buf, BytesMut};
-use plugin_api::codec::{decode_after_length, find_string_special, DEFAULT_MAX_FRAME_LENGTH};
+use plugin_api::codec::{
+    decode_after_length, find_string_special, RemotingCommand, DEFAULT_MAX_FRAME_LENGTH,
+};
 
 /// What the producer keeps of one answer.
 #[derive(Debug, PartialEq, Eq)]
@@ -54,6 +56,25 @@ pub fn next_answer(input: &mut BytesMut) -> anyhow::Result<Option<Answer>> {
         opaque: command.opaque,
         remark: command.remark,
     }))
+}
+
+/// Takes the first whole frame off `input`, decoded in full (the
+/// transactional benchmark reads `msgId` and `queueOffset` of each half's
+/// answer); `None` when more bytes are needed.
+pub fn next_command(input: &mut BytesMut) -> anyhow::Result<Option<RemotingCommand>> {
+    let Some(prefix) = input.get(..4) else {
+        return Ok(None);
+    };
+    let length = i32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
+    let length = usize::try_from(length)
+        .ok()
+        .filter(|l| (4..=DEFAULT_MAX_FRAME_LENGTH - 4).contains(l))
+        .with_context(|| format!("bad frame length {length}"))?;
+    if input.len() < 4 + length {
+        return Ok(None);
+    }
+    input.advance(4);
+    Ok(Some(decode_after_length(input.split_to(length).freeze())?))
 }
 
 /// `code` and `opaque` of a JSON header object, skipping every other member

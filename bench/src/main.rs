@@ -5,6 +5,9 @@
 //!   producer line (Send TPS, Max RT, Average RT, Send Failed, Response
 //!   Failed) every second and p50/p99/p99.9 latency in µs at the end; runs
 //!   for `--duration` seconds, or until `--count N` messages are answered.
+//!   With `--transaction` each message is a half message committed by an
+//!   END_TRANSACTION once stored (RocketMQ's `TransactionProducer`
+//!   benchmark without the local-transaction check statistics).
 //! - `consumer`: PULL_MESSAGE loops over every queue of the topic from offset
 //!   0; prints Consume TPS and B2C/S2C latency (born-to-consumer,
 //!   store-to-consumer) like RocketMQ's consumer benchmark.

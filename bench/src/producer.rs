@@ -1,6 +1,6 @@
 //! The producer benchmark (RocketMQ `benchmark/Producer`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -11,9 +11,13 @@ use clap::Args;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use plugin_api::codec::{fill_frame_words, CodecError, SerializeType};
+use anyhow::Context;
+use plugin_api::codec::{
+    encode_to_vec, fill_frame_words, CodecError, ExtFields, RemotingCommand, SerializeType,
+};
+use plugin_api::message::decode_offset_msg_id;
 
-use crate::answer::next_answer;
+use crate::answer::{next_answer, next_command, Answer};
 use crate::stats::Latencies;
 
 /// Producer options.
@@ -48,6 +52,14 @@ pub struct ProducerArgs {
     /// --duration.
     #[arg(long, value_name = "N")]
     count: Option<u64>,
+    /// Transactional sends: each message is a half (TRAN_MSG=true, the
+    /// PREPARED sysFlag) followed, once its answer arrives, by an
+    /// END_TRANSACTION commit on the same connection; a message counts (and
+    /// its latency ends) when the commit is answered. Java's producer sends
+    /// the commit oneway; here it asks for an answer so that the time of
+    /// the whole transaction is measured.
+    #[arg(long)]
+    transaction: bool,
 }
 
 impl ProducerArgs {
@@ -195,11 +207,21 @@ struct Template {
 }
 
 impl Template {
-    fn new(topic: &str, queues: usize) -> Template {
+    fn new(topic: &str, queues: usize, transaction: bool) -> Template {
+        // A half: the Java producer's TRAN_MSG and PGROUP properties and the
+        // TRANSACTION_PREPARED_TYPE sysFlag.
+        let (sys_flag, extra) = if transaction {
+            (
+                "4",
+                "TRAN_MSG\\u0001true\\u0002PGROUP\\u0001benchmark_producer\\u0002",
+            )
+        } else {
+            ("0", "")
+        };
         let prefixes = (0..queues.max(1))
             .map(|queue| {
                 format!(
-                    r#"{{"code":310,"extFields":{{"a":"benchmark_producer","b":"{topic}","c":"TBW102","d":"4","e":"{queue}","f":"0","h":"0","i":"TAGS\u0001TagA\u0002WAIT\u0001true\u0002","j":"0","k":"false","m":"false","g":""#
+                    r#"{{"code":310,"extFields":{{"a":"benchmark_producer","b":"{topic}","c":"TBW102","d":"4","e":"{queue}","f":"{sys_flag}","h":"0","i":"TAGS\u0001TagA\u0002WAIT\u0001true\u0002{extra}","j":"0","k":"false","m":"false","g":""#
                 )
                 .into_bytes()
             })
@@ -254,9 +276,12 @@ async fn connection_loop(
     let stream = TcpStream::connect(&args.addr).await?;
     stream.set_nodelay(true)?;
     let (mut reader, mut writer) = stream.into_split();
-    let template = Template::new(&args.topic, args.queues);
+    let template = Template::new(&args.topic, args.queues, args.transaction);
     let body = vec![b'x'; args.size];
+    // Opaque → when the message was sent (for a commit: when its half was).
     let mut pending: HashMap<i32, Instant> = HashMap::with_capacity(args.inflight * 2);
+    // Opaques of the END_TRANSACTION commits in flight.
+    let mut commits: HashSet<i32> = HashSet::new();
     let mut next_opaque: i32 = (connection as i32) << 24;
     let mut queue = connection;
     let mut out = BytesMut::with_capacity(64 * 1024);
@@ -301,7 +326,35 @@ async fn connection_loop(
         // Tallied here and added to the shared counters once per read: two
         // connections' threads updating them per answer bounce their cache line.
         let mut tally = Tally::default();
-        while let Some(response) = next_answer(&mut input)? {
+        loop {
+            let response = if args.transaction {
+                let Some(command) = next_command(&mut input)? else {
+                    break;
+                };
+                let half_answered = command.code == 0 && !commits.remove(&command.opaque);
+                if half_answered {
+                    let Some(sent_at) = pending.remove(&command.opaque) else {
+                        continue;
+                    };
+                    let commit = commit_request(&command, next_opaque)?;
+                    out.extend_from_slice(&commit);
+                    pending.insert(next_opaque, sent_at);
+                    commits.insert(next_opaque);
+                    next_opaque = next_opaque.wrapping_add(1);
+                    continue;
+                }
+                Answer {
+                    code: command.code,
+                    opaque: command.opaque,
+                    remark: command.remark,
+                }
+            } else {
+                let Some(answer) = next_answer(&mut input)? else {
+                    break;
+                };
+                answer
+            };
+            commits.remove(&response.opaque);
             let Some(sent_at) = pending.remove(&response.opaque) else {
                 continue;
             };
@@ -321,8 +374,43 @@ async fn connection_loop(
             tally.max_rt_micros = tally.max_rt_micros.max(micros);
         }
         tally.add_to(&counters);
+        // The commits of the halves just answered.
+        if !out.is_empty() {
+            if writer.write_all(&out).await.is_err() {
+                counters
+                    .send_failed
+                    .fetch_add(pending.len() as u64, Ordering::Relaxed);
+                break;
+            }
+            out.clear();
+        }
     }
     Ok((latencies, failures))
+}
+
+/// END_TRANSACTION committing the half that `answer` (SUCCESS to a send)
+/// stored, as the Java producer's `endTransaction` fills it in.
+fn commit_request(answer: &RemotingCommand, opaque: i32) -> anyhow::Result<Vec<u8>> {
+    let msg_id = answer.ext("msgId").context("a send answer without msgId")?;
+    let (_, commit_log_offset) = decode_offset_msg_id(msg_id)
+        .with_context(|| format!("msgId {msg_id} is not an offset id"))?;
+    let queue_offset = answer
+        .ext("queueOffset")
+        .context("a send answer without queueOffset")?;
+    let transaction_id = answer.ext("transactionId").unwrap_or_default();
+    let mut fields = ExtFields::with_capacity(7, 200);
+    fields.insert("producerGroup", "benchmark_producer");
+    fields.insert("tranStateTableOffset", queue_offset);
+    fields.insert_int("commitLogOffset", commit_log_offset);
+    fields.insert("commitOrRollback", "8");
+    fields.insert("fromTransactionCheck", "false");
+    fields.insert("msgId", transaction_id);
+    fields.insert("transactionId", transaction_id);
+    let mut request = RemotingCommand::request(37);
+    request.version = 479;
+    request.opaque = opaque;
+    request.ext_fields = Some(fields);
+    Ok(encode_to_vec(&request)?)
 }
 
 /// One read's answers, before they reach [`Counters`].
@@ -380,7 +468,9 @@ mod tests {
     use bytes::BytesMut;
     use plugin_api::codec::{decode_frame, DEFAULT_MAX_FRAME_LENGTH};
 
-    use super::{Budget, Template};
+    use plugin_api::codec::RemotingCommand;
+
+    use super::{commit_request, Budget, Template};
 
     #[test]
     fn a_count_budget_grants_exactly_the_count() {
@@ -397,7 +487,7 @@ mod tests {
 
     #[test]
     fn a_template_request_decodes_as_a_send_v2_frame() {
-        let template = Template::new("BenchTopic", 4);
+        let template = Template::new("BenchTopic", 4, false);
         let mut out = BytesMut::new();
         let body = vec![b'x'; 1024];
         template
@@ -424,5 +514,40 @@ mod tests {
         );
         assert_eq!(second.ext("g"), Some("5"));
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_transactional_template_sends_a_half_and_the_commit_names_it() {
+        let template = Template::new("BenchTopic", 1, true);
+        let mut out = BytesMut::new();
+        template
+            .write(&mut out, 0, 1_700_000_000_123, 3, b"tx")
+            .expect("fits a frame");
+        let half = decode_frame(&mut out, DEFAULT_MAX_FRAME_LENGTH)
+            .expect("valid")
+            .expect("whole frame");
+        assert_eq!(half.ext("f"), Some("4"), "TRANSACTION_PREPARED_TYPE");
+        assert_eq!(
+            half.ext("i"),
+            Some("TAGS\u{1}TagA\u{2}WAIT\u{1}true\u{2}TRAN_MSG\u{1}true\u{2}PGROUP\u{1}benchmark_producer\u{2}")
+        );
+
+        let mut answer = RemotingCommand::request(0);
+        let mut fields = plugin_api::codec::ExtFields::new();
+        fields.insert("msgId", "7F00000100002A9F00000000000004D2");
+        fields.insert("queueOffset", "17");
+        fields.insert("transactionId", "UNIQ");
+        answer.ext_fields = Some(fields);
+        let mut commit = BytesMut::from(&commit_request(&answer, 9).expect("a commit")[..]);
+        let commit = decode_frame(&mut commit, DEFAULT_MAX_FRAME_LENGTH)
+            .expect("valid")
+            .expect("whole frame");
+        assert_eq!((commit.code, commit.opaque), (37, 9));
+        assert_eq!(commit.ext("commitLogOffset"), Some("1234"));
+        assert_eq!(commit.ext("tranStateTableOffset"), Some("17"));
+        assert_eq!(commit.ext("commitOrRollback"), Some("8"));
+        assert_eq!(commit.ext("producerGroup"), Some("benchmark_producer"));
+        assert_eq!(commit.ext("msgId"), Some("UNIQ"));
+        assert!(commit_request(&RemotingCommand::request(0), 1).is_err());
     }
 }

@@ -26,6 +26,7 @@ use crate::remoting::{ConnectionDirectory, PortKind, RemotingServer, ServerConfi
 use crate::schedule::ScheduleMessageService;
 use crate::store::{DefaultMessageStore, StoreConfig, StoreError};
 use crate::timer::TimerMessageService;
+use crate::transaction::{CheckConfig, ProducerChannels, TransactionCheckService};
 
 /// How long the shutdown waits for queued and running requests.
 const SHUTDOWN_DRAIN_LIMIT: Duration = Duration::from_secs(15);
@@ -80,6 +81,8 @@ pub struct Broker {
     schedule: ScheduleMessageService,
     /// Timer messages (`timerWheelEnable`).
     timer: Option<TimerMessageService>,
+    /// The transaction check (half messages nobody committed or rolled back).
+    transaction_check: TransactionCheckService,
     servers: Vec<RemotingServer>,
     stop_servers: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -220,7 +223,26 @@ impl Broker {
         } else {
             None
         };
-        tracing::info!("step 6: store services started (dispatch, flush, clean), abort file created, delay-level and timer services running");
+        // On a master, Java's changeSpecialServiceStatus starts the
+        // transaction check with the schedule service.
+        let transaction_check = TransactionCheckService::start(
+            store.clone(),
+            metadata.clone(),
+            Arc::new(ProducerChannels::new(clients.clone(), directory.clone())),
+            CheckConfig {
+                interval: Duration::from_millis(config.transaction_check_interval),
+                transaction_timeout: i64::try_from(config.transaction_time_out).unwrap_or(i64::MAX),
+                check_max: i32::try_from(config.transaction_check_max).unwrap_or(i32::MAX),
+                file_reserved_millis: i64::from(config.file_reserved_time) * 3_600_000,
+                broker_name: config.broker_name.to_string(),
+                store_host: config.broker_addr(),
+            },
+        )
+        .map_err(|source| StartError::Thread {
+            what: "the transaction check service",
+            source,
+        })?;
+        tracing::info!("step 6: store services started (dispatch, flush, clean), abort file created, delay-level, timer and transaction check services running");
 
         let (stop_servers, stop_signal) = watch::channel(false);
         let mut servers = Vec::new();
@@ -303,6 +325,7 @@ impl Broker {
             store,
             schedule,
             timer,
+            transaction_check,
             servers,
             stop_servers,
             tasks,
@@ -390,11 +413,15 @@ impl Broker {
             task.abort();
         }
         self.services.parts().stats.stop();
-        tracing::info!("shutdown 5/7: stopping the delay-level and timer services");
+        tracing::info!(
+            "shutdown 5/7: stopping the transaction check, delay-level and timer services"
+        );
         let schedule = self.schedule;
         let timer = self.timer;
+        let transaction_check = self.transaction_check;
         let store = self.store.clone();
         let _ = tokio::task::spawn_blocking(move || {
+            transaction_check.shutdown();
             schedule.shutdown();
             if let Some(timer) = timer {
                 timer.shutdown();

@@ -11,7 +11,10 @@
 //! Imports go one way: `remoting` imports no other host module, `dispatch`
 //! imports `remoting` and `store`, `plugin_host` imports `dispatch` and
 //! `capabilities`, `store` imports only `config` and `clock`,
-//! `broker_stats` only `clock`, and only `broker` wires them all together.
+//! `broker_stats` only `clock`, the parked message services (`schedule`,
+//! `timer`, `transaction`) the store and metadata (and `transaction` the
+//! client registry and connections, to reach producers), and only `broker`
+//! wires them all together.
 
 pub mod broker;
 pub mod broker_stats;
@@ -28,6 +31,7 @@ pub mod remoting;
 pub mod schedule;
 pub mod store;
 pub mod timer;
+pub mod transaction;
 
 /// A `HashMap` for the tables read on every message (topics, queue offsets,
 /// consume queues): foldhash, seeded per process, instead of SipHash, which

@@ -263,6 +263,34 @@ fn prepared_transaction_records_get_no_queue_entry() {
 }
 
 #[test]
+fn commit_records_are_dispatched_and_rollback_records_are_not() {
+    // Java's CommitLogDispatcherBuildConsumeQueue: NOT and COMMIT types get
+    // a consume-queue entry, PREPARED and ROLLBACK do not (nor an index
+    // entry for ROLLBACK).
+    let io = broker_host::store::SimIo::new();
+    let store = open_sim(config(sim_root()), &io);
+    let p = props(None, Some("tx-key"), None);
+    let mut rollback = msg("Real", 0, b"rolled back", &p);
+    rollback.sys_flag = sysflag::TRANSACTION_ROLLBACK_TYPE;
+    assert_eq!(store.put_message(&rollback).queue_offset, 0);
+    let mut commit = msg("Real", 0, b"committed", &p);
+    commit.sys_flag = sysflag::TRANSACTION_COMMIT_TYPE | sysflag::MULTI_TAGS_FLAG;
+    commit.prepared_transaction_offset = 4096;
+    let committed = store.put_message(&commit);
+    assert_eq!(committed.queue_offset, 0);
+    store.wait_dispatched().unwrap();
+    assert_eq!(store.max_offset_in_queue("Real", 0), 1);
+    let got = store.get_message("g", "Real", 0, 0, 10, 1 << 20, &MessageFilter::All);
+    let recs = decode_records(&got.body);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].body, b"committed");
+    assert_eq!(recs[0].header.prepared_transaction_offset, 4096);
+    let q = store.query_message("Real", "tx-key", 10, 0, i64::MAX);
+    assert_eq!(q.message_count, 1, "the rollback record is not indexed");
+    store.check_consistency().unwrap();
+}
+
+#[test]
 fn concurrent_writers_and_reader() {
     let io = broker_host::store::SimIo::new();
     let store = open_sim(config(sim_root()), &io);

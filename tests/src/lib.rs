@@ -476,6 +476,41 @@ impl RawClient {
         }
     }
 
+    /// Sets how long a read waits (30 s by default).
+    pub fn set_read_timeout(&mut self, timeout: Duration) {
+        self.stream
+            .set_read_timeout(Some(timeout))
+            .expect("read timeout");
+    }
+
+    /// The next frame, or `None` when none arrives within the read timeout
+    /// (or the broker closed the connection).
+    pub fn try_read_frame(&mut self) -> Option<RemotingCommand> {
+        loop {
+            match decode_frame(&mut self.buffer, DEFAULT_MAX_FRAME_LENGTH) {
+                Ok(Some(command)) => return Some(command),
+                Ok(None) => {}
+                Err(error) => panic!("broker sent a malformed frame: {error}"),
+            }
+            let mut chunk = [0u8; 64 * 1024];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buffer.extend_from_slice(&chunk[..n]),
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::ConnectionReset
+                    ) =>
+                {
+                    return None
+                }
+                Err(error) => panic!("read from broker failed: {error}"),
+            }
+        }
+    }
+
     /// True when the broker has closed this connection (waits up to the read timeout).
     pub fn is_closed_by_peer(&mut self) -> bool {
         self.read_frame().is_none()

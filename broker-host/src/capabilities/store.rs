@@ -7,6 +7,9 @@ use plugin_api::sdk::{
     PutResult, PutStatus, QueryResult,
 };
 
+use plugin_api::message::sysflag;
+use plugin_api::topics::TRANS_OP_HALF_TOPIC;
+
 use super::BrokerServices;
 use crate::metrics;
 use crate::store::{
@@ -18,6 +21,14 @@ use crate::store::{
 fn parse_addr(text: &str) -> SocketAddr {
     text.parse()
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
+/// Whether a put is a producer's message for `messagesInTotal`: Java counts
+/// a transactional message once, as its half is sent, and neither the real
+/// message END_TRANSACTION stores on commit nor the op records.
+fn counts_as_incoming(message: &MessageToPut<'_>) -> bool {
+    sysflag::transaction_type(message.sys_flag) != sysflag::TRANSACTION_COMMIT_TYPE
+        && message.topic != TRANS_OP_HALF_TOPIC
 }
 
 fn put_result(result: PutMessageResult) -> PutResult {
@@ -66,7 +77,7 @@ impl MessageStore for BrokerServices {
             prepared_transaction_offset: message.prepared_transaction_offset,
             wait_store: message.wait_store,
         });
-        if result.status.is_stored() {
+        if result.status.is_stored() && counts_as_incoming(message) {
             metrics::record_put(
                 message.topic,
                 message.properties,
@@ -210,5 +221,37 @@ impl MessageStore for BrokerServices {
             &self.inner.metadata,
             self.store(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put<'a>(topic: &'a str, sys_flag: i32) -> MessageToPut<'a> {
+        MessageToPut {
+            topic,
+            queue_id: 0,
+            flag: 0,
+            sys_flag,
+            born_timestamp: 0,
+            born_host: "127.0.0.1:1",
+            body: b"",
+            properties: "",
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+            wait_store: false,
+        }
+    }
+
+    #[test]
+    fn a_transactional_message_counts_once_as_its_half() {
+        assert!(counts_as_incoming(&put("Orders", 0)));
+        assert!(counts_as_incoming(&put("RMQ_SYS_TRANS_HALF_TOPIC", 0)));
+        assert!(!counts_as_incoming(&put(
+            "Orders",
+            sysflag::TRANSACTION_COMMIT_TYPE | sysflag::MULTI_TAGS_FLAG
+        )));
+        assert!(!counts_as_incoming(&put(TRANS_OP_HALF_TOPIC, 0)));
     }
 }

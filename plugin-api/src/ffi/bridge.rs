@@ -17,7 +17,13 @@ use abi_stable::std_types::{RArc, ROption, RResult, RSlice, RStr, RString, RVec}
 
 use super::*;
 use crate::sdk::{
-    abi_minor, missing_capability, BatchEntry, BatchToPut, BoundaryType, BrokerAdmin, BrokerConfig, BrokerConfigText, BrokerIdentity, ClientCalls, ClientChannel, ClientRequest, ClientResponse, ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration, FlushTicket, GetRequest, GetResult, GetStatus, HostError, HostServices, LiveChannel, Log, LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, Operations, PutResult, PutStatus, QueryResult, StatsItemData, StatsWindow, Subscription, SubscriptionGroup, TopicConfig, TopicsAndGroups,
+    abi_minor, missing_capability, BatchEntry, BatchToPut, BoundaryType, BrokerAdmin, BrokerConfig,
+    BrokerConfigText, BrokerIdentity, ClientCalls, ClientChannel, ClientRequest, ClientResponse,
+    ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration,
+    FlushTicket, GetRequest, GetResult, GetStatus, HostError, HostServices, LiveChannel, Log,
+    LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, Operations, PutResult,
+    PutStatus, QueryResult, StatsItemData, StatsWindow, Subscription, SubscriptionGroup,
+    TopicConfig, TopicsAndGroups,
 };
 
 // ---- host side ---------------------------------------------------------------

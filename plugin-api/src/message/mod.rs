@@ -1,5 +1,6 @@
 //! RocketMQ messages as the store keeps them: the commit-log record codec,
-//! properties, message ids, tag hashes and SEND_BATCH_MESSAGE bodies.
+//! properties, message ids, tag hashes, SEND_BATCH_MESSAGE bodies and the
+//! transactional (half and op) records.
 //!
 //! Pure Rust, no I/O; shared by the host's message store and by plugins
 //! (which decode pull bodies and build records). Layouts follow Apache
@@ -12,6 +13,7 @@ pub mod msg_id;
 pub mod properties;
 pub mod recall_handle;
 pub mod record;
+pub mod transaction;
 
 pub use batch::{decode_batch_body, encode_batch_entry, BatchDecodeError, BatchEntry};
 pub use crc::{body_crc, crc32};

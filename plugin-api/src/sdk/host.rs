@@ -4,7 +4,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use super::capabilities::{
-    missing_capability, BrokerAdmin, BrokerConfig, BrokerIdentity, ClientCalls, ClientsAndLocks, ConsumerOffsets, HostError, HostServices, LogLevel, MessageStore, Operations, TopicsAndGroups,
+    missing_capability, BrokerAdmin, BrokerConfig, BrokerIdentity, ClientCalls, ClientsAndLocks,
+    ConsumerOffsets, HostError, HostServices, LogLevel, MessageStore, Operations, TopicsAndGroups,
 };
 
 /// Handle to the host's capabilities, given to [`super::Plugin::new`].

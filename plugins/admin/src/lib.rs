@@ -32,15 +32,15 @@
 //! host's registration service.
 
 mod broker_config;
-mod client_status;
-mod groups;
-mod producers;
-mod reset_offset;
 pub mod broker_consume_stats;
 pub mod cleanup;
+mod client_status;
 pub mod consume_by_who;
 pub mod delay_offset;
+mod groups;
 mod ops;
+mod producers;
+mod reset_offset;
 pub mod stats_data;
 pub mod topics_by_consumer;
 

@@ -21,8 +21,10 @@ pub(crate) struct BrokerSettings {
     pub broker_permission: i32,
     /// Number of `messageDelayLevel` levels: the highest DELAY honoured.
     pub max_delay_level: i32,
-    /// `rejectTransactionMessage`: the remark a transactional send is refused with.
+    /// `rejectTransactionMessage`: half messages are refused.
     pub reject_transaction_message: bool,
+    /// `brokerIP1`, which the refusal of a half message names.
+    pub broker_ip1: String,
     /// `timerWheelEnable`: timer messages are accepted.
     pub timer_wheel_enable: bool,
     /// `timerPrecisionMs`, normalised to 100, 200, 500 or 1000.
@@ -51,6 +53,12 @@ impl BrokerSettings {
             broker_permission: identity.broker_permission,
             max_delay_level: delay_levels.len() as i32,
             reject_transaction_message: host.config_or("rejectTransactionMessage", false),
+            broker_ip1: config.value("brokerIP1").unwrap_or_else(|| {
+                let addr = &identity.broker_addr;
+                addr.rsplit_once(':')
+                    .map_or(addr.as_str(), |(ip, _)| ip)
+                    .to_owned()
+            }),
             timer_wheel_enable: host.config_or("timerWheelEnable", true),
             timer_precision_ms: timer_precision(host.config_or("timerPrecisionMs", 1000)),
             timer_max_delay_sec: host.config_or("timerMaxDelaySec", 3 * 24 * 3600),

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use plugin_api::sdk::message::{
-    new_uniq_id, properties as prop, sysflag, Properties, RecallHandle,
+    new_uniq_id, properties as prop, sysflag, transaction, Properties, RecallHandle,
 };
 use plugin_api::sdk::{MessageToPut, ProcessError, Request, Response, ResponseCode};
 
@@ -38,18 +38,29 @@ impl SendPlugin {
         if topic_config.topic_filter_type == 1 {
             sys_flag |= sysflag::MULTI_TAGS_FLAG;
         }
-        if properties
-            .get(prop::TRAN_MSG)
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-        {
-            return Err(self.transaction_refused());
-        }
         if properties.get(prop::UNIQ_KEY).is_none() {
             properties.insert(prop::UNIQ_KEY, new_uniq_id());
         }
         properties.insert(prop::CLUSTER, self.settings.cluster_name.as_str());
-        let (topic, queue_id) = self.apply_timer(&mut properties, topic, queue_id)?;
-        let (topic, queue_id) = self.apply_delay(&mut properties, topic, queue_id);
+        let half = transaction::is_half_message(&properties, header.reconsume_times);
+        let (topic, queue_id) = if half {
+            if self.settings.reject_transaction_message {
+                return Err(self.transaction_refused());
+            }
+            // Java's `TransactionalMessageBridge.parseHalfMessageInner`.
+            // A half is never parked for a delay or timer: clients refuse
+            // delayed transactional messages, and on a Java broker the delay
+            // hook would overwrite REAL_TOPIC with the half topic.
+            sys_flag = transaction::half_sys_flag(sys_flag);
+            transaction::make_half_properties(&mut properties, topic, queue_id);
+            (
+                Cow::Borrowed(transaction::TRANS_HALF_TOPIC),
+                transaction::HALF_QUEUE_ID,
+            )
+        } else {
+            let (topic, queue_id) = self.apply_timer(&mut properties, topic, queue_id)?;
+            self.apply_delay(&mut properties, topic, queue_id)
+        };
 
         let encoded = properties.encode();
         let result = self.host.store().put_message(&MessageToPut {
@@ -91,19 +102,16 @@ impl SendPlugin {
         ))
     }
 
-    /// Transactional (half) messages are refused: with Java's remark when
-    /// the broker is configured to reject them, else saying this broker
-    /// does not support them.
+    /// A half message on a broker with `rejectTransactionMessage`: Java's
+    /// answer, which names the broker's `brokerIP1`.
     fn transaction_refused(&self) -> ProcessError {
-        let remark = if self.settings.reject_transaction_message {
+        ProcessError::respond(
+            ResponseCode::NO_PERMISSION,
             format!(
                 "the broker[{}] sending transaction message is forbidden",
-                self.host.identity().broker_name
-            )
-        } else {
-            "transactional messages are not supported by this broker yet".to_owned()
-        };
-        ProcessError::respond(ResponseCode::NO_PERMISSION, remark)
+                self.settings.broker_ip1
+            ),
+        )
     }
 }
 

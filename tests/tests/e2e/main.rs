@@ -30,3 +30,4 @@ mod stock_client_query;
 mod stock_client_rebalance;
 mod stock_client_restart;
 mod stock_client_route;
+mod transactions;

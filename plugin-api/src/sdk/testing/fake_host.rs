@@ -9,7 +9,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::fastjson::JsonWriter;
 use crate::message::{body_crc, encode_record_into, find_property, RecordToEncode};
 use crate::sdk::{
-    glue, missing_capability, BatchToPut, BoundaryType, BrokerAdmin, BrokerConfig, BrokerConfigText, BrokerIdentity, ClientCalls, ClientChannel, ClientRequest, ClientResponse, ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration, FlushTicket, GetRequest, GetResult, GetStatus, Host, HostError, HostServices, LiveChannel, Log, LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, Operations, Plugin, PutResult, PutStatus, QueryResult, StatsItemData, SubscriptionGroup, TopicConfig, TopicsAndGroups,
+    glue, missing_capability, BatchToPut, BoundaryType, BrokerAdmin, BrokerConfig,
+    BrokerConfigText, BrokerIdentity, ClientCalls, ClientChannel, ClientRequest, ClientResponse,
+    ClientsAndLocks, Connection, ConsumerGroupInfo, ConsumerOffsets, ConsumerRegistration,
+    FlushTicket, GetRequest, GetResult, GetStatus, Host, HostError, HostServices, LiveChannel, Log,
+    LogLevel, MessageQueue, MessageStore, MessageToPut, MetadataTable, Operations, Plugin,
+    PutResult, PutStatus, QueryResult, StatsItemData, SubscriptionGroup, TopicConfig,
+    TopicsAndGroups,
 };
 
 /// One message as the fake store keeps it.

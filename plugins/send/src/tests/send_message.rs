@@ -295,30 +295,101 @@ fn a_missing_uniq_key_is_generated_and_answered_as_the_transaction_id() {
 }
 
 #[test]
-fn transactional_messages_are_refused_with_the_configured_remark() {
-    let half = [("TAGS", "T"), ("TRAN_MSG", "TRUE")];
+fn a_half_message_is_stored_in_the_half_topic_with_its_destination() {
+    let half = [
+        ("TAGS", "T"),
+        ("UNIQ_KEY", "7F00000100002A9F0000000000000009"),
+        ("WAIT", "true"),
+        ("TRAN_MSG", "true"),
+        ("PGROUP", "pg"),
+    ];
     let (fake, plugin) = started();
     fake.add_topic(TopicConfig::new("Tx"));
-    let refused = answer(&plugin, &send_v2("Tx", 0, &half));
-    assert_eq!(refused.code, ResponseCode::NO_PERMISSION);
+    let request = send_v2("Tx", 2, &half).field("f", sysflag::TRANSACTION_PREPARED_TYPE | 0x2);
+    let sent = answer(&plugin, &request);
+    assert_eq!(sent.code, ResponseCode::SUCCESS);
+    assert!(fake.messages_in("Tx").is_empty(), "invisible on its topic");
+    let stored = fake.messages_in("RMQ_SYS_TRANS_HALF_TOPIC");
+    assert_eq!(stored.len(), 1);
+    let message = &stored[0];
+    assert_eq!((message.queue_id, message.queue_offset), (0, 0));
+    // Transaction bits reset, the other bits kept.
+    assert_eq!(message.sys_flag, 0x2);
     assert_eq!(
-        refused.remark.as_deref(),
-        Some("transactional messages are not supported by this broker yet")
+        properties_of(message),
+        pairs(&[
+            ("TAGS", "T"),
+            ("UNIQ_KEY", "7F00000100002A9F0000000000000009"),
+            ("WAIT", "true"),
+            ("TRAN_MSG", "true"),
+            ("PGROUP", "pg"),
+            ("MSG_REGION", "DefaultRegion"),
+            ("TRACE_ON", "true"),
+            ("CLUSTER", "DefaultCluster"),
+            ("__transactionId__", "7F00000100002A9F0000000000000009"),
+            ("REAL_TOPIC", "Tx"),
+            ("REAL_QID", "2"),
+        ])
     );
-    assert!(fake.messages_in("Tx").is_empty());
+    // The answer names the half: its offset id and queue offset (the
+    // producer's END_TRANSACTION quotes them), the chosen queue, the
+    // transaction id.
+    let RecordRead::Message(record, _) = decode_record(&message.record, false) else {
+        panic!("the fake stores a readable record");
+    };
+    assert_eq!(sent.field("msgId"), Some(record.offset_msg_id().as_str()));
+    assert_eq!(sent.field("queueId"), Some("2"));
+    assert_eq!(sent.field("queueOffset"), Some("0"));
+    assert_eq!(
+        sent.field("transactionId"),
+        Some("7F00000100002A9F0000000000000009")
+    );
+}
 
+#[test]
+fn a_half_message_is_never_parked_for_a_delay() {
+    let (fake, plugin) = started();
+    fake.add_topic(TopicConfig::new("Tx"));
+    let sent = answer(
+        &plugin,
+        &send_v2("Tx", 0, &[("TRAN_MSG", "true"), ("DELAY", "3")]),
+    );
+    assert_eq!(sent.code, ResponseCode::SUCCESS);
+    assert!(fake.messages_in("SCHEDULE_TOPIC_XXXX").is_empty());
+    let stored = fake.messages_in("RMQ_SYS_TRANS_HALF_TOPIC");
+    assert_eq!(property(&stored[0], "REAL_TOPIC"), Some("Tx"));
+}
+
+#[test]
+fn a_redelivery_with_a_delay_level_is_not_a_half_message() {
+    // SendMessageProcessor: TRAN_MSG on a reconsumed message with a delay
+    // level (clients under 4.6.1 sent such messages back) is a plain send.
+    let (fake, plugin) = started();
+    fake.add_topic(TopicConfig::new("Tx"));
+    let request = send_v2("Tx", 0, &[("TRAN_MSG", "true"), ("DELAY", "1")]).field("j", 1);
+    let sent = answer(&plugin, &request);
+    assert_eq!(sent.code, ResponseCode::SUCCESS);
+    assert!(fake.messages_in("RMQ_SYS_TRANS_HALF_TOPIC").is_empty());
+    assert_eq!(fake.messages_in("SCHEDULE_TOPIC_XXXX").len(), 1);
+}
+
+#[test]
+fn half_messages_are_refused_under_reject_transaction_message() {
+    let half = [("TAGS", "T"), ("TRAN_MSG", "TRUE")];
     let fake = FakeHost::new();
     fake.set_config("rejectTransactionMessage", "true");
+    fake.set_config("brokerIP1", "10.1.2.3");
     fake.add_topic(TopicConfig::new("Tx"));
     let plugin = start_on(&fake);
     let refused = answer(&plugin, &send_v2("Tx", 0, &half));
     assert_eq!(refused.code, ResponseCode::NO_PERMISSION);
     assert_eq!(
         refused.remark.as_deref(),
-        Some("the broker[broker-a] sending transaction message is forbidden")
+        Some("the broker[10.1.2.3] sending transaction message is forbidden")
     );
     assert_eq!(refused.field("MSG_REGION"), Some("DefaultRegion"));
     assert!(fake.messages_in("Tx").is_empty());
+    assert!(fake.messages_in("RMQ_SYS_TRANS_HALF_TOPIC").is_empty());
 }
 
 #[test]
