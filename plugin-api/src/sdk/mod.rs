@@ -67,6 +67,7 @@ mod host;
 mod request;
 mod response;
 mod response_code;
+mod send_header;
 mod settings;
 pub mod testing;
 
@@ -76,6 +77,7 @@ pub use host::Host;
 pub use request::{optional, required, required_text, Request};
 pub use response::{Hold, HoldKey, Outcome, ProcessError, Response};
 pub use response_code::ResponseCode;
+pub use send_header::SendMessageHeader;
 pub use settings::{parse_settings, NoSettings, SettingsError};
 
 /// serde, for settings types and JSON bodies (`#[derive(Deserialize)]`).

@@ -42,7 +42,7 @@ impl SendPlugin {
                 "batch message does not support transaction",
             ));
         }
-        let mut batch_properties = Properties::parse(header.properties);
+        let mut batch_properties = Properties::parse(header.properties_text());
         if batch_properties
             .get(prop::DELAY)
             .and_then(|level| level.parse::<i32>().ok())
@@ -98,7 +98,7 @@ impl SendPlugin {
             born_timestamp: header.born_timestamp,
             born_host: request.remote_addr(),
             entries: &put_entries,
-            reconsume_times: header.reconsume_times,
+            reconsume_times: header.reconsume_count(),
             wait_store: wait_store(&batch_properties),
         });
         Ok(send_response(&result, queue_id, None))

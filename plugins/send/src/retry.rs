@@ -32,7 +32,7 @@ impl SendPlugin {
         let max_reconsume =
             self.max_reconsume_times(request, header.max_reconsume_times, &group_config);
         let orderly = self.host.clients().group_has_live_lock(group);
-        if header.reconsume_times > max_reconsume || orderly {
+        if header.reconsume_count() > max_reconsume || orderly {
             return Ok(Some(self.ensure_dlq_topic(group).topic_name));
         }
         Ok(None)

@@ -25,7 +25,7 @@ impl SendPlugin {
             self.choose_queue(&topic_config, header.queue_id, request.remote_addr())?;
         let mut queue_id = chosen_queue;
         let mut topic = Cow::Borrowed(header.topic);
-        let mut properties = Properties::parse(header.properties);
+        let mut properties = Properties::parse(header.properties_text());
         self.settings.add_trace_properties(&mut properties);
 
         if let Some(dlq) = self.dead_letter_instead_of_retry(request, header)? {
@@ -42,7 +42,7 @@ impl SendPlugin {
             properties.insert(prop::UNIQ_KEY, new_uniq_id());
         }
         properties.insert(prop::CLUSTER, self.settings.cluster_name.as_str());
-        let half = transaction::is_half_message(&properties, header.reconsume_times);
+        let half = transaction::is_half_message(&properties, header.reconsume_count());
         let (topic, queue_id) = if half {
             if self.settings.reject_transaction_message {
                 return Err(self.transaction_refused());
@@ -72,7 +72,7 @@ impl SendPlugin {
             born_host: request.remote_addr(),
             body: request.body(),
             properties: &encoded,
-            reconsume_times: header.reconsume_times,
+            reconsume_times: header.reconsume_count(),
             prepared_transaction_offset: 0,
             wait_store: wait_store(&properties),
         });
