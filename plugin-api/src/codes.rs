@@ -6,6 +6,61 @@
 /// `MQVersion.Version.V5_3_3` (RocketMQ 5.3.3's `CURRENT_VERSION`).
 pub const BROKER_VERSION: i32 = 479;
 
+/// The `MQVersion.Version` constants before the regular run of
+/// `V<major>_<minor>_<patch>_SNAPSHOT, V<major>_<minor>_<patch>` pairs.
+const V3_0_0: [&str; 16] = [
+    "V3_0_0_SNAPSHOT",
+    "V3_0_0_ALPHA1",
+    "V3_0_0_BETA1",
+    "V3_0_0_BETA2",
+    "V3_0_0_BETA3",
+    "V3_0_0_BETA4",
+    "V3_0_0_BETA5",
+    "V3_0_0_BETA6_SNAPSHOT",
+    "V3_0_0_BETA6",
+    "V3_0_0_BETA7_SNAPSHOT",
+    "V3_0_0_BETA7",
+    "V3_0_0_BETA8_SNAPSHOT",
+    "V3_0_0_BETA8",
+    "V3_0_0_BETA9_SNAPSHOT",
+    "V3_0_0_BETA9",
+    "V3_0_0_FINAL",
+];
+
+/// `MQVersion.getVersionDesc(ordinal)`: the name of a client or broker
+/// version ordinal. After the 3.0.0 pre-releases the enum runs in
+/// SNAPSHOT/release pairs: 3.0.1–3.0.15, 3.1.0–3.2.9, then x.y.1–x.y.9 for
+/// 3.3–3.9, then every x.y.z from 4.0.0 to 5.9.9, then `HIGHER_VERSION`
+/// (which ordinals past the end also map to, as in Java). `None` for a
+/// negative ordinal (Java would throw).
+pub fn mq_version_name(ordinal: i32) -> Option<String> {
+    let mut index = usize::try_from(ordinal).ok()?;
+    if let Some(name) = V3_0_0.get(index) {
+        return Some((*name).to_owned());
+    }
+    index -= V3_0_0.len();
+    let mut releases: Vec<(u32, u32, u32)> = Vec::with_capacity(300);
+    releases.extend((1..=15).map(|patch| (3, 0, patch)));
+    for minor in 1..=2 {
+        releases.extend((0..=9).map(|patch| (3, minor, patch)));
+    }
+    for minor in 3..=9 {
+        releases.extend((1..=9).map(|patch| (3, minor, patch)));
+    }
+    for major in 4..=5 {
+        for minor in 0..=9 {
+            releases.extend((0..=9).map(|patch| (major, minor, patch)));
+        }
+    }
+    Some(match releases.get(index / 2) {
+        Some((major, minor, patch)) if index % 2 == 0 => {
+            format!("V{major}_{minor}_{patch}_SNAPSHOT")
+        }
+        Some((major, minor, patch)) => format!("V{major}_{minor}_{patch}"),
+        None => "HIGHER_VERSION".to_owned(),
+    })
+}
+
 /// Java's `FAQUrl.suggestTodo(url)` as 5.3.3 appends it to remarks (every
 /// FAQ url there is the same page).
 pub const FAQ_SUGGESTION: &str =
@@ -348,4 +403,28 @@ pub mod response_code {
     pub const RPC_SEND_TO_CHANNEL_FAILED: i32 = -1004;
     /// Client-internal: RPC timed out (never on the wire).
     pub const RPC_TIME_OUT: i32 = -1006;
+}
+
+#[cfg(test)]
+mod version_name_tests {
+    use super::*;
+
+    #[test]
+    fn version_names_follow_mqversion_ordinals() {
+        let name = |ordinal| mq_version_name(ordinal).unwrap_or_default();
+        assert_eq!(name(0), "V3_0_0_SNAPSHOT");
+        assert_eq!(name(15), "V3_0_0_FINAL");
+        assert_eq!(name(16), "V3_0_1_SNAPSHOT");
+        assert_eq!(name(17), "V3_0_1");
+        assert_eq!(name(27), "V3_0_6");
+        assert_eq!(name(28), "V3_0_7_SNAPSHOT");
+        assert_eq!(name(61), "V3_1_7");
+        assert_eq!(name(62), "V3_1_8_SNAPSHOT");
+        assert_eq!(name(BROKER_VERSION), "V5_3_3");
+        assert_eq!(name(478), "V5_3_3_SNAPSHOT");
+        assert_eq!(name(611), "V5_9_9");
+        assert_eq!(name(612), "HIGHER_VERSION");
+        assert_eq!(name(10_000), "HIGHER_VERSION");
+        assert_eq!(mq_version_name(-1), None);
+    }
 }

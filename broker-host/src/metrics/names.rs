@@ -238,61 +238,11 @@ pub fn language_desc(language: u8) -> String {
         .to_ascii_lowercase()
 }
 
-/// The `MQVersion.Version` constants before the regular run of
-/// `V<major>_<minor>_<patch>_SNAPSHOT, V<major>_<minor>_<patch>` pairs.
-const V3_0_0: [&str; 16] = [
-    "V3_0_0_SNAPSHOT",
-    "V3_0_0_ALPHA1",
-    "V3_0_0_BETA1",
-    "V3_0_0_BETA2",
-    "V3_0_0_BETA3",
-    "V3_0_0_BETA4",
-    "V3_0_0_BETA5",
-    "V3_0_0_BETA6_SNAPSHOT",
-    "V3_0_0_BETA6",
-    "V3_0_0_BETA7_SNAPSHOT",
-    "V3_0_0_BETA7",
-    "V3_0_0_BETA8_SNAPSHOT",
-    "V3_0_0_BETA8",
-    "V3_0_0_BETA9_SNAPSHOT",
-    "V3_0_0_BETA9",
-    "V3_0_0_FINAL",
-];
-
 /// `MQVersion.getVersionDesc(ordinal).toLowerCase()`, the client version
-/// label of the connection gauges. After the 3.0.0 pre-releases the enum
-/// runs in SNAPSHOT/release pairs: 3.0.1–3.0.15, 3.1.0–3.2.9, then x.y.1–x.y.9
-/// for 3.3–3.9, then every x.y.z from 4.0.0 to 5.9.9, then `HIGHER_VERSION`
-/// (which ordinals past the end also map to).
+/// label of the connection gauges (the ordinal itself when negative).
 pub fn version_desc(ordinal: i32) -> String {
-    let Ok(ordinal) = usize::try_from(ordinal) else {
-        return ordinal.to_string();
-    };
-    let mut index = ordinal;
-    if index < V3_0_0.len() {
-        return V3_0_0[index].to_ascii_lowercase();
-    }
-    index -= V3_0_0.len();
-    let mut releases: Vec<(u32, u32, u32)> = Vec::new();
-    releases.extend((1..=15).map(|patch| (3, 0, patch)));
-    for minor in 1..=2 {
-        releases.extend((0..=9).map(|patch| (3, minor, patch)));
-    }
-    for minor in 3..=9 {
-        releases.extend((1..=9).map(|patch| (3, minor, patch)));
-    }
-    for major in 4..=5 {
-        for minor in 0..=9 {
-            releases.extend((0..=9).map(|patch| (major, minor, patch)));
-        }
-    }
-    match releases.get(index / 2) {
-        Some((major, minor, patch)) if index % 2 == 0 => {
-            format!("v{major}_{minor}_{patch}_snapshot")
-        }
-        Some((major, minor, patch)) => format!("v{major}_{minor}_{patch}"),
-        None => "higher_version".to_owned(),
-    }
+    plugin_api::codes::mq_version_name(ordinal)
+        .map_or_else(|| ordinal.to_string(), |name| name.to_ascii_lowercase())
 }
 
 /// `ConsumeType.getTypeCN().toLowerCase()` of the consume type a heartbeat

@@ -17,7 +17,8 @@ use plugin_api::sdk::{
 };
 
 use crate::broker_config::host_failure;
-use crate::reset_offset::{old_version_desc, V3_0_7_SNAPSHOT};
+use crate::reset_offset::V3_0_7_SNAPSHOT;
+use crate::version_desc;
 use crate::AdminPlugin;
 
 /// `MQVersion.Version.V3_1_8_SNAPSHOT.ordinal()`: the first client version
@@ -29,55 +30,6 @@ pub const CALL_CLIENT_TIMEOUT_MILLIS: u64 = 10_000;
 
 /// `Broker2Client.getConsumeStatus`'s timeout.
 pub const CONSUMER_STATUS_TIMEOUT_MILLIS: u64 = 5_000;
-
-/// The `MQVersion` name of a client version (the ordinals up to
-/// V3_1_8_SNAPSHOT; later ones as `V<ordinal>`).
-fn version_desc(version: i32) -> String {
-    if version <= V3_0_7_SNAPSHOT {
-        return old_version_desc(version);
-    }
-    // V3_0_7 .. V3_1_8_SNAPSHOT: the ordinals after V3_0_7_SNAPSHOT.
-    const LATER: [&str; 34] = [
-        "V3_0_7",
-        "V3_0_8_SNAPSHOT",
-        "V3_0_8",
-        "V3_0_9_SNAPSHOT",
-        "V3_0_9",
-        "V3_0_10_SNAPSHOT",
-        "V3_0_10",
-        "V3_0_11_SNAPSHOT",
-        "V3_0_11",
-        "V3_0_12_SNAPSHOT",
-        "V3_0_12",
-        "V3_0_13_SNAPSHOT",
-        "V3_0_13",
-        "V3_0_14_SNAPSHOT",
-        "V3_0_14",
-        "V3_0_15_SNAPSHOT",
-        "V3_0_15",
-        "V3_1_0_SNAPSHOT",
-        "V3_1_0",
-        "V3_1_1_SNAPSHOT",
-        "V3_1_1",
-        "V3_1_2_SNAPSHOT",
-        "V3_1_2",
-        "V3_1_3_SNAPSHOT",
-        "V3_1_3",
-        "V3_1_4_SNAPSHOT",
-        "V3_1_4",
-        "V3_1_5_SNAPSHOT",
-        "V3_1_5",
-        "V3_1_6_SNAPSHOT",
-        "V3_1_6",
-        "V3_1_7_SNAPSHOT",
-        "V3_1_7",
-        "V3_1_8_SNAPSHOT",
-    ];
-    usize::try_from(version - V3_0_7_SNAPSHOT - 1)
-        .ok()
-        .and_then(|index| LATER.get(index))
-        .map_or_else(|| format!("V{version}"), |name| (*name).to_owned())
-}
 
 /// The commit-log offset in a message id (`MessageDecoder.decodeMessageId`):
 /// the last 16 hex digits of a 32 (IPv4) or 40 (IPv6) digit id.

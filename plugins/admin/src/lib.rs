@@ -47,7 +47,7 @@ pub mod topics_by_consumer;
 use std::collections::{BTreeMap, BTreeSet};
 
 use plugin_api::sdk::codec::LanguageCode;
-use plugin_api::sdk::codes::{request_code, BROKER_VERSION};
+use plugin_api::sdk::codes::request_code;
 use plugin_api::sdk::fastjson::JsonWriter;
 use plugin_api::sdk::serde_json::{self, Value};
 use plugin_api::sdk::topics::validate_topic_name;
@@ -56,12 +56,10 @@ use plugin_api::sdk::{
     ResponseCode, StartError, Subscription, TopicConfig,
 };
 
-/// `MQVersion.getVersionDesc` of the versions this broker answers as.
-fn version_desc(version: i32) -> String {
-    match version {
-        BROKER_VERSION => "V5_3_3".to_owned(),
-        other => format!("V{other}"),
-    }
+/// `MQVersion.getVersionDesc` of a client's or the broker's version
+/// ordinal (`V<ordinal>` for a negative one, which Java cannot name).
+pub(crate) fn version_desc(version: i32) -> String {
+    plugin_api::sdk::codes::mq_version_name(version).unwrap_or_else(|| format!("V{version}"))
 }
 
 /// What Java answers when `updateAndCreateSubscriptionGroup` meets a null

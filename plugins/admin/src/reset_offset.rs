@@ -26,47 +26,6 @@ use crate::AdminPlugin;
 /// that understands RESET_CONSUMER_CLIENT_OFFSET.
 pub const V3_0_7_SNAPSHOT: i32 = 28;
 
-/// `MQVersion.Version` names up to V3_0_7_SNAPSHOT, by ordinal.
-const OLD_VERSIONS: [&str; 29] = [
-    "V3_0_0_SNAPSHOT",
-    "V3_0_0_ALPHA1",
-    "V3_0_0_BETA1",
-    "V3_0_0_BETA2",
-    "V3_0_0_BETA3",
-    "V3_0_0_BETA4",
-    "V3_0_0_BETA5",
-    "V3_0_0_BETA6_SNAPSHOT",
-    "V3_0_0_BETA6",
-    "V3_0_0_BETA7_SNAPSHOT",
-    "V3_0_0_BETA7",
-    "V3_0_0_BETA8_SNAPSHOT",
-    "V3_0_0_BETA8",
-    "V3_0_0_BETA9_SNAPSHOT",
-    "V3_0_0_BETA9",
-    "V3_0_0_FINAL",
-    "V3_0_1_SNAPSHOT",
-    "V3_0_1",
-    "V3_0_2_SNAPSHOT",
-    "V3_0_2",
-    "V3_0_3_SNAPSHOT",
-    "V3_0_3",
-    "V3_0_4_SNAPSHOT",
-    "V3_0_4",
-    "V3_0_5_SNAPSHOT",
-    "V3_0_5",
-    "V3_0_6_SNAPSHOT",
-    "V3_0_6",
-    "V3_0_7_SNAPSHOT",
-];
-
-/// `MQVersion.getVersionDesc` for a client too old for the reset push.
-pub(crate) fn old_version_desc(version: i32) -> String {
-    usize::try_from(version)
-        .ok()
-        .and_then(|index| OLD_VERSIONS.get(index))
-        .map_or_else(|| format!("V{version}"), |name| (*name).to_owned())
-}
-
 /// The `ResetOffsetRequestHeader` of INVOKE_BROKER_TO_RESET_OFFSET.
 struct ResetHeader {
     topic: String,
@@ -315,7 +274,7 @@ impl AdminPlugin {
         let calls = self.host.client_calls().map_err(host_failure)?;
         for channel in &channels {
             if channel.version < V3_0_7_SNAPSHOT {
-                let version = old_version_desc(channel.version);
+                let version = crate::version_desc(channel.version);
                 self.host.warn(&format!(
                     "[reset-offset] the client does not support this feature. channel={}, version={version}",
                     channel.client_addr

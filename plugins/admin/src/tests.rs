@@ -480,7 +480,7 @@ fn runtime_info_of_a_slave_with_pool_capacities_configured() {
     let table = &body["table"];
     assert_eq!(table["brokerActive"], "false");
     assert_eq!(table["brokerVersion"], "400");
-    assert_eq!(table["brokerVersionDesc"], "V400");
+    assert_eq!(table["brokerVersionDesc"], "V4_9_4_SNAPSHOT");
     assert_eq!(table["startAcceptSendRequestTimeStamp"], "1700000000123");
     assert_eq!(table["sendThreadPoolQueueCapacity"], "10000");
     assert_eq!(table["ackThreadPoolQueueCapacity"], "50");
