@@ -238,6 +238,12 @@ impl StatsItemSet {
     }
 
     fn add(&self, key: &str, value: i64, times: i64) {
+        // The common case (the item exists) adds under the read lock,
+        // without taking a reference: this runs for every put and pull.
+        if let Some(item) = self.items.read().get(key) {
+            item.add(value, times);
+            return;
+        }
         self.item_or_create(key).add(value, times);
     }
 
